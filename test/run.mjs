@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// The project's test command: build (child-process CLI tests run dist/), run vitest with
+// its JSON reporter, and end with the plain line CI reads: "N passed, N failed".
+import {spawnSync} from 'node:child_process'
+import {existsSync, readFileSync, rmSync} from 'node:fs'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const results = join(root, '.vitest-results.json')
+const bin = (name) => join(root, 'node_modules', '.bin', name)
+
+const build = spawnSync(bin('tsc'), ['-p', 'tsconfig.json'], {cwd: root, stdio: 'inherit'})
+if (build.status !== 0) {
+  console.log('build failed')
+  console.log('0 passed, 1 failed')
+  process.exit(1)
+}
+
+rmSync(results, {force: true})
+const run = spawnSync(
+  bin('vitest'),
+  ['run', '--config', 'test/vitest.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${results}`, ...process.argv.slice(2)],
+  {cwd: root, stdio: 'inherit'},
+)
+
+let passed = 0
+let failed = 0
+let skipped = 0
+if (existsSync(results)) {
+  const report = JSON.parse(readFileSync(results, 'utf8'))
+  passed = report.numPassedTests ?? 0
+  failed = (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0) - countFailedSuitesWithFailedTests(report)
+  skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0)
+} else {
+  failed = 1
+}
+// A suite that crashed before running its tests fails the run even when no test failed.
+if (run.status !== 0 && failed === 0) failed = 1
+console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`)
+process.exit(failed > 0 || run.status !== 0 ? 1 : 0)
+
+function countFailedSuitesWithFailedTests(report) {
+  return (report.testResults ?? []).filter(
+    (suite) => suite.status === 'failed' && (suite.assertionResults ?? []).some((test) => test.status === 'failed'),
+  ).length
+}

@@ -1,0 +1,16 @@
+import {defineConfig} from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    root: new URL('..', import.meta.url).pathname,
+    include: ['test/**/*.test.ts'],
+    exclude: ['test/bench/**', 'node_modules/**', 'dist/**'],
+    // oclif's runCommand captures console output only when vitest leaves the console alone.
+    disableConsoleIntercept: true,
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Files start real servers on free ports; two at a time keeps a 2-core machine responsive.
+    fileParallelism: true,
+    maxWorkers: 2,
+  },
+})
