@@ -1,0 +1,80 @@
+// Settings come from, in order: flags > environment > flip.config.json > defaults.
+// flip.config.json never holds a password (flip init writes it, people commit it).
+import {existsSync, readFileSync} from 'node:fs'
+import {resolve} from 'node:path'
+import {EXIT, FlipError} from './exit-codes.js'
+
+export interface FlipConfig {
+  url?: string
+  stateDir: string
+  live: number
+  shadow: number
+  archive: number
+  lockDb?: number
+  tz?: string
+  cron?: string
+}
+
+export const DEFAULTS: FlipConfig = {stateDir: '.flip', live: 0, shadow: 1, archive: 2}
+
+export const CONFIG_FILE = 'flip.config.json'
+
+const ENV: Partial<Record<keyof FlipConfig, string>> = {
+  stateDir: 'FLIP_STATE_DIR',
+  live: 'FLIP_LIVE_DB',
+  shadow: 'FLIP_SHADOW_DB',
+  archive: 'FLIP_ARCHIVE_DB',
+  tz: 'FLIP_TZ',
+}
+
+const NUMERIC: Array<keyof FlipConfig> = ['live', 'shadow', 'archive', 'lockDb']
+
+export function loadConfigFile(path = resolve(CONFIG_FILE)): Partial<FlipConfig> {
+  if (!existsSync(path)) return {}
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'))
+  } catch (error) {
+    throw new FlipError(`${path}: not valid JSON (${(error as Error).message})`, EXIT.usage)
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new FlipError(`${path}: expected a JSON object`, EXIT.usage)
+  }
+  const config = parsed as Record<string, unknown>
+  if (typeof config.url === 'string' && /\/\/[^/@]*:[^/@]*@/.test(config.url)) {
+    throw new FlipError(`${path}: "url" must not contain a password; use FLIP_PASSWORD`, EXIT.usage)
+  }
+  for (const key of NUMERIC) {
+    if (config[key] !== undefined && !isDbIndex(config[key])) {
+      throw new FlipError(`${path}: "${key}" must be a database number, got ${JSON.stringify(config[key])}`, EXIT.usage)
+    }
+  }
+  return config as Partial<FlipConfig>
+}
+
+/** Merge: flags (undefined = not given) > env > config file > defaults. */
+export function resolveConfig(flags: Partial<FlipConfig>, env: NodeJS.ProcessEnv = process.env, file = loadConfigFile()): FlipConfig {
+  const fromEnv: Partial<FlipConfig> = {}
+  for (const [key, name] of Object.entries(ENV) as Array<[keyof FlipConfig, string]>) {
+    const raw = env[name]
+    if (raw === undefined || raw === '') continue
+    if (NUMERIC.includes(key)) {
+      const n = Number(raw)
+      if (!isDbIndex(n)) throw new FlipError(`${name}: expected a database number, got "${raw}"`, EXIT.usage)
+      ;(fromEnv as Record<string, unknown>)[key] = n
+    } else {
+      ;(fromEnv as Record<string, unknown>)[key] = raw
+    }
+  }
+  const merged: FlipConfig = {...DEFAULTS}
+  for (const layer of [file, fromEnv, flags]) {
+    for (const [key, value] of Object.entries(layer)) {
+      if (value !== undefined) (merged as unknown as Record<string, unknown>)[key] = value
+    }
+  }
+  return merged
+}
+
+function isDbIndex(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0
+}

@@ -1,0 +1,33 @@
+// Exit codes, documented in the README. Errors anywhere in src/ carry one as `exitCode`.
+export const EXIT = {
+  ok: 0,
+  /** A check ran and failed: verify mismatch, pre-flight refused, post-switch check failed. */
+  checkFailed: 1,
+  /** Usage or bad input: flags, files, records, times, cron expressions. */
+  usage: 2,
+  /** The server cannot be reached, refused the password, or lacks the databases asked for. */
+  unreachable: 3,
+} as const
+
+/** An error meant for the user: one line, and the exit code to leave with. */
+export class FlipError extends Error {
+  constructor(message: string, readonly exitCode: number = EXIT.checkFailed) {
+    super(message)
+    this.name = 'FlipError'
+  }
+}
+
+export function exitCodeOf(error: unknown): number {
+  const candidate = error as {exitCode?: unknown; oclif?: {exit?: unknown}; code?: unknown}
+  if (typeof candidate?.exitCode === 'number') return candidate.exitCode
+  // oclif's own parse/validation errors (unknown flag, missing argument, bad option value).
+  if (isOclifParseError(error)) return EXIT.usage
+  if (typeof candidate?.oclif?.exit === 'number') return candidate.oclif.exit
+  if (candidate?.code === 'ECONNREFUSED' || candidate?.code === 'ETIMEDOUT' || candidate?.code === 'EHOSTUNREACH') return EXIT.unreachable
+  return EXIT.checkFailed
+}
+
+function isOclifParseError(error: unknown): boolean {
+  const name = (error as {constructor?: {name?: string}})?.constructor?.name ?? ''
+  return /^(CLIParseError|FailedFlagValidationError|NonExistentFlagsError|UnexpectedArgsError|RequiredArgsError|ArgInvalidOptionError|FlagInvalidOptionError)$/.test(name)
+}
