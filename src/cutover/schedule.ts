@@ -1,0 +1,362 @@
+// When a cutover fires: `--at HH:MM[:SS]` (next occurrence in a time zone), `--at <ISO-8601>`,
+// or `--cron EXPR` (next occurrence, cron-parser 5), plus `--not-after` (refuse to fire late)
+// and `--prepare` (how long before the moment to connect and run pre-flight).
+// Then a sleeper that gets there on time: Node timers misfire past 2^31-1 ms and drift a few
+// ms under load, so it sleeps in chunks re-reading the wall clock, and spins on setImmediate
+// for the final milliseconds.
+import {CronExpressionParser} from 'cron-parser'
+import {CutoverCancelledError, CutoverRefusedError, CutoverUsageError} from './errors.js'
+
+export interface ScheduleOptions {
+  /** "HH:MM", "HH:MM:SS", or an ISO-8601 date-time (with Z/offset, or wall time in `tz`). */
+  at?: string
+  /** A 5- or 6-field cron expression; fires at its next occurrence in `tz`. */
+  cron?: string
+  /** IANA zone (e.g. "America/New_York"); default the machine's local zone. */
+  tz?: string
+  /** A duration after the scheduled moment ("5m") or an instant: never fire later than this. */
+  notAfter?: string
+  /** A duration ("60s"): connect and run pre-flight this long before the moment. */
+  prepare?: string
+}
+
+export interface Schedule {
+  /** How the moment was given; 'now' when neither --at nor --cron. */
+  kind: 'at' | 'cron' | 'now'
+  /** The moment to fire. */
+  scheduledAt: Date
+  /** The zone used to read --at/--cron. */
+  tz: string
+  /** Never fire after this instant (undefined: no limit). */
+  notAfter?: Date
+  /** Milliseconds before scheduledAt to connect and run pre-flight. */
+  prepareMs: number
+}
+
+export interface Firing {
+  scheduledAt: Date
+  startedAt: Date
+  /** startedAt - scheduledAt in ms (positive = late). 0 for an immediate cutover. */
+  driftMs: number
+}
+
+export const DEFAULT_PREPARE_MS = 60_000
+
+/** The machine's zone, as Intl knows it. */
+export function localTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC'
+}
+
+/** Throws a usage error unless `tz` is a zone Intl knows. Returns its canonical spelling. */
+export function validateTimeZone(tz: string): string {
+  try {
+    return new Intl.DateTimeFormat('en-US', {timeZone: tz}).resolvedOptions().timeZone
+  } catch {
+    throw new CutoverUsageError(`unknown time zone "${tz}" (expected an IANA name such as Europe/Berlin or UTC)`)
+  }
+}
+
+/** "250ms", "60s", "5m", "1h30m", "2d"; a bare number is seconds. */
+export function parseDuration(text: string, what = 'duration'): number {
+  const trimmed = text.trim()
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000)
+  const unitMs: Record<string, number> = {ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000}
+  const part = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/y
+  let total = 0
+  let index = 0
+  while (index < trimmed.length) {
+    part.lastIndex = index
+    const match = part.exec(trimmed)
+    if (!match) break
+    total += Number(match[1]) * unitMs[match[2]]
+    index = part.lastIndex
+  }
+  if (trimmed.length === 0 || index !== trimmed.length) {
+    throw new CutoverUsageError(`invalid ${what} "${text}" (expected e.g. 90s, 5m, 1h30m)`)
+  }
+  return Math.round(total)
+}
+
+/** Resolve --at / --cron / --tz / --not-after / --prepare into a Schedule, or throw a usage error. */
+export function resolveSchedule(options: ScheduleOptions, now: Date = new Date()): Schedule {
+  const tz = options.tz ? validateTimeZone(options.tz) : localTimeZone()
+  if (options.at && options.cron) throw new CutoverUsageError('give either --at or --cron, not both')
+  let kind: Schedule['kind'] = 'now'
+  let scheduledAt = now
+  if (options.at) {
+    kind = 'at'
+    scheduledAt = parseAt(options.at, tz, now)
+  } else if (options.cron) {
+    kind = 'cron'
+    scheduledAt = nextCronTimes(options.cron, tz, 1, now)[0]
+  }
+  const prepareMs = options.prepare === undefined ? DEFAULT_PREPARE_MS : parseDuration(options.prepare, '--prepare duration')
+  let notAfter: Date | undefined
+  if (options.notAfter !== undefined) {
+    notAfter = parseNotAfter(options.notAfter, scheduledAt, tz, now)
+    if (notAfter.getTime() < scheduledAt.getTime()) {
+      throw new CutoverUsageError(`--not-after ${options.notAfter} is before the scheduled moment ${scheduledAt.toISOString()}`)
+    }
+  }
+  return {kind, scheduledAt, tz, notAfter, prepareMs}
+}
+
+const WALL_TIME = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/
+const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/i
+
+/**
+ * `--at`: "HH:MM[:SS]" is the next time the wall clock in `tz` shows that time (strictly after
+ * `now`); an ISO-8601 date-time is that instant (read in `tz` when it has no offset) and must
+ * lie in the future. Wall times that a DST change skips or repeats resolve as JavaScript's
+ * Temporal does by default ("compatible"): a skipped 02:30 becomes 03:30, a repeated 01:30 is
+ * the first one.
+ */
+export function parseAt(text: string, tz: string, now: Date = new Date()): Date {
+  const trimmed = text.trim()
+  const wall = WALL_TIME.exec(trimmed)
+  if (wall) {
+    const [hour, minute, second] = [Number(wall[1]), Number(wall[2]), Number(wall[3] ?? 0)]
+    if (hour > 23 || minute > 59 || second > 59) {
+      throw new CutoverUsageError(`invalid --at time "${text}" (expected HH:MM or HH:MM:SS, 24-hour clock)`)
+    }
+    const today = wallClockIn(tz, now.getTime())
+    for (let dayOffset = 0; dayOffset <= 2; dayOffset++) {
+      const day = new Date(Date.UTC(today.year, today.month - 1, today.day + dayOffset))
+      const instant = zonedToInstant(
+        {year: day.getUTCFullYear(), month: day.getUTCMonth() + 1, day: day.getUTCDate(), hour, minute, second, millisecond: 0},
+        tz,
+      )
+      if (instant > now.getTime()) return new Date(instant)
+    }
+    throw new CutoverUsageError(`cannot find the next ${text} in ${tz}`)
+  }
+  const iso = ISO_DATE_TIME.exec(trimmed)
+  if (iso) {
+    const fields = {
+      year: Number(iso[1]),
+      month: Number(iso[2]),
+      day: Number(iso[3]),
+      hour: Number(iso[4]),
+      minute: Number(iso[5]),
+      second: Number(iso[6] ?? 0),
+      millisecond: iso[7] ? Math.round(Number(iso[7]) * 1000) : 0,
+    }
+    const check = new Date(Date.UTC(fields.year, fields.month - 1, fields.day, fields.hour, fields.minute, fields.second))
+    if (
+      check.getUTCMonth() !== fields.month - 1 ||
+      check.getUTCDate() !== fields.day ||
+      fields.hour > 23 ||
+      fields.minute > 59 ||
+      fields.second > 59
+    ) {
+      throw new CutoverUsageError(`invalid --at instant "${text}" (no such date or time)`)
+    }
+    let instant: number
+    if (iso[8]) {
+      instant = Date.parse(trimmed.replace(' ', 'T').replace(/([+-]\d{2})(\d{2})$/, '$1:$2'))
+      if (Number.isNaN(instant)) throw new CutoverUsageError(`invalid --at instant "${text}"`)
+    } else {
+      instant = zonedToInstant(fields, tz)
+    }
+    if (instant <= now.getTime()) {
+      throw new CutoverUsageError(`--at ${text} is in the past (now ${now.toISOString()})`)
+    }
+    return new Date(instant)
+  }
+  throw new CutoverUsageError(`invalid --at "${text}" (expected HH:MM, HH:MM:SS or an ISO-8601 date-time such as 2026-11-27T00:01:00-05:00)`)
+}
+
+/** The next `count` fire times of a cron expression in `tz`; invalid expressions are usage errors. */
+export function nextCronTimes(expression: string, tz: string, count = 3, now: Date = new Date()): Date[] {
+  const zone = validateTimeZone(tz)
+  const fields = expression.trim().split(/\s+/)
+  if (fields.length < 5 || fields.length > 6) {
+    throw new CutoverUsageError(`invalid cron expression "${expression}" (expected 5 fields: minute hour day month weekday, or 6 with seconds first)`)
+  }
+  try {
+    const parsed = CronExpressionParser.parse(expression, {currentDate: now, tz: zone})
+    const times: Date[] = []
+    for (let i = 0; i < count; i++) times.push(parsed.next().toDate())
+    return times
+  } catch (error) {
+    throw new CutoverUsageError(`invalid cron expression "${expression}": ${(error as Error).message}`)
+  }
+}
+
+function parseNotAfter(text: string, scheduledAt: Date, tz: string, now: Date): Date {
+  const trimmed = text.trim()
+  if (ISO_DATE_TIME.test(trimmed) || WALL_TIME.test(trimmed)) {
+    try {
+      return parseAt(trimmed, tz, now)
+    } catch (error) {
+      throw new CutoverUsageError(`invalid --not-after "${text}": ${(error as Error).message}`)
+    }
+  }
+  return new Date(scheduledAt.getTime() + parseDuration(trimmed, '--not-after (a duration such as 5m or an instant)'))
+}
+
+// ---- Time zones without a library: Intl gives wall-clock fields of an instant in a zone. ----
+
+interface WallClock {
+  year: number
+  month: number
+  day: number
+  hour: number
+  minute: number
+  second: number
+  millisecond: number
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>()
+
+function formatterFor(tz: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(tz)
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    })
+    formatters.set(tz, formatter)
+  }
+  return formatter
+}
+
+/** The wall clock in `tz` at `instant` (ms since epoch). */
+export function wallClockIn(tz: string, instant: number): WallClock {
+  const parts: Record<string, number> = {}
+  for (const part of formatterFor(tz).formatToParts(new Date(instant))) {
+    if (part.type !== 'literal') parts[part.type] = Number(part.value)
+  }
+  return {
+    year: parts.year,
+    month: parts.month,
+    day: parts.day,
+    hour: parts.hour === 24 ? 0 : parts.hour,
+    minute: parts.minute,
+    second: parts.second,
+    millisecond: ((instant % 1000) + 1000) % 1000,
+  }
+}
+
+/** Offset of `tz` from UTC at `instant`, in ms (e.g. -18000000 for New York in winter). */
+function offsetAt(tz: string, instant: number): number {
+  const wall = wallClockIn(tz, instant)
+  const asUtc = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second, wall.millisecond)
+  return asUtc - instant
+}
+
+/** The instant at which the wall clock in `tz` shows `wall` (Temporal's "compatible" rule for gaps and overlaps). */
+export function zonedToInstant(wall: WallClock, tz: string): number {
+  const asUtc = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second, wall.millisecond)
+  const dayMs = 86_400_000
+  const before = offsetAt(tz, asUtc - dayMs)
+  const after = offsetAt(tz, asUtc + dayMs)
+  const candidates = [...new Set([asUtc - before, asUtc - after])]
+    .filter((instant) => asUtc - offsetAt(tz, instant) === instant)
+    .sort((a, b) => a - b)
+  // One candidate: the normal case. Two: the wall time repeats (clocks went back): take the first.
+  if (candidates.length > 0) return candidates[0]
+  // None: the wall time was skipped (clocks went forward): shift it by the gap, using the
+  // offset in force before the change, e.g. 02:30 → 03:30 in New York in March.
+  return asUtc - before
+}
+
+// ---- The sleeper ----
+
+export interface WaitOptions {
+  signal?: AbortSignal
+  /** Called about every `countdownEveryMs` with the ms left (the CLI renders it). */
+  onCountdown?: (remainingMs: number) => void
+  countdownEveryMs?: number
+  /** Clock and timer, for tests (a fake clock that jumps, a fake timer that advances it). */
+  now?: () => number
+  delay?: (ms: number, signal?: AbortSignal) => Promise<void>
+}
+
+/** Longest single timer: well under 2^31-1 ms, and short enough to notice clock jumps (suspend, NTP). */
+const MAX_CHUNK_MS = 60_000
+/** Within this many ms of the moment, stop trusting timers and spin on setImmediate. */
+const FINAL_APPROACH_MS = 25
+
+/**
+ * Resolves at `target` (as read from the wall clock, not a monotonic one: the user named a
+ * wall-clock moment) and returns the instant it woke. Rejects with CutoverCancelledError when
+ * `signal` aborts.
+ */
+export async function sleepUntil(target: Date | number, options: WaitOptions = {}): Promise<number> {
+  const now = options.now ?? Date.now
+  const goal = typeof target === 'number' ? target : target.getTime()
+  const every = options.countdownEveryMs ?? 1000
+  const {signal} = options
+  if (signal?.aborted) throw new CutoverCancelledError()
+  let nextCountdown = now()
+  for (;;) {
+    const current = now()
+    const remaining = goal - current
+    if (remaining <= 0) return current
+    if (signal?.aborted) throw new CutoverCancelledError()
+    if (options.onCountdown && current >= nextCountdown && remaining > FINAL_APPROACH_MS) {
+      options.onCountdown(remaining)
+      nextCountdown = current + every
+    }
+    if (remaining > FINAL_APPROACH_MS) {
+      const untilCountdown = options.onCountdown ? Math.max(1, nextCountdown - current) : Infinity
+      await (options.delay ?? delay)(Math.min(remaining - FINAL_APPROACH_MS, MAX_CHUNK_MS, untilCountdown), signal)
+    } else {
+      await new Promise<void>((resolve) => setImmediate(resolve))
+    }
+  }
+}
+
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(done, ms)
+    function done(): void {
+      signal?.removeEventListener('abort', aborted)
+      resolve()
+    }
+    function aborted(): void {
+      clearTimeout(timer)
+      reject(new CutoverCancelledError())
+    }
+    signal?.addEventListener('abort', aborted, {once: true})
+  })
+}
+
+export interface FireOptions extends WaitOptions {
+  /** Runs prepareMs before the moment (or at once when the moment is closer): connect, pre-flight, plan. */
+  prepare?: () => Promise<void>
+}
+
+/**
+ * Wait for the schedule: sleep until `prepareMs` before the moment, run `prepare`, sleep until
+ * the moment, then refuse if it is past `notAfter`. Returns the firing's timing; the caller
+ * makes its first change right after this resolves.
+ */
+export async function waitForMoment(schedule: Schedule, options: FireOptions = {}): Promise<Firing> {
+  const now = options.now ?? Date.now
+  const moment = schedule.scheduledAt.getTime()
+  if (schedule.kind !== 'now') {
+    const prepareAt = moment - schedule.prepareMs
+    if (now() < prepareAt) await sleepUntil(prepareAt, options)
+  }
+  if (options.prepare) await options.prepare()
+  if (options.signal?.aborted) throw new CutoverCancelledError()
+  if (schedule.kind === 'now') {
+    const startedAt = now()
+    return {scheduledAt: new Date(startedAt), startedAt: new Date(startedAt), driftMs: 0}
+  }
+  const woke = await sleepUntil(moment, options)
+  if (schedule.notAfter && woke > schedule.notAfter.getTime()) {
+    throw new CutoverRefusedError(
+      `too late: woke at ${new Date(woke).toISOString()}, after --not-after ${schedule.notAfter.toISOString()}; nothing was changed`,
+    )
+  }
+  return {scheduledAt: schedule.scheduledAt, startedAt: new Date(woke), driftMs: woke - moment}
+}
