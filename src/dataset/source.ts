@@ -1,0 +1,208 @@
+// Opens the input files of a stage or verify: format detection, streaming with byte counts and
+// SHA-256 of what was read, validation, and duplicate detection across all files.
+import {createHash, type Hash} from 'node:crypto'
+import {createReadStream, promises as fs} from 'node:fs'
+import {extname} from 'node:path'
+import type {Readable} from 'node:stream'
+import {csvRecords, type CsvOptions} from './csv.js'
+import {DatasetError, quoteForError} from './errors.js'
+import {jsonArrayRecords} from './json-array.js'
+import {KeySet} from './key-set.js'
+import {ndjsonRecords} from './ndjson.js'
+import type {DatasetRecord} from './record.js'
+
+export type DatasetFormat = 'ndjson' | 'json' | 'csv'
+export const DATASET_FORMATS: readonly DatasetFormat[] = ['ndjson', 'json', 'csv']
+
+/** The name stdin has in file lists and error messages. */
+export const STDIN = '-'
+export const STDIN_LABEL = 'stdin'
+
+export interface OpenDatasetOptions {
+  /** Format of every file; by default from each file's extension (stdin: ndjson). */
+  format?: DatasetFormat
+  csv?: CsvOptions
+  /** Records per yielded batch (default 1000). */
+  batchSize?: number
+  /** Stream to read for "-" (default process.stdin). */
+  stdin?: Readable
+  /** Keep duplicate detection off (verify against a file does its own bookkeeping). */
+  allowDuplicates?: boolean
+}
+
+export interface SourceFile {
+  /** As given by the user; "-" for stdin. */
+  path: string
+  format: DatasetFormat
+  /** Known up front for regular files. */
+  size?: number
+}
+
+/** What a manifest records about each input once it has been read to the end. */
+export interface SourceDigest {
+  path: string
+  size: number
+  sha256: string
+}
+
+export interface DatasetReader {
+  readonly files: readonly SourceFile[]
+  /** Sum of the file sizes when all are known (not for stdin). */
+  readonly totalBytes: number | undefined
+  /** Bytes read so far, over all files. */
+  readonly bytesRead: number
+  /** Records in batches, validated, each key once (or a DatasetError). Iterate once. */
+  batches(): AsyncGenerator<DatasetRecord[]>
+  /** Sizes and SHA-256 of the inputs; complete once batches() has finished. */
+  digests(): SourceDigest[]
+}
+
+export function formatFromPath(path: string): DatasetFormat | undefined {
+  const extension = extname(path).toLowerCase()
+  if (extension === '.ndjson' || extension === '.jsonl') return 'ndjson'
+  if (extension === '.json') return 'json'
+  if (extension === '.csv') return 'csv'
+  return undefined
+}
+
+function labelOf(path: string): string {
+  return path === STDIN ? STDIN_LABEL : path
+}
+
+/** Checks every input exists and has a known format, before anything is written anywhere. */
+export async function openDataset(paths: readonly string[], options: OpenDatasetOptions = {}): Promise<DatasetReader> {
+  if (paths.length === 0) throw new DatasetError('input', 0, 'no input files given')
+  if (paths.filter((p) => p === STDIN).length > 1) throw new DatasetError(STDIN_LABEL, 0, 'stdin ("-") can be read only once')
+  const files: SourceFile[] = []
+  for (const path of paths) {
+    const format = options.format ?? (path === STDIN ? 'ndjson' : formatFromPath(path))
+    if (format === undefined) {
+      throw new DatasetError(path, 0, `cannot tell the format from the extension ${quoteForError(extname(path) || '(none)')}: use --format ndjson, json or csv`)
+    }
+    if (format === 'csv' && options.csv === undefined) throw new DatasetError(labelOf(path), 0, 'CSV needs a key template (--key) and --value COLUMN or --hash')
+    if (path === STDIN) {
+      files.push({path, format})
+      continue
+    }
+    let size: number
+    try {
+      const stat = await fs.stat(path)
+      if (!stat.isFile()) throw new DatasetError(path, 0, 'cannot read: not a regular file')
+      await fs.access(path, fs.constants.R_OK)
+      size = stat.size
+    } catch (error) {
+      if (error instanceof DatasetError) throw error
+      throw new DatasetError(path, 0, `cannot read: ${describeFsError(error)}`)
+    }
+    files.push({path, format, size})
+  }
+  return new Reader(files, options)
+}
+
+function describeFsError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code
+  if (code === 'ENOENT') return 'no such file'
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied'
+  if (code === 'EISDIR') return 'is a directory'
+  return (error as Error).message
+}
+
+class Reader implements DatasetReader {
+  readonly files: readonly SourceFile[]
+  readonly totalBytes: number | undefined
+  bytesRead = 0
+  private readonly hashes: Array<{size: number; hash: Hash; sha256?: string}>
+  private readonly options: OpenDatasetOptions
+
+  constructor(files: SourceFile[], options: OpenDatasetOptions) {
+    this.files = files
+    this.options = options
+    this.totalBytes = files.every((f) => f.size !== undefined) ? files.reduce((sum, f) => sum + f.size!, 0) : undefined
+    this.hashes = files.map(() => ({size: 0, hash: createHash('sha256')}))
+  }
+
+  digests(): SourceDigest[] {
+    return this.files.map((file, i) => {
+      const entry = this.hashes[i]
+      entry.sha256 ??= entry.hash.digest('hex')
+      return {path: file.path, size: entry.size, sha256: entry.sha256}
+    })
+  }
+
+  async *batches(): AsyncGenerator<DatasetRecord[]> {
+    const batchSize = this.options.batchSize ?? 1000
+    const seen = this.options.allowDuplicates ? undefined : new KeySet()
+    let batch: DatasetRecord[] = []
+    for (let i = 0; i < this.files.length; i++) {
+      const file = this.files[i]
+      for await (const records of this.recordsOf(file, i)) {
+        for (const record of records) {
+          if (seen && !seen.add(record.key)) {
+            const first = await this.firstOccurrence(record, i)
+            throw new DatasetError(
+              record.origin.file,
+              record.origin.line,
+              `duplicate key ${quoteForError(record.key.toString('utf8'))}${first ? ` (first at ${first})` : ''}`,
+            )
+          }
+          batch.push(record)
+          if (batch.length >= batchSize) {
+            yield batch
+            batch = []
+          }
+        }
+      }
+    }
+    if (batch.length > 0) yield batch
+  }
+
+  private recordsOf(file: SourceFile, index: number): AsyncGenerator<DatasetRecord[]> {
+    const label = labelOf(file.path)
+    const chunks = this.chunksOf(file, index)
+    if (file.format === 'ndjson') return ndjsonRecords(chunks, label)
+    if (file.format === 'json') return jsonArrayRecords(chunks, label)
+    return csvRecords(chunks, label, this.options.csv!)
+  }
+
+  private async *chunksOf(file: SourceFile, index: number): AsyncGenerator<Buffer> {
+    const stream: Readable =
+      file.path === STDIN ? (this.options.stdin ?? process.stdin) : createReadStream(file.path, {highWaterMark: 256 * 1024})
+    const entry = this.hashes[index]
+    try {
+      for await (const chunk of stream) {
+        const buf = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer)
+        entry.hash.update(buf)
+        entry.size += buf.length
+        this.bytesRead += buf.length
+        yield buf
+      }
+    } catch (error) {
+      throw new DatasetError(labelOf(file.path), 0, `cannot read: ${describeFsError(error)}`)
+    } finally {
+      if (file.path !== STDIN) stream.destroy()
+    }
+  }
+
+  /**
+   * Where a duplicated key first appeared: re-reads the inputs up to the duplicate (only on this
+   * error path; the key set keeps hashes, not positions, to stay small). Not possible for stdin.
+   */
+  private async firstOccurrence(duplicate: DatasetRecord, upToFile: number): Promise<string | undefined> {
+    for (let i = 0; i <= upToFile; i++) {
+      const file = this.files[i]
+      if (file.path === STDIN) return undefined
+      const again = new Reader([file], {...this.options, allowDuplicates: true})
+      try {
+        for await (const records of again.recordsOf(file, 0)) {
+          for (const record of records) {
+            if (record.origin === duplicate.origin || (i === upToFile && record.origin.line >= duplicate.origin.line)) return undefined
+            if (record.key.equals(duplicate.key)) return `${record.origin.file}:${record.origin.line}`
+          }
+        }
+      } catch {
+        return undefined
+      }
+    }
+    return undefined
+  }
+}
