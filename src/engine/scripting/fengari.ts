@@ -1,0 +1,118 @@
+// Loads fengari (a pure-JS Lua 5.3 VM) and gives the few parts we use a type.
+// fengari ships no type declarations; a local interface keeps `strict` honest without
+// declaring a global ambient module that other code could trip over.
+import {createRequire} from 'node:module'
+
+/** An opaque Lua state (fengari's `lua_State`). */
+export type LuaState = {readonly __brand: 'lua_State'}
+/** A Lua string as fengari stores it: a byte array (any Uint8Array, a Buffer included). */
+export type LuaString = Uint8Array
+/** A JS function Lua can call; it returns how many results it left on the stack. */
+export type LuaCFunction = (L: LuaState) => number
+
+export interface LuaApi {
+  LUA_OK: number
+  LUA_TNIL: number
+  LUA_TBOOLEAN: number
+  LUA_TNUMBER: number
+  LUA_TSTRING: number
+  LUA_TTABLE: number
+  LUA_REGISTRYINDEX: number
+  LUA_RIDX_GLOBALS: number
+  LUA_MULTRET: number
+  lua_atnativeerror(L: LuaState, f: LuaCFunction): void
+  lua_checkstack(L: LuaState, n: number): boolean
+  lua_createtable(L: LuaState, narr: number, nrec: number): void
+  lua_error(L: LuaState): never
+  lua_getfield(L: LuaState, idx: number, k: LuaString): number
+  lua_gettop(L: LuaState): number
+  lua_insert(L: LuaState, idx: number): void
+  lua_isinteger(L: LuaState, idx: number): boolean
+  lua_next(L: LuaState, idx: number): number
+  lua_pcall(L: LuaState, nargs: number, nresults: number, msgh: number): number
+  lua_pop(L: LuaState, n: number): void
+  lua_pushboolean(L: LuaState, b: boolean): void
+  lua_pushcfunction(L: LuaState, f: LuaCFunction): void
+  lua_pushinteger(L: LuaState, n: number): void
+  lua_pushlightuserdata(L: LuaState, p: unknown): void
+  lua_pushnil(L: LuaState): void
+  lua_pushnumber(L: LuaState, n: number): void
+  lua_pushstring(L: LuaState, s: LuaString): void
+  lua_pushvalue(L: LuaState, idx: number): void
+  lua_rawget(L: LuaState, idx: number): number
+  lua_rawgeti(L: LuaState, idx: number, n: number): number
+  lua_rawset(L: LuaState, idx: number): void
+  lua_rawseti(L: LuaState, idx: number, n: number): void
+  lua_remove(L: LuaState, idx: number): void
+  lua_replace(L: LuaState, idx: number): void
+  lua_setfield(L: LuaState, idx: number, k: LuaString): void
+  lua_setglobal(L: LuaState, name: LuaString): void
+  lua_getglobal(L: LuaState, name: LuaString): number
+  lua_setmetatable(L: LuaState, idx: number): void
+  lua_settop(L: LuaState, idx: number): void
+  lua_setupvalue(L: LuaState, funcindex: number, n: number): LuaString | null
+  lua_toboolean(L: LuaState, idx: number): boolean
+  lua_tointeger(L: LuaState, idx: number): number
+  lua_tolstring(L: LuaState, idx: number): LuaString | null
+  lua_tonumber(L: LuaState, idx: number): number
+  lua_topointer(L: LuaState, idx: number): object | null
+  lua_touserdata(L: LuaState, idx: number): unknown
+  lua_type(L: LuaState, idx: number): number
+}
+
+export interface LauxApi {
+  luaL_newstate(): LuaState
+  luaL_loadbufferx(L: LuaState, buff: LuaString, size: number, name: LuaString, mode: LuaString | null): number
+  luaL_ref(L: LuaState, t: number): number
+  luaL_unref(L: LuaState, t: number, ref: number): void
+  luaL_error(L: LuaState, fmt: LuaString, ...args: unknown[]): never
+  luaL_requiref(L: LuaState, modname: LuaString, openf: LuaCFunction, glb: boolean): void
+}
+
+export interface LuaLibApi {
+  luaopen_base: LuaCFunction
+  luaopen_table: LuaCFunction
+  luaopen_string: LuaCFunction
+  luaopen_math: LuaCFunction
+  luaopen_coroutine: LuaCFunction
+  luaopen_debug: LuaCFunction
+}
+
+const require = createRequire(import.meta.url)
+
+// Lua 5.1 (what Valkey embeds) prints integral floats without ".0": 10/2 is "5", not "5.0".
+// fengari reads this switch from FENGARICONF once, when luaconf.js is first loaded.
+const previousConf = process.env.FENGARICONF
+process.env.FENGARICONF = JSON.stringify({LUA_COMPAT_FLOATSTRING: true})
+const fengari = require('fengari') as {
+  lua: LuaApi
+  lauxlib: LauxApi
+  lualib: LuaLibApi
+  to_luastring(s: string): LuaString
+}
+if (previousConf === undefined) delete process.env.FENGARICONF
+else process.env.FENGARICONF = previousConf
+
+// Internals used to push a byte array as a Lua string without fengari's element-by-element
+// copy (lua_pushlstring copies through Uint8Array.from, slow for large values).
+const lobject = require('fengari/src/lobject.js') as {pushsvalue2s(L: LuaState, ts: unknown): void}
+const lstring = require('fengari/src/lstring.js') as {luaS_bless(L: LuaState, s: Uint8Array): unknown}
+const luaconf = require('fengari/src/luaconf.js') as {LUA_COMPAT_FLOATSTRING: boolean}
+
+export const lua = fengari.lua
+export const lauxlib = fengari.lauxlib
+export const lualib = fengari.lualib
+export const floatsPrintLikeLua51 = luaconf.LUA_COMPAT_FLOATSTRING
+
+/** Encodes a JS string (UTF-8) as a Lua string. */
+export function luaString(s: string): LuaString {
+  return fengari.to_luastring(s)
+}
+
+/**
+ * Pushes `bytes` as a Lua string WITHOUT copying: Lua then shares the array, so the caller
+ * must never change it afterwards. The caller also makes sure the stack has room.
+ */
+export function pushOwnedBytes(L: LuaState, bytes: Uint8Array): void {
+  lobject.pushsvalue2s(L, lstring.luaS_bless(L, bytes))
+}
