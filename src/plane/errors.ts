@@ -1,0 +1,79 @@
+// Errors of the data plane. Each carries the exit code the CLI leaves with
+// (0 ok, 1 check failed / server said no, 2 usage or bad input, 3 cannot reach the server)
+// and a one-line message that never contains a password: messages name servers as host:port
+// and URLs only in their redacted form.
+
+export class PlaneError extends Error {
+  readonly exitCode: number
+
+  constructor(message: string, exitCode: number) {
+    super(message)
+    this.name = 'PlaneError'
+    this.exitCode = exitCode
+  }
+}
+
+/** Bad --url, bad db number, bad option: exit 2. */
+export class UsageError extends PlaneError {
+  constructor(message: string) {
+    super(message, 2)
+    this.name = 'UsageError'
+  }
+}
+
+/** Server unreachable, connection lost, wrong password, NOAUTH, cluster not serving a slot: exit 3. */
+export class ConnectionError extends PlaneError {
+  constructor(message: string) {
+    super(message, 3)
+    this.name = 'ConnectionError'
+  }
+}
+
+/**
+ * The db cannot be used: out of range, or the server refuses SELECT (a cluster without
+ * numbered databases). Exit 3: the target lacks what flip needs; the fix is on the server.
+ */
+export class DbNotAvailableError extends PlaneError {
+  readonly db: number
+
+  constructor(message: string, db: number) {
+    super(message, 3)
+    this.name = 'DbNotAvailableError'
+    this.db = db
+  }
+}
+
+/**
+ * The server answered a command with an error (WRONGTYPE, OOM, …) that retrying cannot fix.
+ * `key` and `origin` name the record when the command wrote one.
+ */
+export class CommandError extends PlaneError {
+  readonly reply: string
+  readonly key?: Buffer
+
+  constructor(message: string, reply: string, key?: Buffer) {
+    super(message, 1)
+    this.name = 'CommandError'
+    this.reply = reply
+    this.key = key
+  }
+}
+
+/** An error reply from the server, kept as a value inside pipelined results (never thrown by the reader). */
+export class RespError {
+  constructor(readonly message: string) {}
+
+  /** First word of the reply: ERR, WRONGTYPE, MOVED, ASK, TRYAGAIN, NOAUTH, … */
+  get code(): string {
+    const space = this.message.indexOf(' ')
+    return space < 0 ? this.message : this.message.slice(0, space)
+  }
+}
+
+/** Printable form of a key for an error message: UTF-8 when it is text, hex otherwise; shortened. */
+export function describeKey(key: Buffer, max = 60): string {
+  const text = key.toString('utf8')
+  const printable = Buffer.from(text, 'utf8').equals(key) && !/[\u0000-\u001f\u007f]/.test(text)
+  const shown = printable ? text : `0x${key.toString('hex')}`
+  return JSON.stringify(shown.length > max ? `${shown.slice(0, max)}…` : shown)
+}

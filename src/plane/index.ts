@@ -1,0 +1,8 @@
+// The data plane's public surface: import from here, not from the files behind it.
+export {connectPlane, Plane, RecordWriter} from './plane.js'
+export type {DbSize, Health, PlaneMode, PlaneOptions, PrimaryInfo, ScanOptions, TargetIdentity, WriteSummary, WriterOptions} from './plane.js'
+export {NodeConnection} from './connection.js'
+export {CommandError, ConnectionError, DbNotAvailableError, PlaneError, RespError, UsageError, describeKey} from './errors.js'
+export {formatAddress, formatTarget, parseTargetUrl, redactUrl, resolveTargetUrl} from './url.js'
+export type {Seed, Target} from './url.js'
+export type {Arg, Reply} from './resp.js'

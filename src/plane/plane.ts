@@ -1,0 +1,609 @@
+// The data plane: every data command of flip (stage, verify, diff, status, cutover, rollback)
+// talks to the server through one Plane.
+//
+//   const plane = await connectPlane({url, db: 1})      // url: --url, else FLIP_URL, else VALKEY_URL
+//   plane.mode                                         // 'cluster' | 'standalone'
+//   plane.primaries                                    // [{id, host, port, slots: [[first, last], …]}]
+//   plane.identity()                                   // {mode, nodes: [{id, address, slots}]}: no secrets
+//   await plane.databases()                            // CONFIG GET cluster-databases / databases, if allowed
+//   plane.nodeForSlot(slot), plane.nodeForKey(key)     // routing (CRC16 + hash tags, src/util/keyslot.ts)
+//   await plane.writeRecords(records)                  // write and wait for every acknowledgement
+//   const w = plane.writer(); await w.write(batch) …; await w.finish()   // streaming, windowed (stage)
+//   for await (const keys of plane.scanKeys({match, count})) …          // SCAN on every primary
+//   for await (const stored of plane.scanValues()) …   // SCAN + pipelined reads, the fast verify path
+//   await plane.readValues(keys)                       // StoredKey[] in the order of keys
+//   await plane.dbsize(), plane.flushdb(), plane.health()
+//   await plane.command(node, argv)                    // one command on that primary (this plane's db); error replies throw
+//   await plane.pipeline(node, argvs)                  // several, sent in one write; error replies are RespError values
+//   plane.connectionFor(node)                          // the shared NodeConnection (no SELECT on it!)
+//   await plane.dedicated(node, {db})                  // a new raw NodeConnection bound to db; the caller closes it
+//   await plane.dedicatedClient(node, {db})            // a new iovalkey client bound to db and checked; the caller quits it
+//   await plane.close()
+//
+// Connections: one raw socket per primary, bound to `db` by a checked SELECT in its handshake
+// (see connection.ts); never a runtime SELECT on a shared connection. Commands are routed by
+// key slot; MOVED refreshes the topology (asking the node named in the reply first), ASK sends
+// ASKING + the command to the named node, TRYAGAIN/CLUSTERDOWN/LOADING wait and retry.
+// Database-wide operations (DBSIZE, SCAN, FLUSHDB) run on every primary and are summed.
+import {Valkey} from 'iovalkey'
+import type {DatasetRecord, StoredKey} from '../dataset/record.js'
+import {keySlot} from '../util/keyslot.js'
+import {NodeConnection, type ConnectionOptions} from './connection.js'
+import {CommandError, ConnectionError, DbNotAvailableError, PlaneError, RespError, UsageError, describeKey} from './errors.js'
+import {decodeValue, isValueType, readCommand} from './record-commands.js'
+import {type Arg, CommandEncoder, type Reply} from './resp.js'
+import {
+  type PlaneMode,
+  type PrimaryInfo,
+  buildSlotTable,
+  discoverTopology,
+  formatRanges,
+  uncoveredRanges,
+} from './topology.js'
+import {formatAddress, parseTargetUrl, redactUrl, resolveTargetUrl, type Target} from './url.js'
+import {RecordWriter, type WriterOptions, type WriteRouter} from './writer.js'
+
+export type {PlaneMode, PrimaryInfo} from './topology.js'
+export type {WriteSummary, WriterOptions} from './writer.js'
+export {RecordWriter} from './writer.js'
+
+export interface PlaneOptions {
+  /** Target URL; default env FLIP_URL, then VALKEY_URL. */
+  url?: string
+  /** Used when the URL has no password; default env FLIP_PASSWORD. */
+  password?: string
+  /** The db every connection of this plane is bound to. */
+  db: number
+  connectTimeoutMs?: number
+  /** Environment to read FLIP_URL / VALKEY_URL / FLIP_PASSWORD from (default process.env). */
+  env?: NodeJS.ProcessEnv
+}
+
+export interface TargetIdentity {
+  mode: PlaneMode
+  nodes: Array<{id: string; address: string; slots: Array<[number, number]>}>
+}
+
+export interface Health {
+  ok: boolean
+  problems: string[]
+}
+
+export interface DbSize {
+  total: number
+  perNode: Array<{id: string; address: string; keys: number}>
+}
+
+export interface ScanOptions {
+  match?: string
+  /** SCAN COUNT hint (default 1000). */
+  count?: number
+}
+
+/** Attempts per command on MOVED/ASK/TRYAGAIN before giving up with the server's error. */
+const MAX_REDIRECTS = 8
+
+export async function connectPlane(options: PlaneOptions): Promise<Plane> {
+  const env = options.env ?? process.env
+  if (!Number.isSafeInteger(options.db) || options.db < 0) throw new UsageError(`invalid db ${options.db}: expected an integer >= 0`)
+  const url = resolveTargetUrl(options.url, env)
+  if (url === undefined) {
+    throw new UsageError('no server given: pass --url, set FLIP_URL or VALKEY_URL, or start the bundled engine with "flip engine start"')
+  }
+  const target = parseTargetUrl(url, {password: options.password, env})
+  const plane = new Plane(target, options.db, options.connectTimeoutMs, redactUrl(url))
+  await plane.init()
+  return plane
+}
+
+export class Plane implements WriteRouter {
+  mode: PlaneMode = 'standalone'
+  primaries: PrimaryInfo[] = []
+  private slotTable: Int32Array = new Int32Array(0)
+  private primaryConnections: NodeConnection[] = []
+  /** Every connection this plane opened, by host:port (primaries and ASK targets). */
+  private readonly connections = new Map<string, Promise<NodeConnection>>()
+  private refreshing: Promise<void> | null = null
+  private closed = false
+
+  /** @internal use connectPlane() */
+  constructor(
+    private readonly target: Target,
+    readonly db: number,
+    private readonly connectTimeoutMs: number | undefined,
+    /** The URL with its password hidden. */
+    readonly displayUrl: string,
+  ) {}
+
+  /** @internal */
+  async init(): Promise<void> {
+    await this.refreshTopology()
+  }
+
+  identity(): TargetIdentity {
+    return {
+      mode: this.mode,
+      nodes: this.primaries.map((primary) => ({id: primary.id, address: formatAddress(primary), slots: primary.slots.map(([a, b]) => [a, b])})),
+    }
+  }
+
+  /** How many dbs the server offers (CONFIG GET cluster-databases in a cluster, databases standalone); undefined when CONFIG is refused. */
+  async databases(): Promise<number | undefined> {
+    const setting = this.mode === 'cluster' ? 'cluster-databases' : 'databases'
+    const reply = await this.primaryConnections[0].call(['CONFIG', 'GET', setting]).catch(() => null)
+    if (!Array.isArray(reply) || reply.length < 2) return undefined
+    const value = Number(String(reply[1]))
+    return Number.isSafeInteger(value) ? value : undefined
+  }
+
+  nodeForSlot(slot: number): PrimaryInfo {
+    return this.primaries[this.primaryIndexForSlot(slot)]
+  }
+
+  nodeForKey(key: Buffer | string): PrimaryInfo {
+    return this.nodeForSlot(keySlot(key))
+  }
+
+  // ---- writing -------------------------------------------------------------------------------
+
+  /** A streaming writer (stage's path): write() batches as they come, finish() waits for all acks. */
+  writer(options?: WriterOptions): RecordWriter {
+    return new RecordWriter(this, options)
+  }
+
+  /** Writes records (SET/HSET/SADD/ZADD/RPUSH, then EXPIRE for a ttl) and waits until all are acknowledged. */
+  async writeRecords(records: readonly DatasetRecord[]): Promise<void> {
+    const writer = this.writer()
+    await writer.write(records)
+    await writer.finish()
+  }
+
+  // ---- reading -------------------------------------------------------------------------------
+
+  /** SCAN on every primary (concurrently); yields batches of keys as they arrive. */
+  async *scanKeys(options: ScanOptions = {}): AsyncIterable<Buffer[]> {
+    yield* merge(this.primaryConnections.map((connection) => scanNode(connection, options)))
+  }
+
+  /**
+   * Every key of the db with its value and TTL presence: SCAN on every primary with pipelined
+   * type-aware reads, several batches in flight per node. Keys that vanish between SCAN and
+   * read are left out.
+   */
+  async *scanValues(options: ScanOptions & {readsInFlight?: number} = {}): AsyncIterable<StoredKey[]> {
+    const window = options.readsInFlight ?? 4
+    const perNode = this.primaryConnections.map((connection) => this.scanNodeValues(connection, options, window))
+    yield* merge(perNode)
+  }
+
+  private async *scanNodeValues(connection: NodeConnection, options: ScanOptions, window: number): AsyncGenerator<StoredKey[]> {
+    const reads: Array<Promise<StoredKey[]>> = []
+    try {
+      for await (const keys of scanNode(connection, options)) {
+        const read = this.readValues(keys)
+        read.catch(() => undefined) // awaited below; this only silences "unhandled" while queued
+        reads.push(read)
+        if (reads.length >= window) yield present(await reads.shift()!)
+      }
+      while (reads.length > 0) yield present(await reads.shift()!)
+    } finally {
+      reads.length = 0
+    }
+  }
+
+  /**
+   * Values and TTL presence of keys, in order; value null for a key that does not exist.
+   * Strings (the common case) cost one round: GET + PTTL pipelined. Other types answer GET with
+   * WRONGTYPE and take two more rounds: TYPE, then HGETALL/SMEMBERS/ZRANGE WITHSCORES/LRANGE.
+   */
+  async readValues(keys: readonly Buffer[]): Promise<StoredKey[]> {
+    const commands: Array<{argv: Arg[]; slot: number}> = new Array(keys.length * 2)
+    const slots = new Array<number>(keys.length)
+    keys.forEach((key, i) => {
+      const slot = keySlot(key)
+      slots[i] = slot
+      commands[2 * i] = {argv: ['GET', key], slot}
+      commands[2 * i + 1] = {argv: ['PTTL', key], slot}
+    })
+    const replies = await this.execute(commands)
+    const stored: StoredKey[] = new Array(keys.length)
+    const typed: number[] = []
+    keys.forEach((key, i) => {
+      const value = replies[2 * i]
+      const pttl = replies[2 * i + 1]
+      const hasTtl = typeof pttl === 'number' && pttl >= 0
+      if (Buffer.isBuffer(value)) stored[i] = {key, value: {type: 'string', value: Buffer.from(value)}, hasTtl}
+      else if (value === null) stored[i] = {key, value: null, hasTtl: false}
+      else if (value instanceof RespError && value.code === 'WRONGTYPE') {
+        stored[i] = {key, value: null, hasTtl}
+        typed.push(i)
+      } else throw readFailure(key, value)
+    })
+    if (typed.length === 0) return stored
+
+    const types = await this.execute(typed.map((i) => ({argv: ['TYPE', keys[i]], slot: slots[i]})))
+    const reads: number[] = []
+    const readTypes: string[] = []
+    typed.forEach((i, n) => {
+      const type = String(types[n])
+      if (types[n] instanceof RespError) throw readFailure(keys[i], types[n])
+      if (type === 'none') return
+      if (!isValueType(type)) throw new CommandError(`key ${describeKey(keys[i])} has type ${type}, which flip does not handle`, type, keys[i])
+      reads.push(i)
+      readTypes.push(type)
+    })
+    const values = await this.execute(reads.map((i, n) => ({argv: readCommand(readTypes[n] as never, keys[i]), slot: slots[i]})))
+    reads.forEach((i, n) => {
+      if (values[n] instanceof RespError) throw readFailure(keys[i], values[n])
+      stored[i] = {key: keys[i], value: decodeValue(readTypes[n] as never, values[n]), hasTtl: stored[i].hasTtl}
+    })
+    return stored
+  }
+
+  /** Keys in this db, per primary and summed. */
+  async dbsize(): Promise<DbSize> {
+    const perNode = await Promise.all(
+      this.primaries.map(async (primary, i) => ({id: primary.id, address: formatAddress(primary), keys: Number(await this.callOrThrow(this.primaryConnections[i], ['DBSIZE']))})),
+    )
+    return {total: perNode.reduce((sum, node) => sum + node.keys, 0), perNode}
+  }
+
+  /** Empties this db on every primary (other dbs untouched). */
+  async flushdb(): Promise<void> {
+    await Promise.all(this.primaryConnections.map((connection) => this.callOrThrow(connection, ['FLUSHDB'])))
+  }
+
+  /**
+   * Is the target fit for a cutover? Cluster: every primary reachable and reporting
+   * cluster_state:ok, all 16384 slots served, no slot migrating or importing. Standalone: PING.
+   */
+  async health(): Promise<Health> {
+    const problems: string[] = []
+    try {
+      await this.refreshTopology()
+    } catch (error) {
+      problems.push((error as Error).message)
+    }
+    if (this.mode === 'cluster') {
+      const uncovered = uncoveredRanges(this.slotTable)
+      if (uncovered.length > 0) {
+        const count = uncovered.reduce((sum, [a, b]) => sum + b - a + 1, 0)
+        problems.push(`${count} slots are not served by any primary (${formatRanges(uncovered.slice(0, 5))}${uncovered.length > 5 ? ',…' : ''})`)
+      }
+    }
+    await Promise.all(
+      this.primaries.map(async (primary, i) => {
+        const address = formatAddress(primary)
+        const connection = this.primaryConnections[i]
+        try {
+          if (this.mode === 'standalone') {
+            const pong = await connection.call(['PING'])
+            if (pong !== 'PONG') problems.push(`${address} answered PING with ${describeReply(pong)}`)
+            return
+          }
+          const [info, nodes] = await connection.pipeline([
+            ['CLUSTER', 'INFO'],
+            ['CLUSTER', 'NODES'],
+          ])
+          const state = /cluster_state:(\w+)/.exec(String(info))?.[1]
+          if (state !== 'ok') problems.push(`node ${address} reports cluster_state:${state ?? describeReply(info)}`)
+          problems.push(...migrationProblems(String(nodes), address))
+        } catch (error) {
+          problems.push(`node ${address} is unreachable: ${(error as Error).message}`)
+        }
+      }),
+    )
+    return {ok: problems.length === 0, problems}
+  }
+
+  // ---- escape hatches ---------------------------------------------------------------------------
+
+  /** One command on a primary's connection (in this plane's db). Error replies throw CommandError. */
+  async command(node: PrimaryInfo, argv: readonly Arg[]): Promise<Reply> {
+    return this.callOrThrow(await this.connectionAt(node.host, node.port), argv)
+  }
+
+  /** Several commands sent in one write on a primary's connection; error replies are RespError values. */
+  async pipeline(node: PrimaryInfo, commands: readonly (readonly Arg[])[]): Promise<Reply[]> {
+    return (await this.connectionAt(node.host, node.port)).pipeline(commands)
+  }
+
+  /** The shared connection of a primary. Never SELECT on it: open a dedicated() one for another db. */
+  connectionFor(node: PrimaryInfo): NodeConnection {
+    const index = this.primaries.findIndex((primary) => primary.host === node.host && primary.port === node.port)
+    if (index < 0) throw new ConnectionError(`${formatAddress(node)} is not a primary of this target`)
+    return this.primaryConnections[index]
+  }
+
+  /** A new raw connection to a node, bound to `db` (default: this plane's) and checked; the caller closes it. */
+  async dedicated(node: {host: string; port: number}, options: {db?: number} = {}): Promise<NodeConnection> {
+    return NodeConnection.open(this.connectionOptions(node.host, node.port, options.db ?? this.db))
+  }
+
+  /**
+   * A new iovalkey client to a node, bound to `db` (default: this plane's) with the `db` option
+   * (re-selected on every reconnect) and checked with CLIENT INFO before it is returned, since
+   * iovalkey carries on in db 0 when the server refuses SELECT. The caller must quit() it.
+   */
+  async dedicatedClient(node: {host: string; port: number}, options: {db?: number} = {}): Promise<Valkey> {
+    const db = options.db ?? this.db
+    const address = formatAddress(node)
+    const client = new Valkey({
+      host: node.host,
+      port: node.port,
+      username: this.target.username,
+      password: this.target.password,
+      db,
+      tls: this.target.tls ? {servername: node.host} : undefined,
+      lazyConnect: true,
+      connectTimeout: this.connectTimeoutMs ?? 5000,
+      maxRetriesPerRequest: 2,
+    })
+    let lastError: Error | undefined
+    client.on('error', (error: Error) => {
+      lastError = error
+    })
+    try {
+      await client.connect()
+      const info = String(await client.call('CLIENT', 'INFO'))
+      const actual = Number(/(?:^| )db=(\d+)/.exec(info)?.[1])
+      if (actual !== db) {
+        throw new DbNotAvailableError(
+          `database ${db} is not available on ${address} (the connection is in db ${actual}${lastError ? `: ${lastError.message}` : ''})` +
+            (this.mode === 'cluster' ? `: numbered databases in cluster mode need Valkey 9+ with "cluster-databases ${db + 1}" or more in valkey.conf` : ''),
+          db,
+        )
+      }
+      return client
+    } catch (error) {
+      client.disconnect()
+      if (error instanceof PlaneError) throw error
+      throw new ConnectionError(`cannot connect to ${address}: ${(error as Error).message}`)
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    const all = [...this.connections.values()]
+    this.connections.clear()
+    await Promise.all(all.map((pending) => pending.then((connection) => connection.close()).catch(() => undefined)))
+  }
+
+  // ---- routing and redirects ----------------------------------------------------------------------
+
+  /** @internal the primary connection serving a slot (WriteRouter). */
+  connectionForSlot(slot: number): NodeConnection {
+    return this.primaryConnections[this.primaryIndexForSlot(slot)]
+  }
+
+  private primaryIndexForSlot(slot: number): number {
+    const index = this.slotTable[slot]
+    if (index === undefined || index < 0) throw new ConnectionError(`slot ${slot} is not served by any primary of ${this.displayUrl}: the cluster is incomplete`)
+    return index
+  }
+
+  /**
+   * Runs commands routed by slot, grouped per primary and pipelined. MOVED → topology refresh
+   * and retry; ASK → ASKING + command on the named node; TRYAGAIN/CLUSTERDOWN/LOADING → short
+   * wait and retry. Commands are retried in their original order. Replies come back in input
+   * order; error replies that survive the retries are RespError values.
+   */
+  async execute(commands: ReadonlyArray<{argv: readonly Arg[]; slot: number}>): Promise<Reply[]> {
+    const results: Reply[] = new Array(commands.length)
+    let pending = commands.map((_, i) => i)
+    let askTargets = new Map<number, string>()
+    for (let attempt = 0; ; attempt++) {
+      // Group by destination, keeping the input order within each group.
+      const groups = new Map<NodeConnection | string, number[]>()
+      for (const i of pending) {
+        const destination = askTargets.get(i) ?? this.connectionForSlot(commands[i].slot)
+        let group = groups.get(destination)
+        if (group === undefined) groups.set(destination, (group = []))
+        group.push(i)
+      }
+      const nextPending: number[] = []
+      const nextAsk = new Map<number, string>()
+      let movedTo: string | undefined
+      let mustWait = false
+      await Promise.all(
+        [...groups].map(async ([destination, indices]) => {
+          const asking = typeof destination === 'string'
+          const connection = asking ? await this.connectionAtAddress(destination) : destination
+          const encoder = new CommandEncoder(16 * 1024)
+          for (const i of indices) {
+            if (asking) encoder.append(['ASKING'])
+            encoder.append(commands[i].argv)
+          }
+          const count = encoder.count
+          const replies = await connection.exec(encoder.take(), count)
+          indices.forEach((i, n) => {
+            const reply = asking ? replies[2 * n + 1] : replies[n]
+            results[i] = reply
+            if (!(reply instanceof RespError) || attempt >= MAX_REDIRECTS) return
+            switch (reply.code) {
+              case 'MOVED':
+                movedTo = reply.message.split(' ')[2]
+                nextPending.push(i)
+                break
+              case 'ASK':
+                nextAsk.set(i, reply.message.split(' ')[2])
+                nextPending.push(i)
+                break
+              case 'TRYAGAIN':
+              case 'CLUSTERDOWN':
+              case 'LOADING':
+                mustWait = true
+                nextPending.push(i)
+                break
+            }
+          })
+        }),
+      )
+      if (nextPending.length === 0) return results
+      nextPending.sort((a, b) => a - b)
+      if (movedTo !== undefined) await this.refreshTopology(movedTo)
+      if (mustWait) await sleep(Math.min(10 * 2 ** attempt, 500))
+      pending = nextPending
+      askTargets = nextAsk
+    }
+  }
+
+  /**
+   * Re-reads the topology (coalesced: concurrent callers share one refresh), asking `hint`
+   * first (the node a MOVED named: it knows best), then the known primaries, then the seeds.
+   * Opens connections to new primaries, each bound to this plane's db.
+   */
+  async refreshTopology(hint?: string): Promise<void> {
+    if (this.refreshing === null) {
+      this.refreshing = this.doRefresh(hint).finally(() => {
+        this.refreshing = null
+      })
+    }
+    return this.refreshing
+  }
+
+  private async doRefresh(hint: string | undefined): Promise<void> {
+    const candidates: Array<{host: string; port: number}> = []
+    if (hint !== undefined) candidates.push(parseAddress(hint))
+    candidates.push(...this.primaries, ...this.target.seeds)
+    let lastError: Error | undefined
+    const tried = new Set<string>()
+    for (const candidate of candidates) {
+      const address = formatAddress(candidate)
+      if (tried.has(address)) continue
+      tried.add(address)
+      let probe: NodeConnection | undefined
+      try {
+        // A probe without SELECT: a cluster that refuses our db must still tell us it is a cluster.
+        probe = await NodeConnection.open(this.connectionOptions(candidate.host, candidate.port, undefined))
+        const topology = await discoverTopology(probe, this.target.tls)
+        const connections = await Promise.all(topology.primaries.map((primary) => this.connectionAt(primary.host, primary.port, topology.mode === 'cluster')))
+        this.mode = topology.mode
+        this.primaries = topology.primaries
+        this.primaryConnections = connections
+        this.slotTable = buildSlotTable(topology.primaries)
+        return
+      } catch (error) {
+        // Wrong password or a refused db are the same on every node: no point trying others.
+        if (error instanceof DbNotAvailableError || /authentication failed|requires a password/.test((error as Error).message)) throw error
+        lastError = error as Error
+      } finally {
+        await probe?.close()
+      }
+    }
+    throw lastError ?? new ConnectionError(`no server to ask for the topology of ${this.displayUrl}`)
+  }
+
+  private connectionOptions(host: string, port: number, db: number | undefined, clusterMode = this.mode === 'cluster'): ConnectionOptions {
+    const {tls, username, password} = this.target
+    return {host, port, tls, username, password, db, clusterMode, connectTimeoutMs: this.connectTimeoutMs}
+  }
+
+  /** The plane's connection to host:port (bound to this plane's db), opened on first use and after it broke. */
+  private async connectionAt(host: string, port: number, clusterMode?: boolean): Promise<NodeConnection> {
+    if (this.closed) throw new ConnectionError(`the connection to ${this.displayUrl} is closed`)
+    const address = formatAddress({host, port})
+    const existing = this.connections.get(address)
+    if (existing !== undefined) {
+      const connection = await existing.catch(() => undefined)
+      if (connection?.isOpen) return connection
+    }
+    const opening = NodeConnection.open(this.connectionOptions(host, port, this.db, clusterMode))
+    this.connections.set(address, opening)
+    opening.catch(() => this.connections.get(address) === opening && this.connections.delete(address))
+    return opening
+  }
+
+  private connectionAtAddress(address: string): Promise<NodeConnection> {
+    const {host, port} = parseAddress(address)
+    return this.connectionAt(host, port)
+  }
+
+  private async callOrThrow(connection: NodeConnection, argv: readonly Arg[]): Promise<Reply> {
+    const reply = await connection.call(argv)
+    if (reply instanceof RespError) throw new CommandError(`${connection.address} refused ${String(argv[0]).toUpperCase()}: ${reply.message}`, reply.message)
+    return reply
+  }
+}
+
+/** SCAN one node page by page, the next page requested while the caller handles this one. */
+async function* scanNode(connection: NodeConnection, options: ScanOptions): AsyncGenerator<Buffer[]> {
+  const extra: Arg[] = options.match === undefined ? [] : ['MATCH', options.match]
+  extra.push('COUNT', options.count ?? 1000)
+  const page = (cursor: string) => {
+    const reply = connection.call(['SCAN', cursor, ...extra])
+    reply.catch(() => undefined) // awaited below
+    return reply
+  }
+  let next = page('0')
+  for (;;) {
+    const reply = await next
+    if (reply instanceof RespError) throw new CommandError(`${connection.address} refused SCAN: ${reply.message}`, reply.message)
+    const [cursorReply, keys] = reply as [Buffer, Buffer[]]
+    const cursor = cursorReply.toString()
+    if (cursor !== '0') next = page(cursor)
+    if (keys.length > 0) yield keys.map((key) => Buffer.from(key))
+    if (cursor === '0') return
+  }
+}
+
+/** Interleaves several async iterators, yielding items as they arrive (one pending next() each). */
+async function* merge<T>(sources: Array<AsyncIterator<T>>): AsyncGenerator<T> {
+  const pending = new Map<number, Promise<{index: number; result: IteratorResult<T>}>>()
+  const pull = (index: number) => pending.set(index, sources[index].next().then((result) => ({index, result})))
+  sources.forEach((_, index) => pull(index))
+  try {
+    while (pending.size > 0) {
+      const {index, result} = await Promise.race(pending.values())
+      if (result.done) {
+        pending.delete(index)
+        continue
+      }
+      pull(index)
+      yield result.value
+    }
+  } finally {
+    for (const [index, next] of pending) {
+      next.catch(() => undefined)
+      void sources[index].return?.()
+    }
+  }
+}
+
+function present(stored: StoredKey[]): StoredKey[] {
+  return stored.filter((entry) => entry.value !== null)
+}
+
+/** "slot-a->-id" / "slot-<-id" markers on a node's own CLUSTER NODES line. */
+function migrationProblems(nodes: string, address: string): string[] {
+  const myself = nodes.split('\n').find((line) => line.split(' ')[2]?.split(',').includes('myself'))
+  if (myself === undefined) return []
+  const problems: string[] = []
+  for (const match of myself.matchAll(/\[(\d+)-([<>])-([0-9a-f]+)\]/g)) {
+    const [, slot, direction, peer] = match
+    problems.push(direction === '>' ? `slot ${slot} is migrating from ${address} to node ${peer}` : `slot ${slot} is importing into ${address} from node ${peer}`)
+  }
+  return problems
+}
+
+function readFailure(key: Buffer, reply: Reply): CommandError {
+  const message = reply instanceof RespError ? reply.message : describeReply(reply)
+  return new CommandError(`reading key ${describeKey(key)} failed: ${message}`, message, key)
+}
+
+function describeReply(reply: Reply): string {
+  if (reply instanceof RespError) return reply.message
+  if (Buffer.isBuffer(reply)) return JSON.stringify(reply.toString('utf8').slice(0, 80))
+  return JSON.stringify(reply)
+}
+
+function parseAddress(address: string): {host: string; port: number} {
+  const colon = address.lastIndexOf(':')
+  const host = address.slice(0, colon).replace(/^\[(.*)\]$/, '$1')
+  return {host, port: Number(address.slice(colon + 1))}
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}

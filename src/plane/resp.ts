@@ -1,0 +1,244 @@
+// RESP2 for the data plane's own sockets: an encoder that writes commands straight into one
+// large Buffer (the bulk path sends thousands of commands per write) and a resumable reply
+// reader that copes with replies split anywhere across TCP chunks.
+//
+// Replies come out as: string (+simple), RespError (-error), number (:integer),
+// Buffer | null ($bulk), Reply[] | null (*array). Bulk Buffers are views into the received
+// chunk (no copy); copy them if you keep them long.
+import {RespError} from './errors.js'
+
+export type Arg = string | Buffer | number
+export type Reply = string | number | Buffer | null | RespError | Reply[]
+
+const CR = 13
+const LF = 10
+
+/** Appends RESP-encoded commands to a growing Buffer; take() hands the bytes out and starts afresh. */
+export class CommandEncoder {
+  private buf: Buffer
+  private pos = 0
+  /** Commands appended since the last take(). */
+  count = 0
+
+  constructor(private readonly initialSize = 64 * 1024) {
+    this.buf = Buffer.allocUnsafe(initialSize)
+  }
+
+  get byteLength(): number {
+    return this.pos
+  }
+
+  append(argv: readonly Arg[]): void {
+    // Header sizes are bounded (≤ 14 bytes each); bodies are measured exactly.
+    let need = 16
+    for (const arg of argv) {
+      need += 16 + (typeof arg === 'string' ? Buffer.byteLength(arg) : typeof arg === 'number' ? 24 : arg.length)
+    }
+    this.ensure(need)
+    const buf = this.buf
+    buf[this.pos++] = 0x2a // *
+    this.writeUint(argv.length)
+    for (const arg of argv) {
+      if (typeof arg === 'string') {
+        const length = Buffer.byteLength(arg)
+        buf[this.pos++] = 0x24 // $
+        this.writeUint(length)
+        buf.write(arg, this.pos, length, 'utf8')
+        this.pos += length
+      } else if (typeof arg === 'number') {
+        buf[this.pos++] = 0x24 // $
+        if (Number.isSafeInteger(arg) && arg >= 0) {
+          // Non-negative integer (TTLs, counts): digits written directly, no string allocated.
+          this.writeUint(digitCount(arg))
+          this.writeUintRaw(arg)
+        } else {
+          const text = formatNumber(arg)
+          this.writeUint(text.length)
+          buf.write(text, this.pos, 'latin1')
+          this.pos += text.length
+        }
+      } else {
+        buf[this.pos++] = 0x24
+        this.writeUint(arg.length)
+        arg.copy(buf, this.pos)
+        this.pos += arg.length
+      }
+      buf[this.pos++] = CR
+      buf[this.pos++] = LF
+    }
+    this.count++
+  }
+
+  /** The encoded bytes so far (a Buffer the caller now owns); the encoder starts a new buffer. */
+  take(): Buffer {
+    const out = this.buf.subarray(0, this.pos)
+    this.buf = Buffer.allocUnsafe(Math.max(this.initialSize, Math.min(this.pos, 4 * 1024 * 1024)))
+    this.pos = 0
+    this.count = 0
+    return out
+  }
+
+  private ensure(extra: number): void {
+    if (this.pos + extra <= this.buf.length) return
+    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + extra))
+    this.buf.copy(grown, 0, 0, this.pos)
+    this.buf = grown
+  }
+
+  /** Writes n and CRLF. */
+  private writeUint(n: number): void {
+    this.writeUintRaw(n)
+    this.buf[this.pos++] = CR
+    this.buf[this.pos++] = LF
+  }
+
+  private writeUintRaw(n: number): void {
+    const digits = digitCount(n)
+    let at = this.pos + digits - 1
+    do {
+      this.buf[at--] = 48 + (n % 10)
+      n = Math.floor(n / 10)
+    } while (n > 0)
+    this.pos += digits
+  }
+}
+
+function digitCount(n: number): number {
+  let digits = 1
+  while (n >= 10) {
+    n = Math.floor(n / 10)
+    digits++
+  }
+  return digits
+}
+
+/** Numbers as Valkey parses them: integers in full, floats round-trip exactly, ±inf spelled out. */
+export function formatNumber(n: number): string {
+  if (n === Infinity) return 'inf'
+  if (n === -Infinity) return '-inf'
+  if (Number.isInteger(n) && Math.abs(n) < 1e21) return BigInt(n).toString()
+  return String(n)
+}
+
+/** Encodes one command (for tests and one-off writes). */
+export function encodeCommand(argv: readonly Arg[]): Buffer {
+  const encoder = new CommandEncoder(256)
+  encoder.append(argv)
+  return encoder.take()
+}
+
+interface OpenArray {
+  items: Reply[]
+  remaining: number
+}
+
+/**
+ * Resumable RESP2 reply reader. feed() each chunk as it arrives; onReply fires once per
+ * complete top-level reply, in order. Partial lines are kept; partial bulk bodies are
+ * collected chunk by chunk (no re-parsing), so huge replies cost O(size).
+ */
+export class ReplyReader {
+  private leftover: Buffer | null = null
+  private bulkParts: Buffer[] = []
+  private bulkRemaining = 0 // bytes of the current bulk body + CRLF still to come
+  private readonly stack: OpenArray[] = []
+
+  constructor(private readonly onReply: (reply: Reply) => void) {}
+
+  feed(chunk: Buffer): void {
+    if (this.leftover !== null) {
+      chunk = Buffer.concat([this.leftover, chunk])
+      this.leftover = null
+    }
+    let pos = 0
+    const end = chunk.length
+
+    if (this.bulkRemaining > 0) {
+      const take = Math.min(this.bulkRemaining, end)
+      this.bulkParts.push(chunk.subarray(0, take))
+      this.bulkRemaining -= take
+      pos = take
+      if (this.bulkRemaining > 0) return
+      const whole = Buffer.concat(this.bulkParts)
+      this.bulkParts = []
+      this.emit(whole.subarray(0, whole.length - 2))
+    }
+
+    while (pos < end) {
+      const type = chunk[pos]
+      const lf = chunk.indexOf(LF, pos)
+      if (lf < 0) {
+        this.leftover = chunk.subarray(pos)
+        return
+      }
+      const lineEnd = lf - 1 // index of CR
+      if (type === 0x2b /* + */) {
+        // "+OK" is by far the most common reply of the bulk path: no string allocation for it.
+        const text = lineEnd - pos === 3 && chunk[pos + 1] === 0x4f && chunk[pos + 2] === 0x4b ? 'OK' : chunk.toString('utf8', pos + 1, lineEnd)
+        pos = lf + 1
+        this.emit(text)
+      } else if (type === 0x3a /* : */) {
+        const value = parseInteger(chunk, pos + 1, lineEnd)
+        pos = lf + 1
+        this.emit(value)
+      } else if (type === 0x24 /* $ */) {
+        const length = parseInteger(chunk, pos + 1, lineEnd)
+        pos = lf + 1
+        if (length < 0) {
+          this.emit(null)
+          continue
+        }
+        if (pos + length + 2 <= end) {
+          const body = chunk.subarray(pos, pos + length)
+          pos += length + 2
+          this.emit(body)
+        } else {
+          // Body continues in later chunks.
+          this.bulkParts = [chunk.subarray(pos)]
+          this.bulkRemaining = length + 2 - (end - pos)
+          return
+        }
+      } else if (type === 0x2a /* * */) {
+        const count = parseInteger(chunk, pos + 1, lineEnd)
+        pos = lf + 1
+        if (count < 0) this.emit(null)
+        else if (count === 0) this.emit([])
+        else this.stack.push({items: new Array(count), remaining: count})
+      } else if (type === 0x2d /* - */) {
+        const message = chunk.toString('utf8', pos + 1, lineEnd)
+        pos = lf + 1
+        this.emit(new RespError(message))
+      } else {
+        throw new Error(`unexpected RESP reply type byte 0x${type.toString(16)}`)
+      }
+    }
+  }
+
+  private emit(reply: Reply): void {
+    // Fill open arrays from the innermost outwards; a completed array is itself an element.
+    for (;;) {
+      const top = this.stack[this.stack.length - 1]
+      if (top === undefined) {
+        this.onReply(reply)
+        return
+      }
+      top.items[top.items.length - top.remaining] = reply
+      top.remaining--
+      if (top.remaining > 0) return
+      this.stack.pop()
+      reply = top.items
+    }
+  }
+}
+
+function parseInteger(buf: Buffer, start: number, end: number): number {
+  let negative = false
+  let i = start
+  if (buf[i] === 0x2d) {
+    negative = true
+    i++
+  }
+  let value = 0
+  for (; i < end; i++) value = value * 10 + (buf[i] - 48)
+  return negative ? -value : value
+}
