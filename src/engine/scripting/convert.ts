@@ -29,9 +29,16 @@ const INT32_MAX = 2 ** 31 - 1
 /** Nesting deeper than this is answered with Valkey's stack-limit error instead of recursing on. */
 const MAX_REPLY_DEPTH = 1000
 
-/** Lua strings are immutable, so a Buffer view of one is safe to hand out without copying. */
+/**
+ * A Lua string as a Buffer, without copying (Lua strings are immutable). A plain Uint8Array
+ * is turned into a Buffer in place, so a constant such as 'MOVE' in a loop is converted once
+ * instead of on every redis.call (~20% of the call's cost). fengari never relies on a method
+ * Buffer overrides differently (it uses subarray, set and indexOf, never slice).
+ */
 export function bufferOf(bytes: LuaString): Buffer {
-  return bytes instanceof Buffer ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  if (bytes instanceof Buffer) return bytes
+  Object.setPrototypeOf(bytes, Buffer.prototype)
+  return bytes as Buffer
 }
 
 /** Lua bytes → JS text for status and error lines (UTF-8, as the RESP encoder writes them back). */

@@ -10,6 +10,7 @@ import {
   lualib,
   luaString,
   pushOwnedBytes,
+  pushStringArray,
   type LuaCFunction,
   type LuaState,
   type LuaString,
@@ -224,11 +225,7 @@ export class LuaVm {
   private setGlobalArray(name: LuaString, items: readonly Buffer[]): void {
     const L = this.L
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, lua.LUA_RIDX_GLOBALS)
-    lua.lua_createtable(L, items.length, 0)
-    for (let i = 0; i < items.length; i++) {
-      pushOwnedBytes(L, items[i])
-      lua.lua_rawseti(L, -2, i + 1)
-    }
+    pushStringArray(L, items)
     lua.lua_pushstring(L, name)
     lua.lua_insert(L, -2)
     lua.lua_rawset(L, -3)
