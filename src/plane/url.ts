@@ -85,6 +85,7 @@ export function parseTargetUrl(url: string, options: {password?: string; env?: N
 function parseSeed(part: string, bad: (reason: string) => UsageError): Seed {
   let host: string
   let portText: string | undefined
+  if (part === '') throw bad('empty host:port entry (expected host:port[,host:port…])')
   if (part.startsWith('[')) {
     // [IPv6]:port
     const close = part.indexOf(']')
