@@ -1,0 +1,125 @@
+// Runs one command for a client the way Valkey's processCommand does: lookup, arity, auth,
+// MULTI rules, cluster routing (MOVED / CROSSSLOT), queueing, then the handler.
+import type {Client} from './client.js'
+import {keyPositions, type Command} from './commands/command.js'
+import {COMMANDS} from './commands/table.js'
+import {arityError} from './commands/util.js'
+import {ErrorReply, QUEUED, type Reply} from './resp/reply.js'
+import {slotOf} from './cluster/slot.js'
+
+const NOAUTH = new ErrorReply('NOAUTH Authentication required.')
+const CROSSSLOT = new ErrorReply("CROSSSLOT Keys in request don't hash to the same slot")
+const NOT_IN_MULTI = new ErrorReply('ERR Command not allowed inside a transaction')
+
+/** The command argv names, or undefined (unknown command or subcommand). */
+export function lookupCommand(argv: string[]): Command | undefined {
+  const base = COMMANDS.get(argv[0].toLowerCase())
+  if (base === undefined || base.subcommands === null || argv.length < 2) return base
+  return base.subcommands.get(argv[1].toLowerCase())
+}
+
+export function unknownCommandError(argv: string[]): ErrorReply {
+  const base = COMMANDS.get(argv[0].toLowerCase())
+  let message: string
+  if (base?.subcommands && argv.length >= 2) {
+    message = `ERR unknown subcommand '${argv[1].slice(0, 128)}'. Try ${argv[0].toUpperCase()} HELP.`
+  } else {
+    let args = ''
+    for (let i = 1; i < argv.length && args.length < 128; i++) args += `'${argv[i].slice(0, 128 - args.length)}' `
+    message = `ERR unknown command '${argv[0].slice(0, 128)}', with args beginning with: ${args}`
+  }
+  return new ErrorReply(message.replace(/[\r\n]/g, ' '))
+}
+
+/** Executes one command and returns its reply (the caller encodes it). */
+export function processCommand(c: Client, argv: string[]): Reply {
+  const node = c.node
+  node.totalCommands++
+  c.commandsProcessed++
+  const cmd = lookupCommand(argv)
+  if (cmd === undefined) return reject(c, unknownCommandError(argv))
+  c.lastCommand = cmd.fullname
+  const arity = cmd.arity
+  if ((arity > 0 && arity !== argv.length) || argv.length < -arity) return reject(c, arityError(cmd.fullname))
+  if (!c.authenticated && !cmd.noAuth) return reject(c, NOAUTH)
+  if (c.multi !== null && cmd.noMulti) return reject(c, NOT_IN_MULTI)
+  if (node.topology !== null && (cmd.keySpecs.length !== 0 || cmd.fullname === 'exec')) {
+    const redirect = route(c, cmd, argv)
+    if (redirect !== null) {
+      if (cmd.fullname === 'exec') discardTransaction(c)
+      else if (c.multi !== null) c.multiDirty = true
+      return redirect
+    }
+  }
+  if (c.multi !== null && !MULTI_CONTROL.has(cmd.fullname)) {
+    c.multi.push({cmd, argv})
+    return QUEUED
+  }
+  return call(c, cmd, argv)
+}
+
+const MULTI_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset'])
+
+function reject(c: Client, error: ErrorReply): ErrorReply {
+  if (c.multi !== null) c.multiDirty = true
+  return error
+}
+
+/** Runs a command's handler (no checks), then signals WATCHers of the keys it wrote. */
+export function call(c: Client, cmd: Command, argv: string[]): Reply {
+  const reply = cmd.handler(c, argv)
+  if (cmd.write && c.node.watchCount !== 0) {
+    for (const pos of keyPositions(cmd, argv)) c.node.touchKey(c.db, argv[pos])
+  }
+  return reply
+}
+
+export function discardTransaction(c: Client): void {
+  c.multi = null
+  c.multiDirty = false
+  c.node.unwatchAll(c)
+}
+
+/**
+ * Valkey's getNodeByQuery for a node that owns its slots: every key of the command (or of the
+ * whole MULTI for EXEC) must share one slot, and that slot must be ours. null = serve it here.
+ */
+function route(c: Client, cmd: Command, argv: string[]): ErrorReply | null {
+  let slot = -1
+  if (cmd.fullname === 'exec') {
+    if (c.multi === null) return null
+    for (const queued of c.multi) {
+      for (const pos of keyPositions(queued.cmd, queued.argv)) {
+        const s = slotOf(queued.argv[pos])
+        if (slot < 0) slot = s
+        else if (s !== slot) return CROSSSLOT
+      }
+    }
+  } else {
+    const simple = cmd.simpleKeys
+    if (simple !== null && simple.last === 0) {
+      // The hot path: one key.
+      if (simple.first >= argv.length) return null
+      slot = slotOf(argv[simple.first])
+    } else {
+      for (const pos of keyPositions(cmd, argv)) {
+        const s = slotOf(argv[pos])
+        if (slot < 0) slot = s
+        else if (s !== slot) return CROSSSLOT
+      }
+    }
+  }
+  if (slot < 0) return null
+  const topology = c.node.topology!
+  if (topology.isMine(slot)) return null
+  const owner = topology.ownerOf(slot)
+  if (owner === undefined) return new ErrorReply('CLUSTERDOWN Hash slot not served')
+  return new ErrorReply(`MOVED ${slot} ${owner.host}:${owner.port}`)
+}
+
+/** Routing check for a key touched from inside a script: null when this node serves it. */
+export function slotOwnerError(c: Client, slot: number): ErrorReply | null {
+  const topology = c.node.topology
+  if (topology === null || topology.isMine(slot)) return null
+  return new ErrorReply('ERR Attempted to access a non local key in a cluster node')
+}

@@ -1,0 +1,113 @@
+// The state of one engine node (one process): configuration, keyspace, cluster view, clients,
+// WATCH registry, SCAN cursors and the script engine.
+import type {Client} from './client.js'
+import type {Topology} from './cluster/topology.js'
+import {Keyspace, type Db} from './keyspace/db.js'
+import type {ScriptEngineLike} from './scripting-host.js'
+
+export interface NodeConfig {
+  index: number
+  mode: 'cluster' | 'standalone'
+  databases: number
+  host: string
+  port: number
+  password?: string
+}
+
+export class EngineNode {
+  readonly keyspace: Keyspace
+  topology: Topology | null = null
+  readonly clients = new Set<Client>()
+  nextClientId = 1
+  scripts: ScriptEngineLike | null = null
+  /** The fake client scripts run their commands as (Valkey's script client). */
+  scriptClient: Client | null = null
+  scriptsUnavailable = 'ERR scripting is not available in this engine build'
+  readonly startedAt = Date.now()
+  totalCommands = 0
+  totalConnections = 0
+  lastSave = Math.floor(Date.now() / 1000)
+  /** Settings CONFIG SET may change that nothing else reads. */
+  readonly settings = new Map<string, string>([
+    ['save', ''],
+    ['appendonly', 'no'],
+    ['maxmemory', '0'],
+    ['maxmemory-policy', 'noeviction'],
+  ])
+
+  /** WATCHed keys: db → key → watching clients. Empty unless someone WATCHes. */
+  readonly watchers = new Map<Db, Map<string, Set<Client>>>()
+  watchCount = 0
+
+  /** Live SCAN iterators by cursor number (Map iterators survive inserts and deletes). */
+  readonly cursors = new Map<number, Iterator<string>>()
+  nextCursor = 1
+
+  constructor(readonly config: NodeConfig) {
+    this.keyspace = new Keyspace(config.databases)
+  }
+
+  get cluster(): boolean {
+    return this.config.mode === 'cluster'
+  }
+
+  /** Marks clients WATCHing key in db as dirty (Valkey's touchWatchedKey). */
+  touchKey(db: Db, key: string): void {
+    if (this.watchCount === 0) return
+    const clients = this.watchers.get(db)?.get(key)
+    if (clients) for (const c of clients) c.watchDirty = true
+  }
+
+  /** Marks every client WATCHing a key of db that exists (FLUSHDB/SWAPDB: touchAllWatchedKeysInDb). */
+  touchDb(db: Db, other?: Db): void {
+    if (this.watchCount === 0) return
+    const keys = this.watchers.get(db)
+    if (!keys) return
+    for (const [key, clients] of keys) {
+      if (db.keys.has(key) || (other && other.keys.has(key))) for (const c of clients) c.watchDirty = true
+    }
+  }
+
+  watch(client: Client, db: Db, key: string): void {
+    if (client.watched.some((w) => w.db === db && w.key === key)) return
+    let keys = this.watchers.get(db)
+    if (!keys) this.watchers.set(db, (keys = new Map()))
+    let clients = keys.get(key)
+    if (!clients) keys.set(key, (clients = new Set()))
+    clients.add(client)
+    client.watched.push({db, key})
+    this.watchCount++
+  }
+
+  unwatchAll(client: Client): void {
+    for (const {db, key} of client.watched) {
+      const keys = this.watchers.get(db)
+      const clients = keys?.get(key)
+      if (!clients) continue
+      clients.delete(client)
+      this.watchCount--
+      if (clients.size === 0) keys!.delete(key)
+      if (keys!.size === 0) this.watchers.delete(db)
+    }
+    client.watched = []
+    client.watchDirty = false
+  }
+
+  /** Registers a SCAN iterator and returns its cursor; bounded so abandoned scans cost little. */
+  saveCursor(iterator: Iterator<string>): number {
+    if (this.cursors.size >= 10_000) {
+      const oldest = this.cursors.keys().next().value
+      if (oldest !== undefined) this.cursors.delete(oldest)
+    }
+    const cursor = this.nextCursor++
+    if (this.nextCursor > 2 ** 52) this.nextCursor = 1
+    this.cursors.set(cursor, iterator)
+    return cursor
+  }
+
+  takeCursor(cursor: number): Iterator<string> | undefined {
+    const it = this.cursors.get(cursor)
+    if (it) this.cursors.delete(cursor)
+    return it
+  }
+}
