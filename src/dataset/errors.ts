@@ -6,6 +6,8 @@ export class DatasetError extends Error {
   readonly file: string
   readonly line: number
   readonly reason: string
+  /** Bad input: the CLI exits 2 (see src/cli/exit-codes.ts). */
+  readonly exitCode = 2
 
   constructor(file: string, line: number, reason: string) {
     reason = reason.replace(/\s*[\r\n]+\s*/g, ' ').trim() // always one line

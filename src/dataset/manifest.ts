@@ -12,6 +12,7 @@ import {basename, join, resolve} from 'node:path'
 import {writeJsonAtomic} from '../util/atomic-file.js'
 import {CHECKSUM_VERSION, EMPTY_CHECKSUM, type DatasetChecksum} from './checksum.js'
 import type {ValueType} from './record.js'
+import type {CsvOptions} from './csv.js'
 import type {DatasetFormat} from './source.js'
 
 export const MANIFEST_KIND = 'flip-manifest'
@@ -23,7 +24,6 @@ export interface TargetIdentity {
   /** e.g. "flip-engine 0.1.0", "valkey 9.1.0", "redis 7.0.15" */
   server?: string
   nodes: Array<{id?: string; address: string; slots?: Array<[number, number]>}>
-  [extra: string]: unknown
 }
 
 export interface ManifestSource {
@@ -48,6 +48,8 @@ export interface Manifest {
   failure?: string
   db: number
   sources: ManifestSource[]
+  /** How CSV sources were turned into keys, so verify can re-read them. */
+  csv?: CsvOptions
   keys: number
   types: Record<ValueType, number>
   checksumVersion: number
@@ -58,7 +60,10 @@ export interface Manifest {
   timings: {startedAt: string; finishedAt?: string; seconds?: number; keysPerSecond?: number}
 }
 
+/** A manifest that cannot be found or read: bad input, the CLI exits 2. */
 export class ManifestError extends Error {
+  readonly exitCode = 2
+
   constructor(message: string) {
     super(message)
     this.name = 'ManifestError'
@@ -85,6 +90,7 @@ export function startManifest(input: {
   id?: string
   db: number
   sources: Array<{path: string; format: DatasetFormat; size?: number}>
+  csv?: CsvOptions
   target: TargetIdentity
   startedAt?: Date
 }): Manifest {
@@ -102,6 +108,7 @@ export function startManifest(input: {
       format: source.format,
       size: source.size ?? 0,
     })),
+    csv: input.sources.some((source) => source.format === 'csv') ? input.csv : undefined,
     keys: 0,
     types: {string: 0, hash: 0, set: 0, zset: 0, list: 0},
     checksumVersion: CHECKSUM_VERSION,

@@ -1,0 +1,152 @@
+// flip stage: stream a dataset into the shadow db, checksum it on the way, write its manifest.
+//
+// Order of events, so a failure can never leave a manifest claiming a complete shadow:
+//   1. open and check the inputs (missing file, unknown format: nothing is contacted yet);
+//   2. connect to the shadow db only (the live db is never opened by stage);
+//   3. refuse a non-empty shadow unless `replace`, which empties the shadow db first;
+//   4. write the manifest with complete: false;
+//   5. stream: validate each record, add it to the checksum, write it (pipelined per node);
+//   6. wait for every acknowledgement, then rewrite the manifest complete.
+// Any error in 5-6 rewrites the manifest as failed (still incomplete, with the reason) and is
+// rethrown unchanged; stageFailureOf(error) tells the caller which manifest that was.
+import type {Readable} from 'node:stream'
+import {DatasetChecksum} from '../dataset/checksum.js'
+import type {CsvOptions} from '../dataset/csv.js'
+import {completeManifest, failManifest, startManifest, writeManifest, type TargetIdentity} from '../dataset/manifest.js'
+import type {ValueType} from '../dataset/record.js'
+import {openDataset, type DatasetFormat} from '../dataset/source.js'
+import type {WriterOptions} from '../plane/index.js'
+import {OpsError} from './errors.js'
+import {rate, throttled} from './progress.js'
+import {describeTarget, openPlane, type PlaneTarget} from './target.js'
+
+export interface StageOptions {
+  /** Input files; "-" is stdin. */
+  files: string[]
+  format?: DatasetFormat
+  csv?: CsvOptions
+  shadowDb: number
+  /** When given, staging into this db is refused (the shadow must not be the live db). */
+  liveDb?: number
+  /** Empty a non-empty shadow db first instead of refusing. */
+  replace?: boolean
+  stateDir: string
+  target: PlaneTarget
+  stdin?: Readable
+  onProgress?: (progress: StageProgress) => void
+  /** Minimum time between onProgress calls (default 250 ms); a last call always follows the end. */
+  progressIntervalMs?: number
+  writer?: WriterOptions
+}
+
+export interface StageProgress {
+  keys: number
+  bytes: number
+  /** Known when every input is a regular file. */
+  totalBytes?: number
+  seconds: number
+  keysPerSecond: number
+}
+
+export interface StageResult {
+  /** Path of the manifest. */
+  manifest: string
+  id: string
+  db: number
+  keys: number
+  checksum: string
+  types: Record<ValueType, number>
+  bytes: number
+  seconds: number
+  keysPerSecond: number
+  /** Keys removed from the shadow db first (replace). */
+  replaced: number
+  /** DBSIZE of the shadow afterwards (differs from keys only if something else wrote or keys expired). */
+  dbsize: number
+  target: TargetIdentity
+}
+
+export interface StageFailure {
+  /** The manifest left incomplete, with the failure reason in it. */
+  manifest: string
+  id: string
+  shadowDb: number
+  keysWritten: number
+}
+
+const failures = new WeakMap<object, StageFailure>()
+
+/** For an error thrown by stage(): the incomplete manifest it left, if it got that far. */
+export function stageFailureOf(error: unknown): StageFailure | undefined {
+  return typeof error === 'object' && error !== null ? failures.get(error) : undefined
+}
+
+export async function stage(options: StageOptions): Promise<StageResult> {
+  const {shadowDb} = options
+  if (options.liveDb !== undefined && options.liveDb === shadowDb) {
+    throw new OpsError(`the shadow db and the live db are both ${shadowDb}: stage writes only to a separate shadow db`, 2)
+  }
+  const reader = await openDataset(options.files, {format: options.format, csv: options.csv, stdin: options.stdin})
+  const plane = await openPlane(options.target, shadowDb)
+  try {
+    const target = await describeTarget(plane)
+    const before = await plane.dbsize()
+    if (before.total > 0 && !options.replace) {
+      throw new OpsError(`shadow db ${shadowDb} is not empty (${before.total} keys): pass --replace to empty it first`, 1)
+    }
+    if (before.total > 0) await plane.flushdb()
+
+    const started = new Date()
+    let manifest = startManifest({db: shadowDb, sources: reader.files.map((f) => ({...f})), csv: options.csv, target, startedAt: started})
+    const manifestPath = await writeManifest(options.stateDir, manifest)
+    const checksum = new DatasetChecksum()
+    const seconds = () => (Date.now() - started.getTime()) / 1000
+    const progress = (): StageProgress => ({
+      keys: checksum.keys,
+      bytes: reader.bytesRead,
+      totalBytes: reader.totalBytes,
+      seconds: seconds(),
+      keysPerSecond: rate(checksum.keys, seconds()),
+    })
+    const report = throttled(options.onProgress, options.progressIntervalMs ?? 250)
+
+    const writer = plane.writer(options.writer)
+    try {
+      for await (const batch of reader.batches()) {
+        for (const record of batch) checksum.add(record.key, record.value, record.ttl !== undefined)
+        await writer.write(batch)
+        report(progress)
+      }
+      await writer.finish()
+    } catch (error) {
+      // Batches still in flight settle when the plane closes (it drains before closing).
+      manifest = failManifest(manifest, (error as Error).message)
+      await writeManifest(options.stateDir, manifest).catch(() => undefined)
+      if (typeof error === 'object' && error !== null) {
+        failures.set(error, {manifest: manifestPath, id: manifest.id, shadowDb, keysWritten: checksum.keys})
+      }
+      throw error
+    }
+    report(progress, true)
+
+    manifest = completeManifest(manifest, {checksum, sources: reader.digests()})
+    await writeManifest(options.stateDir, manifest)
+    const after = await plane.dbsize()
+    return {
+      manifest: manifestPath,
+      id: manifest.id,
+      db: shadowDb,
+      keys: checksum.keys,
+      checksum: checksum.checksum,
+      types: {...checksum.types},
+      bytes: reader.bytesRead,
+      seconds: manifest.timings.seconds ?? seconds(),
+      keysPerSecond: manifest.timings.keysPerSecond ?? 0,
+      replaced: before.total,
+      dbsize: after.total,
+      target,
+    }
+  } finally {
+    await plane.close()
+  }
+}
