@@ -1,0 +1,189 @@
+// --atomic: one Lua script per primary (shebang `allow-cross-slot-keys`, so it may SELECT and
+// MOVE keys of every slot its node owns), all sent in the same tick. A node runs one script
+// at a time and serves nobody meanwhile, so each node switches at one instant. Across nodes
+// the switch looks instantaneous to readers only if every script has started before any has
+// finished: a reader that saw new data on node A (after A's script ended) then reads node B
+// after B's script started, i.e. after it ended too. To make that hold, each script lasts at
+// least `minDurationMs` (several round trips; the hard case is a tiny dataset on a fast node)
+// and returns the server TIME at its start and end, so the overlap is proven afterwards:
+// latest start < earliest end. (Across machines this relies on their clocks agreeing, as NTP
+// keeps them to well under a millisecond; the margin is reported.)
+//
+// A script that fails half-way keeps what it did: the caller then finishes with the batched
+// strategy, which is idempotent.
+import type {Plane, PrimaryInfo} from '../plane/plane.js'
+import {RespError} from '../plane/errors.js'
+import type {Reply} from '../plane/resp.js'
+import {formatAddress} from '../plane/url.js'
+import {crashPoint} from './crash-hook.js'
+import type {Journal} from './journal.js'
+import type {Dbs} from './state.js'
+
+export type ScriptOp = 'cutover-replace' | 'cutover-merge' | 'rollback-replace'
+
+// Lua 5.1 subset (Valkey embeds 5.1; the bundled engine runs 5.3): no goto, no integer division.
+export const SWITCH_SCRIPT = `#!lua flags=allow-cross-slot-keys
+local op = ARGV[1]
+local live, shadow, archive = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local minUs = tonumber(ARGV[5])
+local t0 = redis.call('TIME')
+local function scanAll(db)
+  redis.call('SELECT', db)
+  local keys, cursor = {}, '0'
+  repeat
+    local page = redis.call('SCAN', cursor, 'COUNT', 1000)
+    cursor = page[1]
+    local found = page[2]
+    for i = 1, #found do keys[#keys + 1] = found[i] end
+  until cursor == '0'
+  return keys
+end
+local function moveAll(keys, from, to)
+  redis.call('SELECT', from)
+  local n = 0
+  for i = 1, #keys do n = n + redis.call('MOVE', keys[i], to) end
+  return n
+end
+local first, second, expected = 0, 0, 0
+if op == 'cutover-replace' then
+  local staged = scanAll(shadow)
+  local old = scanAll(live)
+  first = moveAll(old, live, archive)
+  second = moveAll(staged, shadow, live)
+  expected = #staged
+elseif op == 'cutover-merge' then
+  local staged = scanAll(shadow)
+  first = moveAll(staged, live, archive)
+  second = moveAll(staged, shadow, live)
+  expected = #staged
+elseif op == 'rollback-replace' then
+  local new = scanAll(live)
+  local old = scanAll(archive)
+  first = moveAll(new, live, shadow)
+  second = moveAll(old, archive, live)
+  expected = #old
+else
+  return redis.error_reply('ERR unknown flip switch op ' .. tostring(op))
+end
+local t1 = redis.call('TIME')
+while (tonumber(t1[1]) - tonumber(t0[1])) * 1000000 + (tonumber(t1[2]) - tonumber(t0[2])) < minUs do
+  t1 = redis.call('TIME')
+end
+return {t0[1], t0[2], t1[1], t1[2], first, second, expected}
+`
+
+export interface ScriptRun {
+  node: string
+  /** Server TIME in µs since the epoch at the script's start and end. */
+  startUs: number
+  endUs: number
+  /** cutover: keys archived / staged keys moved to live; rollback: new keys back to shadow / old keys back to live. */
+  first: number
+  second: number
+  /** Keys the second step should have moved (a shortfall means conflicts). */
+  expected: number
+}
+
+export interface AtomicResult {
+  runs: ScriptRun[]
+  failures: Array<{node: string; message: string}>
+  /** Every script started before any finished (latest start < earliest end), and by how much. */
+  overlap: {proven: boolean; marginMs: number}
+  /** Longest script, by the server's own clock. */
+  scriptMs: number
+  /** Longest time a PING from another client waited on any node during the switch. */
+  clientStallMs: number
+  minDurationMs: number
+}
+
+export interface AtomicOptions {
+  plane: Plane
+  dbs: Dbs
+  op: ScriptOp
+  journal: Journal
+  phase: 'cutover' | 'rollback'
+  /** Lower bound for each script; default: 4 × the slowest round trip, at least 5 ms. */
+  minDurationMs?: number
+}
+
+export async function runAtomic(options: AtomicOptions): Promise<AtomicResult> {
+  const {plane, dbs} = options
+  const nodes = [...plane.primaries]
+  const connections = await Promise.all(nodes.map((node) => plane.dedicated(node, {db: dbs.live})))
+  const probes = await Promise.all(nodes.map((node) => plane.dedicated(node, {db: dbs.live})))
+  try {
+    const minDurationMs = options.minDurationMs ?? Math.max(5, 4 * (await slowestRoundTripMs(connections)))
+    const stall = startStallProbes(probes)
+    const args = [options.op, dbs.live, dbs.shadow, dbs.archive, Math.round(minDurationMs * 1000)]
+    // Written to every socket in the same tick: the scripts start as close together as the network allows.
+    const replies = connections.map((connection) => connection.call(['EVAL', SWITCH_SCRIPT, 0, ...args]).catch((error: Error) => new RespError(error.message)))
+    crashPoint(options.phase === 'rollback' ? 'rollback-script' : 'script')
+    const settled: Reply[] = await Promise.all(replies)
+    const clientStallMs = await stall.stop()
+    const runs: ScriptRun[] = []
+    const failures: AtomicResult['failures'] = []
+    settled.forEach((reply, i) => {
+      const node = formatAddress(nodes[i])
+      if (!Array.isArray(reply) || reply.length < 7) {
+        failures.push({node, message: reply instanceof RespError ? reply.message : `unexpected reply ${String(reply)}`})
+        return
+      }
+      const n = reply.map((part) => Number(Buffer.isBuffer(part) ? part.toString() : part))
+      const run: ScriptRun = {node, startUs: n[0] * 1e6 + n[1], endUs: n[2] * 1e6 + n[3], first: n[4], second: n[5], expected: n[6]}
+      runs.push(run)
+      options.journal.append({event: 'script', phase: options.phase, node, startUs: run.startUs, endUs: run.endUs, moved: run.second, archived: run.first})
+    })
+    const latestStart = Math.max(...runs.map((run) => run.startUs))
+    const earliestEnd = Math.min(...runs.map((run) => run.endUs))
+    return {
+      runs,
+      failures,
+      overlap: {proven: failures.length === 0 && runs.length > 0 && latestStart < earliestEnd, marginMs: runs.length > 0 ? (earliestEnd - latestStart) / 1000 : 0},
+      scriptMs: runs.length > 0 ? Math.max(...runs.map((run) => (run.endUs - run.startUs) / 1000)) : 0,
+      clientStallMs,
+      minDurationMs,
+    }
+  } finally {
+    await Promise.all([...connections, ...probes].map((connection) => connection.close().catch(() => undefined)))
+  }
+}
+
+async function slowestRoundTripMs(connections: Array<{call(argv: Array<string | number>): Promise<Reply>}>): Promise<number> {
+  let slowest = 0
+  for (let round = 0; round < 3; round++) {
+    await Promise.all(
+      connections.map(async (connection) => {
+        const start = performance.now()
+        await connection.call(['PING'])
+        slowest = Math.max(slowest, performance.now() - start)
+      }),
+    )
+  }
+  return slowest
+}
+
+/** Another client per node sending PING back to back: the longest wait is the stall readers saw. */
+function startStallProbes(probes: Array<{call(argv: Array<string | number>): Promise<Reply>}>): {stop(): Promise<number>} {
+  let running = true
+  let worst = 0
+  const loops = probes.map(async (probe) => {
+    while (running) {
+      const start = performance.now()
+      try {
+        await probe.call(['PING'])
+      } catch {
+        return
+      }
+      worst = Math.max(worst, performance.now() - start)
+    }
+  })
+  return {
+    async stop() {
+      running = false
+      await Promise.all(loops)
+      return worst
+    },
+  }
+}
+
+export type {PrimaryInfo}

@@ -1,0 +1,36 @@
+// TEST-ONLY: lets the crash tests kill a cutover or rollback at a precise point.
+//
+//   FLIP_TEST_CRASH_AT=<point>[:<n>]
+//
+// points: "planned" (plan + journal on disk, nothing changed), "batch:N" (after the Nth
+// journaled batch), "unjournaled:N" (the Nth batch ran on the server but is not journaled),
+// "script" (atomic scripts sent, replies not read), "swapdb" (SWAPDB sent, not journaled),
+// "switched" (all moved, before the post-switch check). Rollback uses the same points with the
+// prefix "rollback-". The process SIGKILLs itself, as `kill -9` or a power cut would.
+// Unset (always, outside tests) it costs one property read.
+
+let batches = 0
+
+export function crashPoint(point: string): void {
+  const wanted = process.env.FLIP_TEST_CRASH_AT
+  if (wanted === undefined || wanted === '') return
+  if (wanted === point) die()
+}
+
+/** Counts batches of a phase; crashes after the Nth when asked to. */
+export function crashAfterBatch(prefix: string, journaled: boolean): void {
+  const wanted = process.env.FLIP_TEST_CRASH_AT
+  if (wanted === undefined || wanted === '') return
+  if (journaled) batches++
+  const [point, n] = wanted.split(':')
+  const count = journaled ? batches : batches + 1
+  if (point === `${prefix}${journaled ? 'batch' : 'unjournaled'}` && Number(n) === count) die()
+}
+
+function die(): never {
+  process.kill(process.pid, 'SIGKILL')
+  // SIGKILL is not deliverable to ourselves synchronously on every platform; never go on.
+  for (;;) {
+    /* wait for the signal */
+  }
+}

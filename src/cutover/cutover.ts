@@ -1,0 +1,404 @@
+// flip cutover, as a function: schedule → inspect → confirm → (sleep) → pre-flight + plan →
+// (sleep) → switch → check. It never prints and never exits: callbacks report progress and
+// the countdown and ask for confirmation; errors carry their exit code (errors.ts).
+import {mkdirSync} from 'node:fs'
+import {hostname} from 'node:os'
+import {redactUrl, resolveTargetUrl} from '../plane/url.js'
+import {checkAfterCutover} from './check.js'
+import {CutoverCancelledError, CutoverFailedError, CutoverRefusedError, CutoverUsageError} from './errors.js'
+import {crashPoint} from './crash-hook.js'
+import {acquireLock, keepLockAlive, DEFAULT_LOCK_TTL_MS} from './lock.js'
+import {
+  keysFilePath,
+  loadPlan,
+  newPlanId,
+  planCommands,
+  planPath,
+  plansDir,
+  writeKeysFile,
+  writePlan,
+  type CutoverMode,
+  type CutoverPlan,
+  type LoadedPlan,
+  type Strategy,
+} from './plan.js'
+import {checkHealth, findManifest, preflight, type Preflight} from './preflight.js'
+import {resolveSchedule, waitForMoment, type Firing, type ScheduleOptions} from './schedule.js'
+import {openSession, type ConnectOptions, type Dbs, type Session, type SlotKeys} from './state.js'
+import {resumeForward, switchForward, type AtomicReport, type SwitchOutcome, type SwitchProgress} from './switch.js'
+import {SLOT_COUNT} from '../util/keyslot.js'
+
+export type StrategyChoice = 'auto' | 'move' | 'swapdb'
+
+export interface CutoverOptions extends ConnectOptions {
+  stateDir: string
+  /** Defaults: live 0, shadow 1, archive 2. */
+  dbs?: Partial<Dbs>
+  /** Db for the lock key; default the highest db not in use (see lock.ts). */
+  lockDb?: number
+  /** Manifest id or path; default the newest complete manifest of the shadow db. */
+  manifest?: string
+  /** replace (default): live becomes exactly the dataset. merge: the dataset's keys replace theirs, other live keys stay. */
+  mode?: CutoverMode
+  /** auto (default): swapdb on a standalone server in replace mode, move otherwise. */
+  strategy?: StrategyChoice
+  /** Cluster (or standalone move): one script per primary, so the switch appears at one instant. */
+  atomic?: boolean
+  schedule?: ScheduleOptions
+  skipVerify?: boolean
+  discardArchive?: boolean
+  /** Run every check (lock included) and report what would happen; change nothing, write no plan. */
+  dryRun?: boolean
+  /** Plan id or path of an interrupted cutover to finish. */
+  resume?: string
+  /** Asked once, after the first checks and before waiting; false refuses. Absent = yes. */
+  confirm?: (summary: CutoverSummary) => boolean | Promise<boolean>
+  onProgress?: (event: CutoverProgress) => void
+  onCountdown?: (remainingMs: number, scheduledAt: Date) => void
+  /** Aborting before the switch cancels cleanly (nothing changed); once it started, it completes. */
+  signal?: AbortSignal
+  lockTtlMs?: number
+  /** --atomic: lower bound of each script's duration (default from measured round trips). */
+  atomicMinDurationMs?: number
+}
+
+export type CutoverProgress =
+  | {phase: 'preflight'; step: string; keys?: number}
+  | {phase: 'waiting'; scheduledAt: Date}
+  | {phase: 'switch'; keys: number; slots: number; totalSlots: number}
+  | {phase: 'check'}
+
+export interface CutoverSummary {
+  /** Target URL with the password hidden. */
+  target: string
+  topology: 'cluster' | 'standalone'
+  nodes: number
+  dbs: Dbs
+  strategy: Strategy
+  mode: CutoverMode
+  manifest: {id: string; keys: number; checksum: string}
+  schedule: {kind: 'at' | 'cron' | 'now'; scheduledAt: string; tz: string; notAfter?: string}
+  dryRun: boolean
+}
+
+export interface CutoverResult {
+  planId: string | null
+  planPath: string | null
+  journalPath: string | null
+  strategy: Strategy
+  mode: CutoverMode
+  dryRun: boolean
+  resumed: boolean
+  /** Staged keys now in live. */
+  keysSwitched: number
+  /** Old live keys set aside (archive db; swapdb: the shadow db). */
+  keysArchived: number
+  /** The switch alone, from the first change to the last. */
+  durationMs: number
+  scheduledAt: string
+  startedAt: string
+  driftMs: number
+  rollbackCommand: string | null
+  resumeCommand: string | null
+  verified: {ok: boolean; problems: string[]}
+  conflicts: {count: number; keys: string[]}
+  atomic?: AtomicReport
+  lock: {kind: 'server' | 'file'; where: string} | null
+  summary: CutoverSummary
+}
+
+const DEFAULT_DBS: Dbs = {live: 0, shadow: 1, archive: 2}
+
+export function resolveDbs(dbs: Partial<Dbs> = {}): Dbs {
+  const resolved = {...DEFAULT_DBS, ...Object.fromEntries(Object.entries(dbs).filter(([, v]) => v !== undefined))} as Dbs
+  for (const [role, db] of Object.entries(resolved)) {
+    if (!Number.isSafeInteger(db) || db < 0) throw new CutoverUsageError(`invalid ${role} db ${db}: expected an integer >= 0`)
+  }
+  if (new Set([resolved.live, resolved.shadow, resolved.archive]).size !== 3) {
+    throw new CutoverUsageError(`live, shadow and archive must be three different dbs (got ${resolved.live}, ${resolved.shadow}, ${resolved.archive})`)
+  }
+  return resolved
+}
+
+export function chooseStrategy(topology: 'cluster' | 'standalone', mode: CutoverMode, choice: StrategyChoice = 'auto', atomic = false): Strategy {
+  if (choice === 'swapdb') {
+    if (topology === 'cluster') throw new CutoverUsageError('--strategy swapdb needs a standalone server: Valkey refuses SWAPDB in cluster mode (use move)')
+    if (mode === 'merge') throw new CutoverUsageError('--strategy swapdb swaps whole dbs, so it cannot --mode merge (use move)')
+    if (atomic) throw new CutoverUsageError('--atomic runs scripts; SWAPDB is already atomic (drop --atomic or use --strategy move)')
+    return 'swapdb'
+  }
+  if (atomic) return 'atomic'
+  if (choice === 'move') return 'move'
+  return topology === 'standalone' && mode === 'replace' ? 'swapdb' : 'move'
+}
+
+export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
+  if (options.resume) return resumeCutover(options)
+  const schedule = resolveSchedule(options.schedule ?? {})
+  const dbs = resolveDbs(options.dbs)
+  const mode = options.mode ?? 'replace'
+  if (mode !== 'replace' && mode !== 'merge') throw new CutoverUsageError(`invalid --mode ${mode} (replace or merge)`)
+  const url = resolveTargetUrl(options.url, options.env ?? process.env)
+  const displayUrl = url ? redactUrl(url) : '(none)'
+  const progress = (step: string, keys?: number) => options.onProgress?.({phase: 'preflight', step, keys})
+
+  let session: Session | undefined = await openSession(options, dbs)
+  let prepared: Preflight | undefined
+  let loaded: LoadedPlan | undefined
+  let stopKeepAlive: (() => void) | undefined
+  try {
+    progress('checking the target’s health')
+    await checkHealth(session)
+    const strategy = chooseStrategy(session.live.mode, mode, options.strategy, options.atomic)
+    const manifest = await findManifest(options.stateDir, dbs.shadow, options.manifest)
+    const summary: CutoverSummary = {
+      target: displayUrl,
+      topology: session.live.mode,
+      nodes: session.live.primaries.length,
+      dbs,
+      strategy,
+      mode,
+      manifest: {id: manifest.manifest.id, keys: manifest.manifest.keys, checksum: manifest.manifest.checksum},
+      schedule: {kind: schedule.kind, scheduledAt: schedule.scheduledAt.toISOString(), tz: schedule.tz, notAfter: schedule.notAfter?.toISOString()},
+      dryRun: Boolean(options.dryRun),
+    }
+    if (options.confirm && !(await options.confirm(summary))) throw new CutoverRefusedError('not confirmed; nothing was changed')
+
+    const planId = newPlanId()
+    const purpose = `cutover ${planId}`
+    const runPreflight = async (s: Session) =>
+      preflight({
+        session: s,
+        manifest,
+        strategy,
+        mode,
+        stateDir: options.stateDir,
+        lockDb: options.lockDb,
+        lockTtlMs: options.lockTtlMs,
+        purpose,
+        skipVerify: options.skipVerify,
+        discardArchive: options.discardArchive && !options.dryRun,
+        onProgress: progress,
+      })
+
+    if (options.dryRun) {
+      prepared = await runPreflight(session)
+      return {
+        ...emptyResult(strategy, mode, summary, true),
+        scheduledAt: schedule.scheduledAt.toISOString(),
+        startedAt: new Date().toISOString(),
+        lock: {kind: prepared.lock.kind, where: prepared.lock.where},
+        verified: {ok: true, problems: []},
+      }
+    }
+
+    // A long wait: do not hold connections (or the lock) for hours; reconnect to prepare.
+    if (schedule.kind !== 'now' && schedule.scheduledAt.getTime() - schedule.prepareMs - Date.now() > 30_000) {
+      await session.close()
+      session = undefined
+    }
+    options.onProgress?.({phase: 'waiting', scheduledAt: schedule.scheduledAt})
+    const firing: Firing = await waitForMoment(schedule, {
+      signal: options.signal,
+      onCountdown: options.onCountdown ? (ms) => options.onCountdown!(ms, schedule.scheduledAt) : undefined,
+      countdownEveryMs: 1000,
+      prepare: async () => {
+        session ??= await openSession(options, dbs)
+        if (schedule.kind !== 'now') await checkHealth(session)
+        prepared = await runPreflight(session)
+        stopKeepAlive = keepLockAlive(prepared.lock, options.lockTtlMs ?? DEFAULT_LOCK_TTL_MS)
+        loaded = await writeCutoverPlan(options.stateDir, planId, session, displayUrl, strategy, mode, manifest, prepared, schedule)
+        crashPoint('planned')
+      },
+    }).catch((error) => {
+      if (loaded && error instanceof CutoverCancelledError) loaded.journal.append({event: 'failed', phase: 'cutover', message: error.message})
+      if (loaded && error instanceof CutoverRefusedError) loaded.journal.append({event: 'failed', phase: 'cutover', message: error.message})
+      throw error
+    })
+    const plan = loaded!.plan
+    const live = session!
+    loaded!.journal.append({event: 'switch-started', strategy, scheduledAt: firing.scheduledAt.toISOString(), startedAt: firing.startedAt.toISOString()})
+    const outcome = await switchForward(
+      {session: live, loaded: loaded!, phase: 'cutover', onProgress: switchProgress(options), atomicMinDurationMs: options.atomicMinDurationMs},
+      {staged: prepared!.stagedKeys, live: prepared!.liveKeys},
+    )
+    prepared!.stagedKeys = undefined
+    prepared!.liveKeys = undefined
+    return await finish(options, live, loaded!, plan, outcome, firing, summary, prepared!.lock, false)
+  } finally {
+    stopKeepAlive?.()
+    await prepared?.lock.release().catch(() => undefined)
+    await session?.close().catch(() => undefined)
+  }
+}
+
+async function writeCutoverPlan(
+  stateDir: string,
+  id: string,
+  session: Session,
+  displayUrl: string,
+  strategy: Strategy,
+  mode: CutoverMode,
+  manifest: Awaited<ReturnType<typeof findManifest>>,
+  prepared: Preflight,
+  schedule: ReturnType<typeof resolveSchedule>,
+): Promise<LoadedPlan> {
+  const identity = session.live.identity()
+  const plan: CutoverPlan = {
+    kind: 'flip-cutover-plan',
+    version: 1,
+    id,
+    createdAt: new Date().toISOString(),
+    target: {mode: identity.mode, url: displayUrl, nodes: identity.nodes},
+    dbs: session.dbs,
+    strategy,
+    mode,
+    manifest: {id: manifest.manifest.id, path: manifest.path, keys: manifest.manifest.keys, checksum: manifest.manifest.checksum},
+    before: prepared.before,
+    schedule: {kind: schedule.kind, scheduledAt: schedule.scheduledAt.toISOString(), tz: schedule.tz},
+    commands: planCommands(id, stateDir),
+  }
+  if (strategy !== 'swapdb') {
+    // The key names first: a plan on disk always has what resume and rollback need.
+    mkdirSync(plansDir(stateDir), {recursive: true})
+    writeKeysFile(keysFilePath(planPath(stateDir, id)), flatten(prepared.stagedKeys))
+    plan.keysFile = `${id}.keys`
+  }
+  return writePlan(stateDir, plan)
+}
+
+function* flatten(bySlot: SlotKeys | undefined): Iterable<Buffer> {
+  if (!bySlot) return
+  for (let slot = 0; slot < SLOT_COUNT; slot++) {
+    const keys = bySlot[slot]
+    if (keys) yield* keys
+  }
+}
+
+function switchProgress(options: CutoverOptions): ((progress: SwitchProgress) => void) | undefined {
+  if (!options.onProgress) return undefined
+  return (progress) => options.onProgress!({phase: 'switch', ...progress})
+}
+
+async function finish(
+  options: CutoverOptions,
+  session: Session,
+  loaded: LoadedPlan,
+  plan: CutoverPlan,
+  outcome: SwitchOutcome,
+  firing: Firing,
+  summary: CutoverSummary,
+  lock: {kind: 'server' | 'file'; where: string},
+  resumed: boolean,
+): Promise<CutoverResult> {
+  loaded.journal.append({event: 'switched', keys: outcome.keysMoved, durationMs: Math.round(outcome.durationMs)})
+  crashPoint('switched')
+  options.onProgress?.({phase: 'check'})
+  const check = await checkAfterCutover(session, plan)
+  const problems = [...check.problems]
+  if (outcome.conflicts.count > 0) {
+    problems.unshift(`${outcome.conflicts.count} staged keys could not move into live (already there): ${outcome.conflicts.keys.slice(0, 5).join(', ')}`)
+  }
+  loaded.journal.append({event: 'verified', phase: 'cutover', ok: problems.length === 0, detail: problems[0]})
+  const result: CutoverResult = {
+    planId: plan.id,
+    planPath: loaded.path,
+    journalPath: loaded.journal.path,
+    strategy: plan.strategy,
+    mode: plan.mode,
+    dryRun: false,
+    resumed,
+    keysSwitched: outcome.keysMoved,
+    keysArchived: outcome.keysSetAside,
+    durationMs: Math.round(outcome.durationMs * 100) / 100,
+    scheduledAt: firing.scheduledAt.toISOString(),
+    startedAt: firing.startedAt.toISOString(),
+    driftMs: firing.driftMs,
+    rollbackCommand: plan.commands.rollback,
+    resumeCommand: plan.commands.resume,
+    verified: {ok: problems.length === 0, problems},
+    conflicts: outcome.conflicts,
+    atomic: outcome.atomic,
+    lock,
+    summary,
+  }
+  if (problems.length > 0) {
+    throw Object.assign(
+      new CutoverFailedError(`switched, but the check failed: ${problems[0]}; to undo: ${plan.commands.rollback}`),
+      {result},
+    )
+  }
+  return result
+}
+
+function emptyResult(strategy: Strategy, mode: CutoverMode, summary: CutoverSummary, dryRun: boolean): CutoverResult {
+  return {
+    planId: null,
+    planPath: null,
+    journalPath: null,
+    strategy,
+    mode,
+    dryRun,
+    resumed: false,
+    keysSwitched: 0,
+    keysArchived: 0,
+    durationMs: 0,
+    scheduledAt: summary.schedule.scheduledAt,
+    startedAt: summary.schedule.scheduledAt,
+    driftMs: 0,
+    rollbackCommand: null,
+    resumeCommand: null,
+    verified: {ok: true, problems: []},
+    conflicts: {count: 0, keys: []},
+    lock: null,
+    summary,
+  }
+}
+
+/** flip cutover --resume PLAN: finish an interrupted cutover from the server's state. */
+async function resumeCutover(options: CutoverOptions): Promise<CutoverResult> {
+  const loaded = loadPlan(options.stateDir, options.resume)
+  const {plan} = loaded
+  if (loaded.phase === 'rolling-back' || loaded.phase === 'rolled-back') {
+    throw new CutoverRefusedError(`plan ${plan.id} is ${loaded.phase === 'rolled-back' ? 'rolled back' : 'being rolled back'}; finish with: ${plan.commands.rollback}`)
+  }
+  const session = await openSession(options, plan.dbs)
+  const summary: CutoverSummary = {
+    target: plan.target.url,
+    topology: plan.target.mode,
+    nodes: plan.target.nodes.length,
+    dbs: plan.dbs,
+    strategy: plan.strategy,
+    mode: plan.mode,
+    manifest: {id: plan.manifest?.id ?? '', keys: plan.manifest?.keys ?? plan.before.shadow.keys, checksum: plan.manifest?.checksum ?? plan.before.shadow.checksum},
+    schedule: {kind: plan.schedule.kind, scheduledAt: plan.schedule.scheduledAt, tz: plan.schedule.tz},
+    dryRun: false,
+  }
+  let lock: Awaited<ReturnType<typeof acquireLock>> | undefined
+  let stopKeepAlive: (() => void) | undefined
+  try {
+    await checkHealth(session)
+    if (options.confirm && !(await options.confirm(summary))) throw new CutoverRefusedError('not confirmed; nothing was changed')
+    lock = await acquireLock({
+      plane: session.live,
+      dbsInUse: [plan.dbs.live, plan.dbs.shadow, plan.dbs.archive],
+      lockDb: options.lockDb,
+      stateDir: options.stateDir,
+      ttlMs: options.lockTtlMs,
+      purpose: `resume of cutover ${plan.id} on ${hostname()}`,
+    })
+    stopKeepAlive = keepLockAlive(lock, options.lockTtlMs ?? DEFAULT_LOCK_TTL_MS)
+    const startedAt = new Date()
+    if (loaded.phase === 'planned') loaded.journal.append({event: 'switch-started', strategy: plan.strategy, startedAt: startedAt.toISOString()})
+    const outcome =
+      loaded.phase === 'switched'
+        ? {keysMoved: 0, keysSetAside: 0, durationMs: 0, conflicts: {count: 0, keys: []}}
+        : await resumeForward({session, loaded, phase: 'cutover', onProgress: switchProgress(options), atomicMinDurationMs: options.atomicMinDurationMs})
+    const firing: Firing = {scheduledAt: new Date(plan.schedule.scheduledAt), startedAt, driftMs: startedAt.getTime() - Date.parse(plan.schedule.scheduledAt)}
+    return await finish(options, session, loaded, plan, outcome, firing, summary, lock, true)
+  } finally {
+    stopKeepAlive?.()
+    await lock?.release().catch(() => undefined)
+    await session.close().catch(() => undefined)
+  }
+}

@@ -1,0 +1,208 @@
+// The cutover lock: two cutovers (or a cutover and a rollback) must never run at once.
+//
+// Where it lives: on the server, because that is what two machines (two CI runners, a cron
+// job and an operator's laptop) share. The lock is one key, `flip:cutover:lock`, in a db that
+// is none of live/shadow/archive — by default the highest db the server offers (CONFIG GET
+// cluster-databases / databases, minus one, skipping the three in use), `lockDb` overrides —
+// taken with `SET key owner NX PX ttl`, renewed while the holder works and released with a
+// compare-and-delete script, so a holder that dies frees it after the ttl at most. In a
+// cluster the key lives on the primary serving its slot, like any key.
+// When the server refuses CONFIG (managed services often do) and no lockDb is given, the lock
+// falls back to a file in the state dir, created exclusively: it then protects only runs that
+// share that directory, which the result says (`kind: 'file'`).
+import {hostname} from 'node:os'
+import {randomBytes} from 'node:crypto'
+import {closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync} from 'node:fs'
+import {dirname, join} from 'node:path'
+import {writeFileAtomicSync} from '../util/atomic-file.js'
+import type {Plane} from '../plane/plane.js'
+import {RespError} from '../plane/errors.js'
+import {CutoverRefusedError} from './errors.js'
+
+export const LOCK_KEY = 'flip:cutover:lock'
+export const DEFAULT_LOCK_TTL_MS = 30_000
+
+export interface LockOwner {
+  owner: string
+  host: string
+  pid: number
+  purpose: string
+  since: string
+}
+
+export interface HeldLock {
+  kind: 'server' | 'file'
+  /** "db 15 on 127.0.0.1:7002" or the file path. */
+  where: string
+  owner: LockOwner
+  /** Extends the ttl; false when the lock was lost (expired and taken by someone else). */
+  renew(): Promise<boolean>
+  release(): Promise<void>
+}
+
+export interface LockOptions {
+  /** Plane of any db of the target (used for topology and CONFIG). */
+  plane: Plane
+  dbsInUse: number[]
+  lockDb?: number
+  stateDir: string
+  ttlMs?: number
+  /** What the holder does, shown to whoever is refused ("cutover 20261127-…"). */
+  purpose: string
+}
+
+/** The db the lock goes in, or undefined when the server will not say how many dbs it has. */
+export async function chooseLockDb(plane: Plane, dbsInUse: number[], lockDb?: number): Promise<number | undefined> {
+  if (lockDb !== undefined) return lockDb
+  const databases = await plane.databases()
+  if (databases === undefined) return undefined
+  for (let db = databases - 1; db >= 0; db--) if (!dbsInUse.includes(db)) return db
+  return undefined
+}
+
+export async function acquireLock(options: LockOptions): Promise<HeldLock> {
+  const ttlMs = options.ttlMs ?? DEFAULT_LOCK_TTL_MS
+  const owner: LockOwner = {
+    owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
+    host: hostname(),
+    pid: process.pid,
+    purpose: options.purpose,
+    since: new Date().toISOString(),
+  }
+  const db = await chooseLockDb(options.plane, options.dbsInUse, options.lockDb)
+  if (db === undefined) return acquireFileLock(join(options.stateDir, 'cutover.lock'), owner, ttlMs)
+  return acquireServerLock(options.plane, db, owner, ttlMs)
+}
+
+const RENEW_SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end"
+const RELEASE_SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end"
+
+async function acquireServerLock(plane: Plane, db: number, owner: LockOwner, ttlMs: number): Promise<HeldLock> {
+  const node = plane.nodeForKey(LOCK_KEY)
+  const connection = await plane.dedicated(node, {db})
+  const where = `db ${db} on ${node.host}:${node.port}`
+  const value = JSON.stringify(owner)
+  try {
+    const reply = await connection.call(['SET', LOCK_KEY, value, 'NX', 'PX', ttlMs])
+    if (reply instanceof RespError) throw new CutoverRefusedError(`cannot take the cutover lock (${where}): ${reply.message}`)
+    if (reply === null) {
+      const [held, pttl] = await connection.pipeline([
+        ['GET', LOCK_KEY],
+        ['PTTL', LOCK_KEY],
+      ])
+      throw new CutoverRefusedError(`another cutover holds the lock (${where}): ${describeHolder(held, pttl)}`)
+    }
+  } catch (error) {
+    await connection.close()
+    throw error
+  }
+  return {
+    kind: 'server',
+    where,
+    owner,
+    async renew() {
+      const reply = await connection.call(['EVAL', RENEW_SCRIPT, 1, LOCK_KEY, value, ttlMs]).catch(() => 0)
+      return reply === 1
+    },
+    async release() {
+      await connection.call(['EVAL', RELEASE_SCRIPT, 1, LOCK_KEY, value]).catch(() => undefined)
+      await connection.close()
+    },
+  }
+}
+
+function describeHolder(held: unknown, pttl: unknown): string {
+  const expires = typeof pttl === 'number' && pttl >= 0 ? `, expires in ${Math.ceil(pttl / 1000)} s unless renewed` : ''
+  try {
+    const holder = JSON.parse(String(held)) as LockOwner
+    return `${holder.purpose} by pid ${holder.pid} on ${holder.host} since ${holder.since}${expires}`
+  } catch {
+    return `held${expires}`
+  }
+}
+
+interface FileLockContent extends LockOwner {
+  expiresAt: number
+}
+
+function acquireFileLock(path: string, owner: LockOwner, ttlMs: number): HeldLock {
+  const content = (): FileLockContent => ({...owner, expiresAt: Date.now() + ttlMs})
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, 'wx', 0o600)
+      try {
+        writeSync(fd, JSON.stringify(content()))
+      } finally {
+        closeSync(fd)
+      }
+      return {
+        kind: 'file',
+        where: path,
+        owner,
+        async renew() {
+          if (readFileLock(path)?.owner !== owner.owner) return false
+          writeFileAtomicSync(path, JSON.stringify(content()))
+          return true
+        },
+        async release() {
+          if (readFileLock(path)?.owner === owner.owner) rmSync(path, {force: true})
+        },
+      }
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        mkdirSync(dirname(path), {recursive: true}) // the state dir does not exist yet
+        continue
+      }
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+      const held = readFileLock(path)
+      if (held && held.expiresAt > Date.now() && !(held.host === owner.host && !isAlive(held.pid))) {
+        throw new CutoverRefusedError(
+          `another cutover holds the lock (${path}): ${held.purpose} by pid ${held.pid} on ${held.host} since ${held.since}`,
+        )
+      }
+      // Stale (expired, or its process is gone): move it aside; only one contender's rename wins.
+      try {
+        renameSync(path, `${path}.stale-${randomBytes(4).toString('hex')}`)
+      } catch {
+        // Someone else moved it first; try again.
+      }
+    }
+  }
+  throw new CutoverRefusedError(`cannot take the cutover lock ${path}: another process keeps taking it`)
+}
+
+function readFileLock(path: string): FileLockContent | undefined {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as FileLockContent
+  } catch {
+    return undefined
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/** Renews `lock` every ttl/3 until stopped; `onLost` runs once if the lock is lost. */
+export function keepLockAlive(lock: HeldLock, ttlMs: number = DEFAULT_LOCK_TTL_MS, onLost?: () => void): () => void {
+  let stopped = false
+  const timer = setInterval(() => {
+    void lock.renew().then((ok) => {
+      if (!ok && !stopped) {
+        stopped = true
+        clearInterval(timer)
+        onLost?.()
+      }
+    })
+  }, Math.max(1000, Math.floor(ttlMs / 3)))
+  timer.unref()
+  return () => {
+    stopped = true
+    clearInterval(timer)
+  }
+}

@@ -1,0 +1,125 @@
+// flip rollback [PLAN], as a function: undo a cutover from its plan (default: the newest).
+// Cluster/move: staged keys back to the shadow, archived keys back to live; standalone: one
+// more SWAPDB. Journaled, idempotent (every key decided from where it is now, see switch.ts),
+// so an interrupted rollback is finished by running it again. Afterwards live must match the
+// "before" checksum in the plan, and the shadow the staged data.
+import {hostname} from 'node:os'
+import {checkAfterRollback} from './check.js'
+import {CutoverFailedError, CutoverRefusedError} from './errors.js'
+import {acquireLock, DEFAULT_LOCK_TTL_MS, keepLockAlive} from './lock.js'
+import type {PlanPhase} from './journal.js'
+import {loadPlan, type CutoverPlan} from './plan.js'
+import {checkHealth} from './preflight.js'
+import {openSession, type ConnectOptions} from './state.js'
+import {switchBack, type SwitchProgress} from './switch.js'
+
+export interface RollbackOptions extends ConnectOptions {
+  stateDir: string
+  /** Plan id or path; default the newest plan in <stateDir>/plans. */
+  plan?: string
+  lockDb?: number
+  lockTtlMs?: number
+  /** Asked once before anything changes; false refuses. Absent = yes. */
+  confirm?: (summary: RollbackSummary) => boolean | Promise<boolean>
+  onProgress?: (progress: SwitchProgress & {phase: 'rollback'}) => void
+}
+
+export interface RollbackSummary {
+  planId: string
+  target: string
+  strategy: CutoverPlan['strategy']
+  mode: CutoverPlan['mode']
+  dbs: CutoverPlan['dbs']
+  /** Where the plan stood before this rollback. */
+  phase: PlanPhase
+  /** What live will hold again. */
+  restores: {keys: number; checksum: string}
+}
+
+export interface RollbackResult {
+  planId: string
+  planPath: string
+  journalPath: string
+  /** Nothing had changed (plan never started) or it was already rolled back. */
+  alreadyDone: boolean
+  /** Old keys back in live. */
+  keysRestored: number
+  /** Staged keys back in the shadow. */
+  keysUnstaged: number
+  durationMs: number
+  verified: {ok: boolean; problems: string[]}
+  live: {keys: number; checksum: string}
+  expected: {keys: number; checksum: string}
+  summary: RollbackSummary
+}
+
+export async function rollback(options: RollbackOptions): Promise<RollbackResult> {
+  const loaded = loadPlan(options.stateDir, options.plan)
+  const {plan} = loaded
+  const summary: RollbackSummary = {
+    planId: plan.id,
+    target: plan.target.url,
+    strategy: plan.strategy,
+    mode: plan.mode,
+    dbs: plan.dbs,
+    phase: loaded.phase,
+    restores: plan.before.live,
+  }
+  const session = await openSession(options, plan.dbs)
+  let lock: Awaited<ReturnType<typeof acquireLock>> | undefined
+  let stopKeepAlive: (() => void) | undefined
+  try {
+    await checkHealth(session)
+    if (options.confirm && !(await options.confirm(summary))) throw new CutoverRefusedError('not confirmed; nothing was changed')
+    lock = await acquireLock({
+      plane: session.live,
+      dbsInUse: [plan.dbs.live, plan.dbs.shadow, plan.dbs.archive],
+      lockDb: options.lockDb,
+      stateDir: options.stateDir,
+      ttlMs: options.lockTtlMs,
+      purpose: `rollback of cutover ${plan.id} on ${hostname()}`,
+    })
+    stopKeepAlive = keepLockAlive(lock, options.lockTtlMs ?? DEFAULT_LOCK_TTL_MS)
+    const alreadyDone = loaded.phase === 'planned' || loaded.phase === 'rolled-back'
+    let keysRestored = 0
+    let keysUnstaged = 0
+    let durationMs = 0
+    if (!alreadyDone) {
+      if (loaded.phase !== 'rolling-back') loaded.journal.append({event: 'rollback-started', startedAt: new Date().toISOString()})
+      const outcome = await switchBack(
+        {
+          session,
+          loaded,
+          phase: 'rollback',
+          onProgress: options.onProgress ? (progress) => options.onProgress!({phase: 'rollback', ...progress}) : undefined,
+        },
+        loaded.phase === 'switched',
+      )
+      keysRestored = outcome.keysMoved
+      keysUnstaged = outcome.keysSetAside
+      durationMs = outcome.durationMs
+      loaded.journal.append({event: 'rolled-back', durationMs: Math.round(durationMs)})
+    }
+    const check = await checkAfterRollback(session, plan)
+    loaded.journal.append({event: 'verified', phase: 'rollback', ok: check.ok, detail: check.problems[0]})
+    const result: RollbackResult = {
+      planId: plan.id,
+      planPath: loaded.path,
+      journalPath: loaded.journal.path,
+      alreadyDone,
+      keysRestored,
+      keysUnstaged,
+      durationMs: Math.round(durationMs * 100) / 100,
+      verified: {ok: check.ok, problems: check.problems},
+      live: check.live,
+      expected: plan.before.live,
+      summary,
+    }
+    if (!check.ok) throw Object.assign(new CutoverFailedError(`rolled back, but the check failed: ${check.problems[0]}`), {result})
+    return result
+  } finally {
+    stopKeepAlive?.()
+    await lock?.release().catch(() => undefined)
+    await session.close().catch(() => undefined)
+  }
+}

@@ -1,0 +1,259 @@
+// The switch itself, both ways, for each strategy:
+//   move   — per slot, one MULTI moving live → archive and shadow → live (move.ts)
+//   atomic — one script per primary (atomic.ts); finished with `move` if a script fails
+//   swapdb — standalone: one SWAPDB live shadow; rollback is one more SWAPDB
+//
+// A first run uses the key lists read during pre-flight. Resume and rollback re-read the key
+// names from the server and decide each key from where it is now, with the staged key names
+// of the plan (<id>.keys):
+//   cutover, per slot:  archive = (replace) live keys not staged, plus staged keys whose new
+//                                 value is still in the shadow (so live holds the old one)
+//                                 (merge) the staged keys still in the shadow (their old value, if any)
+//                       to live = the keys still in the shadow
+//   rollback, per slot: to shadow = staged keys in live that are no longer in the shadow
+//                       to live   = every key in the archive
+// Whatever a crash interrupted, this finishes it without moving a key twice.
+import {RespError} from '../plane/errors.js'
+import {SLOT_COUNT} from '../util/keyslot.js'
+import {runAtomic, type AtomicResult} from './atomic.js'
+import {crashPoint} from './crash-hook.js'
+import {CutoverFailedError} from './errors.js'
+import {runMoves, type MoveTotals, type SlotJob} from './move.js'
+import {readKeysFile, type CutoverPlan, type LoadedPlan} from './plan.js'
+import {scanDb, scanKeysBySlot, type Session, type SlotKeys} from './state.js'
+
+export interface SwitchProgress {
+  keys: number
+  slots: number
+  totalSlots: number
+}
+
+export interface SwitchContext {
+  session: Session
+  loaded: LoadedPlan
+  phase: 'cutover' | 'rollback'
+  onProgress?: (progress: SwitchProgress) => void
+  atomicMinDurationMs?: number
+}
+
+export interface AtomicReport {
+  overlapProven: boolean
+  overlapMarginMs: number
+  scriptMs: number
+  clientStallMs: number
+  minDurationMs: number
+  /** Scripts that failed; their nodes were finished with the batched strategy. */
+  failedNodes: Array<{node: string; message: string}>
+}
+
+export interface SwitchOutcome {
+  /** cutover: staged keys now in live; rollback: old keys back in live. */
+  keysMoved: number
+  /** cutover: old keys moved to the archive; rollback: staged keys back in the shadow. */
+  keysSetAside: number
+  durationMs: number
+  conflicts: {count: number; keys: string[]}
+  atomic?: AtomicReport
+}
+
+/** A first cutover run, with the key lists read during pre-flight. */
+export async function switchForward(ctx: SwitchContext, lists: {staged?: SlotKeys; live?: SlotKeys}): Promise<SwitchOutcome> {
+  const {plan} = ctx.loaded
+  const started = performance.now()
+  if (plan.strategy === 'swapdb') return swapdb(ctx, started)
+  if (plan.strategy === 'atomic') return atomic(ctx, plan.mode === 'replace' ? 'cutover-replace' : 'cutover-merge', started)
+  const jobs: SlotJob[] = []
+  for (let slot = 0; slot < SLOT_COUNT; slot++) {
+    const staged = lists.staged?.[slot] ?? []
+    const archive = plan.mode === 'replace' ? (lists.live?.[slot] ?? []) : staged
+    if (staged.length === 0 && archive.length === 0) continue
+    jobs.push(forwardJob(plan, slot, archive, staged))
+  }
+  return moveOutcome(ctx, jobs, started)
+}
+
+/** Finishes an interrupted cutover from the server's current state. */
+export async function resumeForward(ctx: SwitchContext): Promise<SwitchOutcome> {
+  const {plan} = ctx.loaded
+  const started = performance.now()
+  if (plan.strategy === 'swapdb') {
+    const where = await swapdbState(ctx)
+    if (where === 'switched') return {keysMoved: 0, keysSetAside: 0, durationMs: 0, conflicts: {count: 0, keys: []}}
+    return swapdb(ctx, started)
+  }
+  return moveOutcome(ctx, await forwardJobsFromServer(ctx), started)
+}
+
+/** Undoes a cutover (complete or interrupted). `fresh`: the cutover finished and no rollback ran yet. */
+export async function switchBack(ctx: SwitchContext, fresh: boolean): Promise<SwitchOutcome> {
+  const {plan} = ctx.loaded
+  const started = performance.now()
+  if (plan.strategy === 'swapdb') {
+    const where = await swapdbState(ctx)
+    if (where === 'original') return {keysMoved: 0, keysSetAside: 0, durationMs: 0, conflicts: {count: 0, keys: []}}
+    return swapdb(ctx, started)
+  }
+  // The whole-node script is only right when every slot is switched and none rolled back yet.
+  if (plan.strategy === 'atomic' && plan.mode === 'replace' && fresh) return atomic(ctx, 'rollback-replace', started)
+  return moveOutcome(ctx, await backwardJobsFromServer(ctx), started)
+}
+
+function forwardJob(plan: CutoverPlan, slot: number, archive: Buffer[], staged: Buffer[]): SlotJob {
+  return {
+    slot,
+    steps: [
+      {from: plan.dbs.live, to: plan.dbs.archive, keys: archive, label: 'archived', zeroIsConflict: false},
+      {from: plan.dbs.shadow, to: plan.dbs.live, keys: staged, label: 'moved', zeroIsConflict: true},
+    ],
+  }
+}
+
+async function moveOutcome(ctx: SwitchContext, jobs: SlotJob[], started: number): Promise<SwitchOutcome> {
+  const {plan} = ctx.loaded
+  const totals: MoveTotals = await runMoves({
+    plane: ctx.session.live,
+    home: plan.dbs.live,
+    jobs,
+    journal: ctx.loaded.journal,
+    phase: ctx.phase,
+    onProgress: ctx.onProgress,
+  })
+  const forward = ctx.phase === 'cutover'
+  return {
+    keysMoved: (forward ? totals.moved.moved : totals.moved.restored) ?? 0,
+    keysSetAside: (forward ? totals.moved.archived : totals.moved.unstaged) ?? 0,
+    durationMs: performance.now() - started,
+    conflicts: {count: totals.conflicts.count, keys: totals.conflicts.keys.map(printable)},
+  }
+}
+
+async function atomic(ctx: SwitchContext, op: 'cutover-replace' | 'cutover-merge' | 'rollback-replace', started: number): Promise<SwitchOutcome> {
+  const result: AtomicResult = await runAtomic({
+    plane: ctx.session.live,
+    dbs: ctx.session.dbs,
+    op,
+    journal: ctx.loaded.journal,
+    phase: ctx.phase,
+    minDurationMs: ctx.atomicMinDurationMs,
+  })
+  let keysMoved = result.runs.reduce((n, run) => n + run.second, 0)
+  let keysSetAside = result.runs.reduce((n, run) => n + run.first, 0)
+  const shortfall = result.runs.reduce((n, run) => n + (run.expected - run.second), 0)
+  const conflicts = {count: shortfall, keys: [] as string[]}
+  if (result.failures.length > 0) {
+    // A failed script keeps what it did; the batched strategy finishes from the server's state.
+    const rest = ctx.phase === 'cutover' ? await forwardJobsFromServer(ctx) : await backwardJobsFromServer(ctx)
+    const finish = await moveOutcome(ctx, rest, started)
+    keysMoved += finish.keysMoved
+    keysSetAside += finish.keysSetAside
+    conflicts.count = finish.conflicts.count
+    conflicts.keys = finish.conflicts.keys
+  }
+  return {
+    keysMoved,
+    keysSetAside,
+    durationMs: performance.now() - started,
+    conflicts,
+    atomic: {
+      overlapProven: result.overlap.proven,
+      overlapMarginMs: result.overlap.marginMs,
+      scriptMs: result.scriptMs,
+      clientStallMs: result.clientStallMs,
+      minDurationMs: result.minDurationMs,
+      failedNodes: result.failures,
+    },
+  }
+}
+
+async function swapdb(ctx: SwitchContext, started: number): Promise<SwitchOutcome> {
+  const {plan} = ctx.loaded
+  const plane = ctx.session.live
+  const connection = await plane.dedicated(plane.primaries[0], {db: plan.dbs.live})
+  try {
+    ctx.loaded.journal.append({event: 'swapdb', phase: ctx.phase, acknowledged: false})
+    const reply = await connection.call(['SWAPDB', plan.dbs.live, plan.dbs.shadow])
+    crashPoint(ctx.phase === 'rollback' ? 'rollback-swapdb' : 'swapdb')
+    if (reply instanceof RespError) throw new CutoverFailedError(`SWAPDB refused: ${reply.message}`)
+    ctx.loaded.journal.append({event: 'swapdb', phase: ctx.phase, acknowledged: true})
+  } finally {
+    await connection.close().catch(() => undefined)
+  }
+  const moved = ctx.phase === 'cutover' ? plan.before.shadow.keys : plan.before.live.keys
+  const setAside = ctx.phase === 'cutover' ? plan.before.live.keys : plan.before.shadow.keys
+  return {keysMoved: moved, keysSetAside: setAside, durationMs: performance.now() - started, conflicts: {count: 0, keys: []}}
+}
+
+/** Standalone: which way round live and shadow are, told by live's checksum. */
+async function swapdbState(ctx: SwitchContext): Promise<'original' | 'switched'> {
+  const {plan} = ctx.loaded
+  const live = (await scanDb(ctx.session.live)).checksum
+  const matches = (s: {keys: number; checksum: string}) => live.keys === s.keys && live.checksum === s.checksum
+  // When both match (identical data) either answer is right; prefer the one that needs no change.
+  if (ctx.phase === 'cutover' ? matches(plan.before.shadow) : matches(plan.before.live)) return ctx.phase === 'cutover' ? 'switched' : 'original'
+  if (ctx.phase === 'cutover' ? matches(plan.before.live) : matches(plan.before.shadow)) return ctx.phase === 'cutover' ? 'original' : 'switched'
+  throw new CutoverFailedError(
+    `live db ${plan.dbs.live} holds neither the data from before the cutover nor the staged data (${live.keys} keys, checksum ${live.checksum}); refusing to SWAPDB blindly`,
+  )
+}
+
+function stagedKeySet(plan: CutoverPlan, planPath: string): Set<string> {
+  if (!plan.keysFile) throw new CutoverFailedError(`plan ${plan.id} has no staged key list; cannot resume or roll back a ${plan.strategy} cutover without it`)
+  const file = plan.keysFile.includes('/') ? plan.keysFile : planPath.replace(/[^/]*$/, plan.keysFile)
+  return new Set(readKeysFile(file).map((key) => key.toString('latin1')))
+}
+
+async function forwardJobsFromServer(ctx: SwitchContext): Promise<SlotJob[]> {
+  const {plan} = ctx.loaded
+  const staged = stagedKeySet(plan, ctx.loaded.path)
+  const [live, shadow] = await Promise.all([scanKeysBySlot(ctx.session.live), scanKeysBySlot(ctx.session.shadow)])
+  const jobs: SlotJob[] = []
+  for (let slot = 0; slot < SLOT_COUNT; slot++) {
+    const inShadow = shadow.keysBySlot[slot] ?? []
+    const inLive = live.keysBySlot[slot] ?? []
+    let archive: Buffer[]
+    if (plan.mode === 'merge') archive = inShadow
+    else {
+      const stillStaged = new Set(inShadow.map((key) => key.toString('latin1')))
+      archive = inLive.filter((key) => {
+        const name = key.toString('latin1')
+        return !staged.has(name) || stillStaged.has(name)
+      })
+    }
+    if (archive.length === 0 && inShadow.length === 0) continue
+    jobs.push(forwardJob(plan, slot, archive, inShadow))
+  }
+  return jobs
+}
+
+async function backwardJobsFromServer(ctx: SwitchContext): Promise<SlotJob[]> {
+  const {plan} = ctx.loaded
+  const staged = stagedKeySet(plan, ctx.loaded.path)
+  const [live, shadow, archive] = await Promise.all([
+    scanKeysBySlot(ctx.session.live),
+    scanKeysBySlot(ctx.session.shadow),
+    scanKeysBySlot(ctx.session.archive),
+  ])
+  const jobs: SlotJob[] = []
+  for (let slot = 0; slot < SLOT_COUNT; slot++) {
+    const inShadow = new Set((shadow.keysBySlot[slot] ?? []).map((key) => key.toString('latin1')))
+    const unstage = (live.keysBySlot[slot] ?? []).filter((key) => {
+      const name = key.toString('latin1')
+      return staged.has(name) && !inShadow.has(name)
+    })
+    const restore = archive.keysBySlot[slot] ?? []
+    if (unstage.length === 0 && restore.length === 0) continue
+    jobs.push({
+      slot,
+      steps: [
+        {from: plan.dbs.live, to: plan.dbs.shadow, keys: unstage, label: 'unstaged', zeroIsConflict: false},
+        {from: plan.dbs.archive, to: plan.dbs.live, keys: restore, label: 'restored', zeroIsConflict: true},
+      ],
+    })
+  }
+  return jobs
+}
+
+function printable(key: Buffer): string {
+  const text = key.toString('utf8')
+  return Buffer.from(text, 'utf8').equals(key) ? text : `0x${key.toString('hex')}`
+}
