@@ -70,9 +70,14 @@ _VERSION = 'Lua 5.1'
 -- Valkey's message handler: errors become {err=..., source=..., line=...}, reported at the
 -- script line that raised them (or that called the JS function that raised them).
 local function error_handler(err)
-  local info = getinfo(2, 'Sl')
-  -- 'J' is fengari's 'C': a JS function such as redis.call or error
-  if info and info.what == 'J' then info = getinfo(3, 'Sl') end
+  -- Skip JS functions ('J' is fengari's 'C': redis.call, error, ...). Valkey skips one C level;
+  -- skipping all of them also hides our read-only metamethods, which Valkey does not have.
+  local level = 2
+  local info = getinfo(level, 'Sl')
+  while info and info.what == 'J' do
+    level = level + 1
+    info = getinfo(level, 'Sl')
+  end
   if type(err) ~= 'table' then err = {err = 'ERR ' .. tostring(err)} end
   if info then
     err.source = info.source
