@@ -5,3 +5,5 @@ export {verify, type VerifyOptions, type VerifyProgress, type VerifyResult, type
 export {OpsError} from './errors.js'
 export {keyText} from './key-text.js'
 export type {PlaneTarget} from './target.js'
+export {diff, describeChange, type DiffOptions, type DiffProgress, type DiffResult, type KeyChange, type PrefixCounts} from './diff.js'
+export {status, type StatusOptions, type StatusResult, type DbStatus, type NodeKeys, type ManifestSummary} from './status.js'
