@@ -1,0 +1,128 @@
+// Runs the conformance tables (conformance/*.ts) against:
+//  - the bundled engine as a 3-node cluster (always) and as a standalone node (common cases),
+//  - Debian's redis-server 7.0 (common cases where its wording agrees),
+//  - an external Valkey 9 cluster when FLIP_TEST_VALKEY_URL is set. WARNING: that cluster must be
+//    a scratch one: each case starts with FLUSHALL on the node serving slot 3300.
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+import {hasRedisServer, startRedisServer, type RedisServer} from '../support/redis-server.js'
+import {nodeForSlot, startTestEngine, type TestEngine} from '../support/engine.js'
+import {clusterCases} from './conformance/cluster-cases.js'
+import {commonCases} from './conformance/common-cases.js'
+import {SLEEP, matches, type Case} from './conformance/types.js'
+import {RespClient} from './support/resp-client.js'
+
+interface Target {
+  host: string
+  port: number
+  password?: string
+}
+
+async function runCase(target: Target, testCase: Case): Promise<void> {
+  const client = await RespClient.connect(target.port, target.host)
+  try {
+    if (target.password) expect(await client.call('AUTH', target.password)).toBe('+OK')
+    expect(await client.call('FLUSHALL')).toBe('+OK')
+    for (const [argv, expected] of testCase.steps) {
+      if (argv[0] === SLEEP) {
+        await new Promise((r) => setTimeout(r, Number(argv[1])))
+        continue
+      }
+      const actual = await client.call(...argv)
+      if (!matches(expected, actual)) {
+        // toEqual gives a readable diff naming the command.
+        expect({command: argv, reply: actual}).toEqual({command: argv, reply: expected})
+      }
+    }
+  } finally {
+    client.close()
+  }
+}
+
+function defineCases(cases: Case[], target: () => Target, filter: (c: Case) => boolean = () => true): void {
+  for (const testCase of cases) {
+    if (filter(testCase)) it(testCase.name, () => runCase(target(), testCase))
+  }
+}
+
+describe('conformance: bundled engine, 3-node cluster', () => {
+  let engine: TestEngine
+  let target: Target
+  beforeAll(async () => {
+    engine = await startTestEngine({nodes: 3, databases: 16})
+    const node = nodeForSlot(engine, 3300)
+    target = {host: node.host, port: node.port}
+  })
+  afterAll(() => engine?.stop())
+  defineCases(clusterCases, () => target)
+  defineCases(commonCases, () => target)
+})
+
+describe('conformance: bundled engine, standalone', () => {
+  let engine: TestEngine
+  beforeAll(async () => {
+    engine = await startTestEngine({mode: 'standalone', databases: 16})
+  })
+  afterAll(() => engine?.stop())
+  defineCases(commonCases, () => ({host: '127.0.0.1', port: engine.nodes[0].port}))
+  it('SWAPDB swaps two databases', () =>
+    runCase({host: '127.0.0.1', port: engine.nodes[0].port}, {
+      name: 'swapdb',
+      steps: [
+        [['SET', 'k', 'zero'], '+OK'],
+        [['SELECT', '1'], '+OK'],
+        [['SET', 'k', 'one'], '+OK'],
+        [['SWAPDB', '0', '1'], '+OK'],
+        [['GET', 'k'], '$zero'],
+        [['SELECT', '0'], '+OK'],
+        [['GET', 'k'], '$one'],
+        [['SWAPDB', '0', '16'], '-ERR DB index is out of range'],
+        [['SWAPDB', 'x', '1'], '-ERR invalid first DB index'],
+        [['CLUSTER', 'INFO'], '-ERR This instance has cluster support disabled'],
+      ],
+    }))
+})
+
+const redisAvailable = hasRedisServer()
+describe.skipIf(!redisAvailable)("conformance: Debian redis-server 7.0 (standalone, where its wording agrees)", () => {
+  let redis: RedisServer
+  beforeAll(async () => {
+    redis = await startRedisServer()
+  })
+  afterAll(() => redis?.stop())
+  defineCases(commonCases, () => ({host: '127.0.0.1', port: redis.port}), (c) => !c.notOnRedis7)
+})
+
+const externalUrl = process.env.FLIP_TEST_VALKEY_URL
+if (!externalUrl) {
+  describe('conformance: external Valkey 9 cluster', () => {
+    it.skip('skipped: set FLIP_TEST_VALKEY_URL=valkey://[:password@]host:port to run the suite against a scratch Valkey 9 cluster', () => {})
+  })
+} else {
+  describe('conformance: external Valkey 9 cluster (FLIP_TEST_VALKEY_URL)', () => {
+    let target: Target
+    beforeAll(async () => {
+      target = await externalNodeForSlot(externalUrl, 3300)
+    })
+    defineCases(clusterCases, () => target)
+    defineCases(commonCases, () => target)
+  })
+}
+
+/** Finds the primary serving `slot` from a valkey:// seed URL (CLUSTER SLOTS on the first seed). */
+async function externalNodeForSlot(url: string, slot: number): Promise<Target> {
+  const parsed = new URL(url.replace(/^(valkey|redis)s?:\/\//, 'http://').split(',')[0])
+  const password = parsed.password ? decodeURIComponent(parsed.password) : undefined
+  const seed = await RespClient.connect(Number(parsed.port || 6379), parsed.hostname)
+  try {
+    if (password) await seed.call('AUTH', password)
+    const slots = (await seed.call('CLUSTER', 'SLOTS')) as Array<[string, string, [string, string]]>
+    for (const [from, to, [host, port]] of slots) {
+      if (slot >= Number(from.slice(1)) && slot <= Number(to.slice(1))) {
+        return {host: host.slice(1) || parsed.hostname, port: Number(port.slice(1)), password}
+      }
+    }
+    throw new Error(`no node of ${parsed.hostname} serves slot ${slot}`)
+  } finally {
+    seed.close()
+  }
+}
