@@ -153,3 +153,21 @@ describe('helper functions', () => {
     ])
   })
 })
+
+describe('stopping a runaway script', () => {
+  it('aborts when the host says it was interrupted (SCRIPT KILL), even inside pcall', () => {
+    const {engine, host} = scripting()
+    let polls = 0
+    const killable = {call: (argv: Buffer[]) => host.call(argv), interrupted: () => ++polls > 2}
+    const reply = engine.run(
+      Buffer.from(`redis.call('SET', 'before', '1')\nwhile true do\n  pcall(function() while true do end end)\nend`),
+      [],
+      [],
+      killable,
+    )
+    expect(reply).toEqual(new ErrorReply('ERR Script killed by user with SCRIPT KILL. script: on @user_script:3.'))
+    expect([...host.db().keys()]).toEqual(['before'])
+    // the next script runs normally
+    expect(engine.run(Buffer.from('return 1'), [], [], host)).toBe(1)
+  })
+})
