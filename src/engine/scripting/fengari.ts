@@ -20,6 +20,8 @@ export interface LuaApi {
   LUA_REGISTRYINDEX: number
   LUA_RIDX_GLOBALS: number
   LUA_MULTRET: number
+  LUA_MASKCOUNT: number
+  LUA_MASKLINE: number
   lua_atnativeerror(L: LuaState, f: LuaCFunction): void
   lua_checkstack(L: LuaState, n: number): boolean
   lua_createtable(L: LuaState, narr: number, nrec: number): void
@@ -49,6 +51,7 @@ export interface LuaApi {
   lua_setglobal(L: LuaState, name: LuaString): void
   lua_getglobal(L: LuaState, name: LuaString): number
   lua_setmetatable(L: LuaState, idx: number): void
+  lua_sethook(L: LuaState, hook: ((L: LuaState, ar: unknown) => void) | null, mask: number, count: number): void
   lua_settop(L: LuaState, idx: number): void
   lua_setupvalue(L: LuaState, funcindex: number, n: number): LuaString | null
   lua_toboolean(L: LuaState, idx: number): boolean

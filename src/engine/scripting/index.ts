@@ -25,6 +25,11 @@ export {KNOWN_SCRIPT_FLAGS} from './shebang.js'
  */
 export interface ScriptHost {
   call(argv: Buffer[]): Reply
+  /**
+   * Optional: polled every ~100k Lua instructions; returning true aborts the script with
+   * "ERR Script killed by user with SCRIPT KILL." (what has been done stays done).
+   */
+  interrupted?(): boolean
 }
 
 /** e.g. 'allow-cross-slot-keys', 'no-writes', 'allow-oom', 'no-cluster', 'allow-stale' */

@@ -21,7 +21,12 @@ import {RAND48_MAX, Rand48} from './rand48.js'
 /** Runs one command for the script; returns an ErrorReply on error and never throws. */
 export interface CommandRunner {
   call(argv: Buffer[]): Reply
+  /** Polled every ~100k Lua instructions when present: true aborts the script (SCRIPT KILL). */
+  interrupted?(): boolean
 }
+
+/** How many Lua instructions run between two interrupted() polls. */
+const INTERRUPT_POLL_INSTRUCTIONS = 100_000
 
 /** Valkey's log levels (LL_DEBUG … LL_WARNING), as redis.LOG_* exposes them. */
 export const LOG_LEVELS = {debug: 0, verbose: 1, notice: 2, warning: 3} as const
@@ -210,6 +215,7 @@ export class LuaVm {
     this.setGlobalArray(KEY_KEYS, keys)
     this.setGlobalArray(KEY_ARGV, args)
     this.current = {runner, resp: 2}
+    if (runner.interrupted !== undefined) lua.lua_sethook(L, this.interruptHook, lua.LUA_MASKCOUNT, INTERRUPT_POLL_INSTRUCTIONS)
     let reply: Reply
     try {
       const status = lua.lua_pcall(L, 0, 1, 1)
@@ -218,12 +224,20 @@ export class LuaVm {
       reply = new ErrorReply(`ERR Error running script: ${e instanceof Error ? e.message : String(e)}`)
     } finally {
       this.current = null
+      lua.lua_sethook(L, null, 0, 0)
       lua.lua_settop(L, 0)
       // Drop the request's buffers now rather than at the next run.
       this.setGlobalArray(KEY_KEYS, [])
       this.setGlobalArray(KEY_ARGV, [])
     }
     return reply
+  }
+
+  private readonly interruptHook = (L: LuaState): void => {
+    if (this.current?.runner.interrupted?.() !== true) return
+    // From now on check at every line, so a pcall in the script cannot swallow the kill.
+    lua.lua_sethook(L, this.interruptHook, lua.LUA_MASKLINE, 0)
+    this.raise(L, 'Script killed by user with SCRIPT KILL.')
   }
 
   /** Sets a global array of strings on the real global table. The strings share the Buffers' bytes. */
