@@ -29,44 +29,80 @@ export class CommandEncoder {
   }
 
   append(argv: readonly Arg[]): void {
-    // Header sizes are bounded (≤ 14 bytes each); bodies are measured exactly.
+    // Upper bound of the encoded size: headers ≤ 16 bytes each, UTF-8 ≤ 3 bytes per UTF-16 unit.
     let need = 16
-    for (const arg of argv) {
-      need += 16 + (typeof arg === 'string' ? Buffer.byteLength(arg) : typeof arg === 'number' ? 24 : arg.length)
-    }
+    for (const arg of argv) need += 16 + (typeof arg === 'string' ? arg.length * 3 : typeof arg === 'number' ? 24 : arg.length)
     this.ensure(need)
-    const buf = this.buf
-    buf[this.pos++] = 0x2a // *
+    this.buf[this.pos++] = 0x2a // *
     this.writeUint(argv.length)
     for (const arg of argv) {
-      if (typeof arg === 'string') {
-        const length = Buffer.byteLength(arg)
-        buf[this.pos++] = 0x24 // $
-        this.writeUint(length)
-        buf.write(arg, this.pos, length, 'utf8')
-        this.pos += length
-      } else if (typeof arg === 'number') {
-        buf[this.pos++] = 0x24 // $
-        if (Number.isSafeInteger(arg) && arg >= 0) {
-          // Non-negative integer (TTLs, counts): digits written directly, no string allocated.
-          this.writeUint(digitCount(arg))
-          this.writeUintRaw(arg)
-        } else {
-          const text = formatNumber(arg)
-          this.writeUint(text.length)
-          buf.write(text, this.pos, 'latin1')
-          this.pos += text.length
-        }
-      } else {
-        buf[this.pos++] = 0x24
-        this.writeUint(arg.length)
-        arg.copy(buf, this.pos)
-        this.pos += arg.length
-      }
-      buf[this.pos++] = CR
-      buf[this.pos++] = LF
+      if (typeof arg === 'string') this.writeBulkString(arg)
+      else if (typeof arg === 'number') this.writeBulkNumber(arg)
+      else this.writeBulk(arg)
     }
     this.count++
+  }
+
+  /** append([a, b, c]) for three Buffers without building an array: the bulk path's SET. */
+  append3(a: Buffer, b: Buffer, c: Buffer): void {
+    this.ensure(64 + a.length + b.length + c.length)
+    const buf = this.buf
+    buf[this.pos++] = 0x2a
+    buf[this.pos++] = 0x33 // 3
+    buf[this.pos++] = CR
+    buf[this.pos++] = LF
+    this.writeBulk(a)
+    this.writeBulk(b)
+    this.writeBulk(c)
+    this.count++
+  }
+
+  private writeBulk(arg: Buffer): void {
+    const buf = this.buf
+    const length = arg.length
+    buf[this.pos++] = 0x24 // $
+    this.writeUint(length)
+    // Short values are copied byte by byte: cheaper than a native copy call.
+    if (length < 48) {
+      let pos = this.pos
+      for (let i = 0; i < length; i++) buf[pos++] = arg[i]
+    } else arg.copy(buf, this.pos)
+    this.pos += length
+    buf[this.pos++] = CR
+    buf[this.pos++] = LF
+  }
+
+  private writeBulkString(arg: string): void {
+    const buf = this.buf
+    buf[this.pos++] = 0x24 // $
+    if (isShortAscii(arg)) {
+      this.writeUint(arg.length)
+      for (let i = 0; i < arg.length; i++) buf[this.pos++] = arg.charCodeAt(i)
+    } else {
+      const length = Buffer.byteLength(arg)
+      this.writeUint(length)
+      buf.write(arg, this.pos, length, 'utf8')
+      this.pos += length
+    }
+    buf[this.pos++] = CR
+    buf[this.pos++] = LF
+  }
+
+  private writeBulkNumber(arg: number): void {
+    const buf = this.buf
+    buf[this.pos++] = 0x24 // $
+    if (Number.isSafeInteger(arg) && arg >= 0) {
+      // Non-negative integer (TTLs, counts): digits written directly, no string allocated.
+      this.writeUint(digitCount(arg))
+      this.writeUintRaw(arg)
+    } else {
+      const text = formatNumber(arg)
+      this.writeUint(text.length)
+      buf.write(text, this.pos, 'latin1')
+      this.pos += text.length
+    }
+    buf[this.pos++] = CR
+    buf[this.pos++] = LF
   }
 
   /** The encoded bytes so far (a Buffer the caller now owns); the encoder starts a new buffer. */
@@ -101,6 +137,12 @@ export class CommandEncoder {
     } while (n > 0)
     this.pos += digits
   }
+}
+
+function isShortAscii(text: string): boolean {
+  if (text.length > 32) return false
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false
+  return true
 }
 
 function digitCount(n: number): number {

@@ -41,14 +41,14 @@ export interface WriteRouter {
   execute(commands: Array<{argv: Arg[]; slot: number}>): Promise<Reply[]>
 }
 
+const SET = Buffer.from('SET')
 const REDIRECT_CODES = new Set(['MOVED', 'ASK', 'TRYAGAIN', 'CLUSTERDOWN', 'LOADING'])
 
 interface NodeBatch {
   connection: NodeConnection
   encoder: CommandEncoder
-  argvs: Arg[][]
+  /** The record of each command in the current batch (a record with n commands appears n times in a row). */
   records: DatasetRecord[]
-  slots: number[]
   /** Completions of sent batches, oldest first, with their command counts. */
   inFlight: Array<{done: Promise<void>; count: number}>
   inFlightCommands: number
@@ -82,13 +82,16 @@ export class RecordWriter {
     if (this.finished) throw new Error('RecordWriter.write() after finish()')
     this.throwIfFailed()
     for (const record of records) {
-      const slot = keySlot(record.key)
-      const node = this.nodeFor(this.router.connectionForSlot(slot))
-      for (const argv of recordCommands(record)) {
-        node.encoder.append(argv)
-        node.argvs.push(argv)
+      const node = this.nodeFor(this.router.connectionForSlot(keySlot(record.key)))
+      if (record.value.type === 'string' && record.ttl === undefined) {
+        // The common case without allocating an argv.
+        node.encoder.append3(SET, record.key, record.value.value)
         node.records.push(record)
-        node.slots.push(slot)
+      } else {
+        for (const argv of recordCommands(record)) {
+          node.encoder.append(argv)
+          node.records.push(record)
+        }
       }
       this.summary.records++
       if (node.encoder.count >= this.batchCommands || node.encoder.byteLength >= this.batchBytes) {
@@ -117,7 +120,7 @@ export class RecordWriter {
   private nodeFor(connection: NodeConnection): NodeBatch {
     let node = this.nodes.get(connection)
     if (node === undefined) {
-      node = {connection, encoder: new CommandEncoder(256 * 1024), argvs: [], records: [], slots: [], inFlight: [], inFlightCommands: 0}
+      node = {connection, encoder: new CommandEncoder(256 * 1024), records: [], inFlight: [], inFlightCommands: 0}
       this.nodes.set(connection, node)
     }
     return node
@@ -126,16 +129,14 @@ export class RecordWriter {
   private send(node: NodeBatch): void {
     const count = node.encoder.count
     const bytes = node.encoder.take()
-    const {argvs, records, slots} = node
-    node.argvs = []
+    const records = node.records
     node.records = []
-    node.slots = []
     this.summary.commands += count
     node.inFlightCommands += count
     const entry = {done: Promise.resolve(), count}
     const done = node.connection
       .execCountingErrors(bytes, count)
-      .then((errors) => this.handleErrors(errors, argvs, records, slots))
+      .then((errors) => this.handleErrors(errors, records))
       .catch((error: Error) => {
         this.failure ??= error
       })
@@ -149,7 +150,7 @@ export class RecordWriter {
     this.outstanding.add(done)
   }
 
-  private async handleErrors(errors: Array<[number, RespError]>, argvs: Arg[][], records: DatasetRecord[], slots: number[]): Promise<void> {
+  private async handleErrors(errors: Array<[number, RespError]>, records: DatasetRecord[]): Promise<void> {
     if (errors.length === 0) return
     const retry: number[] = []
     for (const [index, error] of errors) {
@@ -160,13 +161,21 @@ export class RecordWriter {
       }
     }
     this.summary.redirected += retry.length
-    const replies = await this.router.execute(retry.map((index) => ({argv: argvs[index], slot: slots[index]})))
+    const replies = await this.router.execute(retry.map((index) => ({argv: commandAt(records, index), slot: keySlot(records[index].key)})))
     replies.forEach((reply, i) => {
       if (reply instanceof RespError) {
         this.failure ??= recordFailure(records[retry[i]], reply)
       }
     })
   }
+}
+
+/** The argv of command `index` of a batch: which of its record's commands it was, re-derived. */
+function commandAt(records: DatasetRecord[], index: number): Arg[] {
+  const record = records[index]
+  let first = index
+  while (first > 0 && records[first - 1] === record) first--
+  return recordCommands(record)[index - first]
 }
 
 function recordFailure(record: DatasetRecord, error: RespError): CommandError {
