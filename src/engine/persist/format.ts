@@ -11,6 +11,13 @@
 // zset = count (member · score f64 BE); list = count elements. The trailer's end marker tells a
 // truncated file from a corrupt one; the checksum covers the header too.
 
+import {join} from 'node:path'
+
+/** One snapshot file per node in the engine directory. */
+export function snapshotPath(dir: string, nodeIndex: number): string {
+  return join(dir, `node-${nodeIndex}.snapshot`)
+}
+
 export const MAGIC = Buffer.from('FLIPSNAP', 'latin1')
 export const FORMAT_VERSION = 1
 export const DB_MARKER = 0xfe

@@ -1,0 +1,67 @@
+import {Flags} from '@oclif/core'
+import {join, resolve} from 'node:path'
+import {BaseCommand} from '../../cli/base.js'
+import {resolveConfig} from '../../cli/config.js'
+import {formatBytes, formatCount} from '../../cli/output.js'
+import {engineStatus, type EngineStatus} from '../../engine/daemon/index.js'
+import {formatSize} from '../../engine/limits/index.js'
+
+export type EngineStatusResult = EngineStatus
+
+export default class EngineStatusCommand extends BaseCommand {
+  static summary = 'Show whether the engine runs, its nodes, keys per database, memory and last snapshot.'
+
+  static description = `Reads the engine's files in --dir and asks every node (INFO): pid and uptime, each node's port and slot ranges, keys per database summed over nodes, memory used (with the per-database estimate behind --db-maxmemory) and the time of the last snapshot every node has written. Set FLIP_ENGINE_PASSWORD when the engine requires one. Exits 0 whether or not it runs (see "running" in --json).`
+
+  static examples = [
+    {description: 'Human-readable status', command: '<%= config.bin %> <%= command.id %>'},
+    {description: 'For scripts', command: '<%= config.bin %> <%= command.id %> --json'},
+  ]
+
+  static flags = {
+    dir: Flags.string({summary: 'Directory the engine was started with.', description: 'Default: <state-dir>/engine (.flip/engine).'}),
+  }
+
+  async run(): Promise<EngineStatusResult> {
+    const {flags} = await this.parse(EngineStatusCommand)
+    const stateDir = resolve(resolveConfig({stateDir: flags['state-dir']}).stateDir)
+    const dir = resolve(flags.dir ?? join(stateDir, 'engine'))
+    const status = await engineStatus(dir, process.env.FLIP_ENGINE_PASSWORD || undefined)
+    for (const line of render(status)) this.log(line)
+    return status
+  }
+}
+
+function render(s: EngineStatus): string[] {
+  const lines: string[] = []
+  const snapshot = s.lastSnapshotAt ? `last snapshot ${s.lastSnapshotAt}` : 'no snapshot yet'
+  if (!s.running) {
+    lines.push(`flip engine: not running (dir ${s.dir}; ${snapshot})`)
+    return lines
+  }
+  lines.push(`flip engine: running, pid ${s.pid}, up ${uptime(s.uptimeSeconds ?? 0)}, ${s.mode}, ${formatCount(s.databases ?? 0)} databases${s.passwordRequired ? ', password required' : ''}`)
+  lines.push(`  seed ${s.seedUrl}`)
+  for (const n of s.nodes) {
+    const slots = n.slots.length ? `slots ${n.slots.map(([a, b]) => `${a}-${b}`).join(',')}` : 'all keys'
+    const health = n.error ? n.error : `${formatCount(n.keys)} keys, ${formatBytes(n.usedMemoryBytes ?? 0)}`
+    lines.push(`  node ${n.index}  ${n.host}:${n.port}  pid ${n.pid}  ${slots}  ${health}`)
+  }
+  const dbs = Object.keys(s.keysPerDb).sort((a, b) => Number(a) - Number(b))
+  lines.push(`  keys ${formatCount(s.totalKeys)}${dbs.length ? ': ' + dbs.map((db) => `db${db}=${formatCount(s.keysPerDb[db])}${memoryOf(s, db)}`).join(', ') : ''}`)
+  lines.push(`  memory ${formatBytes(s.usedMemoryBytes)}`)
+  lines.push(`  ${snapshot}`)
+  return lines
+}
+
+function memoryOf(s: EngineStatus, db: string): string {
+  const used = s.memoryPerDb[db]
+  const limit = s.dbMaxMemory[db]
+  if (used === undefined && limit === undefined) return ''
+  return ` (${formatBytes(used ?? 0)}${limit !== undefined ? ` of ${formatSize(limit)}` : ''})`
+}
+
+function uptime(seconds: number): string {
+  if (seconds < 60) return `${seconds}s`
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m${String(seconds % 60).padStart(2, '0')}s`
+  return `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`
+}
