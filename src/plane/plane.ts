@@ -130,7 +130,9 @@ export class Plane implements WriteRouter {
   /** How many dbs the server offers (CONFIG GET cluster-databases in a cluster, databases standalone); undefined when CONFIG is refused. */
   async databases(): Promise<number | undefined> {
     const setting = this.mode === 'cluster' ? 'cluster-databases' : 'databases'
-    const reply = await this.primaryConnections[0].call(['CONFIG', 'GET', setting]).catch(() => null)
+    const reply = await this.primaryConnection(0)
+      .then((connection) => connection.call(['CONFIG', 'GET', setting]))
+      .catch(() => null)
     if (!Array.isArray(reply) || reply.length < 2) return undefined
     const value = Number(String(reply[1]))
     return Number.isSafeInteger(value) ? value : undefined
@@ -162,7 +164,8 @@ export class Plane implements WriteRouter {
 
   /** SCAN on every primary (concurrently); yields batches of keys as they arrive. */
   async *scanKeys(options: ScanOptions = {}): AsyncIterable<Buffer[]> {
-    yield* merge(this.primaryConnections.map((connection) => scanNode(connection, options)))
+    const connections = await Promise.all(this.primaries.map((_, i) => this.primaryConnection(i)))
+    yield* merge(connections.map((connection) => scanNode(connection, options)))
   }
 
   /**
@@ -172,7 +175,8 @@ export class Plane implements WriteRouter {
    */
   async *scanValues(options: ScanOptions & {readsInFlight?: number} = {}): AsyncIterable<StoredKey[]> {
     const window = options.readsInFlight ?? 4
-    const perNode = this.primaryConnections.map((connection) => this.scanNodeValues(connection, options, window))
+    const connections = await Promise.all(this.primaries.map((_, i) => this.primaryConnection(i)))
+    const perNode = connections.map((connection) => this.scanNodeValues(connection, options, window))
     yield* merge(perNode)
   }
 
@@ -243,14 +247,14 @@ export class Plane implements WriteRouter {
   /** Keys in this db, per primary and summed. */
   async dbsize(): Promise<DbSize> {
     const perNode = await Promise.all(
-      this.primaries.map(async (primary, i) => ({id: primary.id, address: formatAddress(primary), keys: Number(await this.callOrThrow(this.primaryConnections[i], ['DBSIZE']))})),
+      this.primaries.map(async (primary, i) => ({id: primary.id, address: formatAddress(primary), keys: Number(await this.callOrThrow(await this.primaryConnection(i), ['DBSIZE']))})),
     )
     return {total: perNode.reduce((sum, node) => sum + node.keys, 0), perNode}
   }
 
   /** Empties this db on every primary (other dbs untouched). */
   async flushdb(): Promise<void> {
-    await Promise.all(this.primaryConnections.map((connection) => this.callOrThrow(connection, ['FLUSHDB'])))
+    await Promise.all(this.primaries.map(async (_, i) => this.callOrThrow(await this.primaryConnection(i), ['FLUSHDB'])))
   }
 
   /**
@@ -262,7 +266,7 @@ export class Plane implements WriteRouter {
     try {
       await this.refreshTopology()
     } catch (error) {
-      problems.push((error as Error).message)
+      problems.push(`cannot read the topology: ${(error as Error).message}`)
     }
     if (this.mode === 'cluster') {
       const uncovered = uncoveredRanges(this.slotTable)
@@ -274,8 +278,8 @@ export class Plane implements WriteRouter {
     await Promise.all(
       this.primaries.map(async (primary, i) => {
         const address = formatAddress(primary)
-        const connection = this.primaryConnections[i]
         try {
+          const connection = await this.primaryConnection(i)
           if (this.mode === 'standalone') {
             const pong = await connection.call(['PING'])
             if (pong !== 'PONG') problems.push(`${address} answered PING with ${describeReply(pong)}`)
@@ -377,6 +381,16 @@ export class Plane implements WriteRouter {
     return this.primaryConnections[this.primaryIndexForSlot(slot)]
   }
 
+  /** Primary i's connection, reopened (handshake and db check included) if it broke since. */
+  private async primaryConnection(index: number): Promise<NodeConnection> {
+    const current = this.primaryConnections[index]
+    if (current.isOpen) return current
+    const {host, port} = this.primaries[index]
+    const reopened = await this.connectionAt(host, port)
+    if (this.primaries[index]?.host === host && this.primaries[index]?.port === port) this.primaryConnections[index] = reopened
+    return reopened
+  }
+
   private primaryIndexForSlot(slot: number): number {
     const index = this.slotTable[slot]
     if (index === undefined || index < 0) throw new ConnectionError(`slot ${slot} is not served by any primary of ${this.displayUrl}: the cluster is incomplete`)
@@ -409,7 +423,7 @@ export class Plane implements WriteRouter {
       await Promise.all(
         [...groups].map(async ([destination, indices]) => {
           const asking = typeof destination === 'string'
-          const connection = asking ? await this.connectionAtAddress(destination) : destination
+          const connection = asking ? await this.connectionAtAddress(destination) : destination.isOpen ? destination : await this.reopen(destination)
           const encoder = new CommandEncoder(16 * 1024)
           for (const i of indices) {
             if (asking) encoder.append(['ASKING'])
@@ -513,6 +527,11 @@ export class Plane implements WriteRouter {
     this.connections.set(address, opening)
     opening.catch(() => this.connections.get(address) === opening && this.connections.delete(address))
     return opening
+  }
+
+  private async reopen(connection: NodeConnection): Promise<NodeConnection> {
+    const index = this.primaryConnections.indexOf(connection)
+    return index >= 0 ? this.primaryConnection(index) : this.connectionAt(connection.options.host, connection.options.port)
   }
 
   private connectionAtAddress(address: string): Promise<NodeConnection> {

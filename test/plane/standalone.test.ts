@@ -91,6 +91,15 @@ describe('a standalone server', () => {
     await observer.select(3)
   })
 
+  it('reconnects into the same db after the server dropped its connections', async () => {
+    await plane.writeRecords(stringRecords(10))
+    await observer.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes')
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    expect((await plane.dbsize()).total).toBe(10)
+    expect((await plane.readValues([Buffer.from('key:3')]))[0].value).toEqual({type: 'string', value: Buffer.from('value-3')})
+    await plane.flushdb()
+  })
+
   it('names the file, line and key when the server refuses a write', async () => {
     await observer.set('history:1', 'a string already')
     const error = await plane.writeRecords(sampleRecords()).catch((caught: unknown) => caught)
