@@ -11,9 +11,16 @@ const NOAUTH = new ErrorReply('NOAUTH Authentication required.')
 const CROSSSLOT = new ErrorReply("CROSSSLOT Keys in request don't hash to the same slot")
 const NOT_IN_MULTI = new ErrorReply('ERR Command not allowed inside a transaction')
 
+// Command names as clients spell them ("GET", "get") → table entry, so the hot path skips toLowerCase.
+const byRawName = new Map<string, Command | undefined>()
+
 /** The command argv names, or undefined (unknown command or subcommand). */
 export function lookupCommand(argv: string[]): Command | undefined {
-  const base = COMMANDS.get(argv[0].toLowerCase())
+  let base = byRawName.get(argv[0])
+  if (base === undefined) {
+    base = COMMANDS.get(argv[0].toLowerCase())
+    if (base !== undefined && byRawName.size < 4096) byRawName.set(argv[0], base)
+  }
   if (base === undefined || base.subcommands === null || argv.length < 2) return base
   return base.subcommands.get(argv[1].toLowerCase())
 }
