@@ -146,8 +146,8 @@ async function nodeStatus(
       if (/^db\d+$/.test(field)) status.keys += Number(/keys=(\d+)/.exec(value)?.[1] ?? 0)
     }
     if (info.used_memory) status.usedMemoryBytes = Number(info.used_memory)
-    // rdb_last_save_time is the start time until a first save: trust it only once one happened.
-    if (info.rdb_last_save_time && (info.rdb_saves === undefined || Number(info.rdb_saves) > 0 || info.flip_snapshot_keys !== undefined)) {
+    // Before a first save (or loaded snapshot) rdb_last_save_time is only the start time.
+    if (info.rdb_last_save_time && Number(info.rdb_saves ?? 0) + Number(info.flip_snapshot_loaded ?? 0) > 0) {
       status.lastSnapshotAt = new Date(Number(info.rdb_last_save_time) * 1000).toISOString()
     }
   } catch (error) {

@@ -47,9 +47,14 @@ export class NodeOps {
     this.persistence?.started(getKeyspace)
   }
 
-  /** SAVE / BGSAVE: null when persistence is off or a save is already running. */
+  /** BGSAVE: null when persistence is off or a save is already running. */
   save(keyspace: Keyspace): Promise<SnapshotStats | null> {
     return this.persistence ? this.persistence.save(keyspace) : Promise.resolve(null)
+  }
+
+  /** SAVE: a synchronous save; null when persistence is off. Throws when the file cannot be written. */
+  saveSync(keyspace: Keyspace): SnapshotStats | null {
+    return this.persistence ? this.persistence.saveSync(keyspace) : null
   }
 
   /** Graceful stop: the final snapshot (synchronous; call after the server stopped accepting). */

@@ -42,6 +42,8 @@ export class NodePersistence {
   lastSaveOk = true
   lastSaveStats: SnapshotStats | null = null
   saves = 0
+  /** The keyspace came from a snapshot (then lastSaveAt is that snapshot's time). */
+  loadedSnapshot = false
   private saving = false
   private timer: NodeJS.Timeout | null = null
   private resharded = false
@@ -74,6 +76,7 @@ export class NodePersistence {
       const loaded = loadSnapshot(own, {databases})
       const ms = performance.now() - started
       this.lastSaveAt = loaded.meta.createdAt
+      this.loadedSnapshot = true
       this.log(`node ${nodeIndex}: loaded ${loaded.keys} keys from ${own} in ${Math.round(ms)} ms${loaded.expired ? ` (${loaded.expired} had expired)` : ''}`)
       return {keyspace: loaded.keyspace, keys: loaded.keys, expired: loaded.expired, files: [own], resharded: false, ms}
     }
@@ -132,12 +135,23 @@ export class NodePersistence {
     }
   }
 
+  /** A synchronous save (SAVE, and the final save of a graceful stop). */
+  saveSync(keyspace: Keyspace): SnapshotStats {
+    try {
+      const stats = saveSnapshotSync(keyspace, this.path, this.meta)
+      this.recordSave(stats, this.changes)
+      return stats
+    } catch (error) {
+      this.lastSaveOk = false
+      this.log(`node ${this.config.nodeIndex}: snapshot failed: ${(error as Error).message}`)
+      throw error
+    }
+  }
+
   /** The final save of a graceful stop (synchronous: the process exits right after). */
   saveFinal(keyspace: Keyspace): SnapshotStats {
     this.stop()
-    const stats = saveSnapshotSync(keyspace, this.path, this.meta)
-    this.recordSave(stats, this.changes)
-    return stats
+    return this.saveSync(keyspace)
   }
 
   stop(): void {
@@ -157,6 +171,7 @@ export class NodePersistence {
       `rdb_last_bgsave_status:${this.lastSaveOk ? 'ok' : 'err'}`,
       `rdb_last_bgsave_time_sec:${this.lastSaveStats ? Math.round(this.lastSaveStats.totalMs / 1000) : -1}`,
       `rdb_saves:${this.saves}`,
+      `flip_snapshot_loaded:${this.loadedSnapshot ? 1 : 0}`,
       `flip_snapshot_keys:${this.lastSaveStats?.keys ?? 0}`,
       `flip_snapshot_bytes:${this.lastSaveStats?.bytes ?? 0}`,
       `flip_save_seconds:${this.config.saveSeconds}`,
