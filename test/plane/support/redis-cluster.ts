@@ -22,7 +22,16 @@ export interface RedisCluster {
   stop(): Promise<void>
 }
 
-export async function startRedisCluster(size = 3): Promise<RedisCluster> {
+export interface ClusterServerOptions {
+  /** Server binary, default Debian's redis-server; a valkey-server works the same way. */
+  binary?: string
+  /** Extra server arguments, e.g. ['--cluster-databases', '16'] for Valkey 9. */
+  args?: string[]
+  /** requirepass on every node (the returned url carries it). */
+  password?: string
+}
+
+export async function startRedisCluster(size = 3, options: ClusterServerOptions = {}): Promise<RedisCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'flip-redis-cluster-'))
   const children: ChildProcess[] = []
   const nodes: ClusterNodeHandle[] = []
@@ -43,17 +52,17 @@ export async function startRedisCluster(size = 3): Promise<RedisCluster> {
       const port = await freePort()
       const busPort = await freePort()
       const child = spawn(
-        'redis-server',
+        options.binary ?? 'redis-server',
         [
           '--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
           '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', '5000',
-          '--save', '', '--appendonly', 'no', '--dir', dir,
+          '--save', '', '--appendonly', 'no', '--dir', dir, ...(options.password ? ['--requirepass', options.password, '--masterauth', options.password] : []), ...(options.args ?? []),
         ],
         {stdio: 'ignore'},
       )
       children.push(child)
       await waitForPort(port, 10_000)
-      const admin = new Valkey({port, host: '127.0.0.1', lazyConnect: true})
+      const admin = new Valkey({port, host: '127.0.0.1', password: options.password, lazyConnect: true})
       admin.on('error', () => undefined)
       await admin.connect()
       nodes.push({port, busPort, admin, id: String(await admin.call('CLUSTER', 'MYID'))})
@@ -70,7 +79,8 @@ export async function startRedisCluster(size = 3): Promise<RedisCluster> {
     await stop()
     throw error
   }
-  return {nodes, url: `redis://127.0.0.1:${nodes[0].port}`, stop}
+  const credentials = options.password ? `:${encodeURIComponent(options.password)}@` : ''
+  return {nodes, url: `redis://${credentials}127.0.0.1:${nodes[0].port}`, stop}
 }
 
 /** Moves a slot from one node to another the way redis-cli reshard does (IMPORTING/MIGRATING, MIGRATE, SETSLOT NODE), db 0 only. */
