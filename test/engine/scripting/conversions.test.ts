@@ -140,3 +140,13 @@ describe('numbers passed to redis.call', () => {
     expect(evalText(`return tostring(10 / 2) .. ' ' .. (7 / 2) .. ' ' .. 2^31`)).toBe('5 3.5 2147483648')
   })
 })
+
+describe('the length operator', () => {
+  it('gives the border of sequences and of tables with holes or other keys', () => {
+    const {evalText} = scripting()
+    expect(evalText(`local t = {} for i = 1, 1000 do t[#t + 1] = i end return #t`)).toBe(1000)
+    expect(evalText(`local t = {1, 2, 3, x = 'y'} return #t`)).toBe(3)
+    expect(evalText(`local t = {1, 2, 3} t[3] = nil return #t`)).toBe(2)
+    expect(evalText(`return #{}`)).toBe(0)
+  })
+})
