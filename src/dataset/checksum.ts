@@ -60,10 +60,17 @@ function putU32(n: number): void {
 }
 
 function putBytes(bytes: Uint8Array): void {
-  ensure(4 + bytes.length)
-  scratch.writeUInt32BE(bytes.length, position)
-  scratch.set(bytes, position + 4)
-  position += 4 + bytes.length
+  const length = bytes.length
+  ensure(4 + length)
+  const at = position
+  scratch[at] = length >>> 24
+  scratch[at + 1] = (length >>> 16) & 0xff
+  scratch[at + 2] = (length >>> 8) & 0xff
+  scratch[at + 3] = length & 0xff
+  // A plain loop beats a native copy for the short keys and values that dominate datasets.
+  if (length <= 64) for (let i = 0; i < length; i++) scratch[at + 4 + i] = bytes[i]
+  else scratch.set(bytes, at + 4)
+  position = at + 4 + length
 }
 
 function putText(text: string): void {
@@ -148,11 +155,10 @@ export class DatasetChecksum {
   }
 
   addDigest(slot: number, digest: Uint8Array, type: ValueType): void {
-    const view = Buffer.from(digest.buffer, digest.byteOffset, 16)
-    const d0 = view.readUInt32BE(0)
-    const d1 = view.readUInt32BE(4)
-    const d2 = view.readUInt32BE(8)
-    const d3 = view.readUInt32BE(12)
+    const d0 = readU32(digest, 0)
+    const d1 = readU32(digest, 4)
+    const d2 = readU32(digest, 8)
+    const d3 = readU32(digest, 12)
     addLimbs(this.total, 0, d0, d1, d2, d3)
     addLimbs(this.slotSums, slot * 4, d0, d1, d2, d3)
     this.slotKeys[slot]++
@@ -193,6 +199,10 @@ export class DatasetChecksum {
     }
     return result
   }
+}
+
+function readU32(bytes: Uint8Array, at: number): number {
+  return ((bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]) >>> 0
 }
 
 function addLimbs(target: Uint32Array, at: number, d0: number, d1: number, d2: number, d3: number): void {

@@ -30,8 +30,18 @@ export class KeySet {
 
   /** Adds the key; returns false when it (or a key with the same 64-bit hash) was already there. */
   add(key: Uint8Array): boolean {
-    let h1 = fnv1a(key)
-    const h2 = murmurish(key)
+    // Two independent 32-bit hashes in one pass: FNV-1a and a murmur-style mix.
+    let h1 = 0x811c9dc5
+    let h2 = 0x9747b28c ^ key.length
+    for (let i = 0; i < key.length; i++) {
+      const byte = key[i]
+      h1 = Math.imul(h1 ^ byte, 0x01000193)
+      h2 = Math.imul(h2 ^ byte, 0x5bd1e995)
+      h2 ^= h2 >>> 15
+    }
+    h1 >>>= 0
+    h2 = Math.imul(h2 ^ (h2 >>> 13), 0xc2b2ae35)
+    h2 = (h2 ^ (h2 >>> 16)) >>> 0
     if (h1 === 0 && h2 === 0) h1 = 1 // (0, 0) marks an empty table slot
     if (this.insert(h1, h2)) {
       this.count++
@@ -63,21 +73,4 @@ export class KeySet {
     this.mask = this.high.length - 1
     for (let i = 0; i < high.length; i++) if (high[i] !== 0 || low[i] !== 0) this.insert(high[i], low[i])
   }
-}
-
-function fnv1a(bytes: Uint8Array): number {
-  let hash = 0x811c9dc5
-  for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i], 0x01000193)
-  return hash >>> 0
-}
-
-// A murmur3-style mix with a different seed, independent enough of FNV for a 64-bit pair.
-function murmurish(bytes: Uint8Array): number {
-  let hash = 0x9747b28c ^ bytes.length
-  for (let i = 0; i < bytes.length; i++) {
-    hash = Math.imul(hash ^ bytes[i], 0x5bd1e995)
-    hash ^= hash >>> 15
-  }
-  hash = Math.imul(hash ^ (hash >>> 13), 0xc2b2ae35)
-  return (hash ^ (hash >>> 16)) >>> 0
 }
