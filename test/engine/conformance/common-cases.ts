@@ -307,6 +307,24 @@ export const commonCases: Case[] = [
     name: 'COMMAND describes commands from the one table',
     steps: [
       [['COMMAND', 'COUNT'], /^:\d+$/],
+      [
+        ['COMMAND', 'INFO', 'get', 'mset', 'nosuchcommand'],
+        [
+          [
+            '$get', ':2', ['+readonly', '+fast'], ':1', ':1', ':1', ['+@read', '+@string', '+@fast'], [],
+            [['$flags', ['+RO', '+access'], '$begin_search', ['$type', '$index', '$spec', ['$index', ':1']],
+              '$find_keys', ['$type', '$range', '$spec', ['$lastkey', ':0', '$keystep', ':1', '$limit', ':0']]]],
+            [],
+          ],
+          [
+            '$mset', ':-3', ['+write', '+denyoom'], ':1', ':-1', ':2', ['+@write', '+@string', '+@slow'], ['$request_policy:multi_shard', '$response_policy:all_succeeded'],
+            [['$flags', ['+OW', '+update'], '$begin_search', ['$type', '$index', '$spec', ['$index', ':1']],
+              '$find_keys', ['$type', '$range', '$spec', ['$lastkey', ':-1', '$keystep', ':2', '$limit', ':0']]]],
+            [],
+          ],
+          null,
+        ],
+      ],
       [['COMMAND', 'GETKEYS', 'MSET', '{b}a', '1', '{b}c', '2'], ['${b}a', '${b}c']],
       [['COMMAND', 'GETKEYS', 'EVAL', 'return 1', '2', '{b}x', '{b}y', 'arg'], ['${b}x', '${b}y']],
     ],
