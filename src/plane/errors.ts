@@ -70,6 +70,13 @@ export class RespError {
   }
 }
 
+/** Replies that mean "ask again (elsewhere or later)", not "this command is wrong". */
+const RETRYABLE_CODES = new Set(['MOVED', 'ASK', 'TRYAGAIN', 'CLUSTERDOWN', 'LOADING'])
+
+export function isRetryable(reply: unknown): reply is RespError {
+  return reply instanceof RespError && RETRYABLE_CODES.has(reply.code)
+}
+
 /** Printable form of a key for an error message: UTF-8 when it is text, hex otherwise; shortened. */
 export function describeKey(key: Buffer, max = 60): string {
   const text = key.toString('utf8')

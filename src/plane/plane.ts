@@ -29,7 +29,7 @@ import {Valkey} from 'iovalkey'
 import type {DatasetRecord, StoredKey} from '../dataset/record.js'
 import {keySlot} from '../util/keyslot.js'
 import {NodeConnection, type ConnectionOptions} from './connection.js'
-import {CommandError, ConnectionError, DbNotAvailableError, PlaneError, RespError, UsageError, describeKey} from './errors.js'
+import {CommandError, ConnectionError, DbNotAvailableError, PlaneError, RespError, UsageError, describeKey, isRetryable} from './errors.js'
 import {decodeValue, isValueType, readCommand} from './record-commands.js'
 import {type Arg, CommandEncoder, type Reply} from './resp.js'
 import {
@@ -79,6 +79,10 @@ export interface ScanOptions {
   /** SCAN COUNT hint (default 1000). */
   count?: number
 }
+
+const GET = Buffer.from('GET')
+const PTTL = Buffer.from('PTTL')
+const TYPE = Buffer.from('TYPE')
 
 /** Attempts per command on MOVED/ASK/TRYAGAIN before giving up with the server's error. */
 const MAX_REDIRECTS = 8
@@ -201,22 +205,15 @@ export class Plane implements WriteRouter {
    * WRONGTYPE and take two more rounds: TYPE, then HGETALL/SMEMBERS/ZRANGE WITHSCORES/LRANGE.
    */
   async readValues(keys: readonly Buffer[]): Promise<StoredKey[]> {
-    const commands: Array<{argv: Arg[]; slot: number}> = new Array(keys.length * 2)
-    const slots = new Array<number>(keys.length)
-    keys.forEach((key, i) => {
-      const slot = keySlot(key)
-      slots[i] = slot
-      commands[2 * i] = {argv: ['GET', key], slot}
-      commands[2 * i + 1] = {argv: ['PTTL', key], slot}
-    })
-    const replies = await this.execute(commands)
+    const slots = keys.map((key) => keySlot(key))
+    const replies = await this.executePerKey(keys, slots, [GET, PTTL])
     const stored: StoredKey[] = new Array(keys.length)
     const typed: number[] = []
     keys.forEach((key, i) => {
       const value = replies[2 * i]
       const pttl = replies[2 * i + 1]
       const hasTtl = typeof pttl === 'number' && pttl >= 0
-      if (Buffer.isBuffer(value)) stored[i] = {key, value: {type: 'string', value: Buffer.from(value)}, hasTtl}
+      if (Buffer.isBuffer(value)) stored[i] = {key, value: {type: 'string', value}, hasTtl}
       else if (value === null) stored[i] = {key, value: null, hasTtl: false}
       else if (value instanceof RespError && value.code === 'WRONGTYPE') {
         stored[i] = {key, value: null, hasTtl}
@@ -225,7 +222,11 @@ export class Plane implements WriteRouter {
     })
     if (typed.length === 0) return stored
 
-    const types = await this.execute(typed.map((i) => ({argv: ['TYPE', keys[i]], slot: slots[i]})))
+    const types = await this.executePerKey(
+      typed.map((i) => keys[i]),
+      typed.map((i) => slots[i]),
+      [TYPE],
+    )
     const reads: number[] = []
     const readTypes: string[] = []
     typed.forEach((i, n) => {
@@ -398,6 +399,51 @@ export class Plane implements WriteRouter {
   }
 
   /**
+   * `NAME key` for every key and every name (replies key-major: key 0's commands, then key 1's…).
+   * The hot read path: encoded without argv arrays, one pipeline per primary; only keys that
+   * meet a redirect go through execute() again (all their commands, in order).
+   */
+  private async executePerKey(keys: readonly Buffer[], slots: readonly number[], names: readonly Buffer[]): Promise<Reply[]> {
+    const per = names.length
+    const results: Reply[] = new Array(keys.length * per)
+    const groups = new Map<NodeConnection, number[]>()
+    for (let i = 0; i < keys.length; i++) {
+      const connection = this.connectionForSlot(slots[i])
+      let group = groups.get(connection)
+      if (group === undefined) groups.set(connection, (group = []))
+      group.push(i)
+    }
+    const redirected: number[] = []
+    await Promise.all(
+      [...groups].map(async ([destination, indices]) => {
+        const connection = destination.isOpen ? destination : await this.reopen(destination)
+        const encoder = new CommandEncoder(indices.length * 48)
+        for (const i of indices) for (const name of names) encoder.append2(name, keys[i])
+        const count = encoder.count
+        const replies = await connection.exec(encoder.take(), count)
+        indices.forEach((i, n) => {
+          let redirect = false
+          for (let c = 0; c < per; c++) {
+            const reply = replies[n * per + c]
+            results[i * per + c] = reply
+            if (isRetryable(reply)) redirect = true
+          }
+          if (redirect) redirected.push(i)
+        })
+      }),
+    )
+    if (redirected.length > 0) {
+      redirected.sort((a, b) => a - b)
+      const commands = redirected.flatMap((i) => names.map((name) => ({argv: [name, keys[i]], slot: slots[i]})))
+      const replies = await this.execute(commands)
+      redirected.forEach((i, n) => {
+        for (let c = 0; c < per; c++) results[i * per + c] = replies[n * per + c]
+      })
+    }
+    return results
+  }
+
+  /**
    * Runs commands routed by slot, grouped per primary and pipelined. MOVED → topology refresh
    * and retry; ASK → ASKING + command on the named node; TRYAGAIN/CLUSTERDOWN/LOADING → short
    * wait and retry. Commands are retried in their original order. Replies come back in input
@@ -562,7 +608,7 @@ async function* scanNode(connection: NodeConnection, options: ScanOptions): Asyn
     const [cursorReply, keys] = reply as [Buffer, Buffer[]]
     const cursor = cursorReply.toString()
     if (cursor !== '0') next = page(cursor)
-    if (keys.length > 0) yield keys.map((key) => Buffer.from(key))
+    if (keys.length > 0) yield keys
     if (cursor === '0') return
   }
 }

@@ -69,22 +69,22 @@ export function readCommand(type: ValueType, key: Buffer): Arg[] {
 export function decodeValue(type: ValueType, reply: Reply): DatasetValue | null {
   if (reply instanceof RespError) throw reply
   if (reply === null) return null
-  if (type === 'string') return Buffer.isBuffer(reply) ? {type, value: copy(reply)} : null
+  if (type === 'string') return Buffer.isBuffer(reply) ? {type, value: reply} : null
   if (!Array.isArray(reply) || reply.length === 0) return null
   switch (type) {
     case 'hash': {
       const fields: Array<[Buffer, Buffer]> = []
-      for (let i = 0; i + 1 < reply.length; i += 2) fields.push([copy(reply[i] as Buffer), copy(reply[i + 1] as Buffer)])
+      for (let i = 0; i + 1 < reply.length; i += 2) fields.push([reply[i] as Buffer, reply[i + 1] as Buffer])
       return {type, value: fields}
     }
     case 'zset': {
       const members: Array<[Buffer, number]> = []
-      for (let i = 0; i + 1 < reply.length; i += 2) members.push([copy(reply[i] as Buffer), parseScore(reply[i + 1] as Buffer)])
+      for (let i = 0; i + 1 < reply.length; i += 2) members.push([reply[i] as Buffer, parseScore(reply[i + 1] as Buffer)])
       return {type, value: members}
     }
     case 'set':
     case 'list':
-      return {type, value: (reply as Buffer[]).map(copy)}
+      return {type, value: reply as Buffer[]}
   }
 }
 
@@ -94,11 +94,6 @@ export function parseScore(raw: Buffer | string): number {
   if (text === 'inf' || text === '+inf') return Infinity
   if (text === '-inf') return -Infinity
   return Number(text)
-}
-
-/** Replies are views into socket chunks; values handed to callers get their own memory. */
-function copy(buf: Buffer): Buffer {
-  return Buffer.from(buf)
 }
 
 export function isValueType(type: string): type is ValueType {

@@ -3,8 +3,8 @@
 // reader that copes with replies split anywhere across TCP chunks.
 //
 // Replies come out as: string (+simple), RespError (-error), number (:integer),
-// Buffer | null ($bulk), Reply[] | null (*array). Bulk Buffers are views into the received
-// chunk (no copy); copy them if you keep them long.
+// Buffer | null ($bulk), Reply[] | null (*array). Bulk Buffers own their bytes (copied out of the
+// socket chunk), so callers may keep them.
 import {RespError} from './errors.js'
 
 export type Arg = string | Buffer | number
@@ -40,6 +40,19 @@ export class CommandEncoder {
       else if (typeof arg === 'number') this.writeBulkNumber(arg)
       else this.writeBulk(arg)
     }
+    this.count++
+  }
+
+  /** append([a, b]) for two Buffers without building an array: the read path's GET/PTTL/TYPE. */
+  append2(a: Buffer, b: Buffer): void {
+    this.ensure(48 + a.length + b.length)
+    const buf = this.buf
+    buf[this.pos++] = 0x2a
+    buf[this.pos++] = 0x32 // 2
+    buf[this.pos++] = CR
+    buf[this.pos++] = LF
+    this.writeBulk(a)
+    this.writeBulk(b)
     this.count++
   }
 
@@ -231,7 +244,7 @@ export class ReplyReader {
           continue
         }
         if (pos + length + 2 <= end) {
-          const body = chunk.subarray(pos, pos + length)
+          const body = copyOut(chunk, pos, length)
           pos += length + 2
           this.emit(body)
         } else {
@@ -271,6 +284,14 @@ export class ReplyReader {
       reply = top.items
     }
   }
+}
+
+/** A new Buffer holding buf[start, start+length): small ones come from Node's pool. */
+function copyOut(buf: Buffer, start: number, length: number): Buffer {
+  const out = Buffer.allocUnsafe(length)
+  if (length < 48) for (let i = 0; i < length; i++) out[i] = buf[start + i]
+  else buf.copy(out, 0, start, start + length)
+  return out
 }
 
 function parseInteger(buf: Buffer, start: number, end: number): number {

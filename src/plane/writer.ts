@@ -13,7 +13,7 @@
 import type {DatasetRecord} from '../dataset/record.js'
 import {keySlot} from '../util/keyslot.js'
 import type {NodeConnection} from './connection.js'
-import {CommandError, describeKey, RespError} from './errors.js'
+import {CommandError, describeKey, isRetryable, RespError} from './errors.js'
 import {recordCommands, where} from './record-commands.js'
 import {type Arg, CommandEncoder, type Reply} from './resp.js'
 
@@ -42,7 +42,6 @@ export interface WriteRouter {
 }
 
 const SET = Buffer.from('SET')
-const REDIRECT_CODES = new Set(['MOVED', 'ASK', 'TRYAGAIN', 'CLUSTERDOWN', 'LOADING'])
 
 interface NodeBatch {
   connection: NodeConnection
@@ -154,7 +153,7 @@ export class RecordWriter {
     if (errors.length === 0) return
     const retry: number[] = []
     for (const [index, error] of errors) {
-      if (REDIRECT_CODES.has(error.code)) retry.push(index)
+      if (isRetryable(error)) retry.push(index)
       else {
         this.failure ??= recordFailure(records[index], error)
         return

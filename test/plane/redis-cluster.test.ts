@@ -134,6 +134,29 @@ describe('a slot that moves while flip writes', () => {
     expect((await plane.health()).ok).toBe(true)
   })
 
+  it('reads follow ASK for keys already migrated and MOVED once the slot has moved', async () => {
+    const readSlot = 200
+    const keys = keysInSlot(readSlot, 20, 'read')
+    await plane.writeRecords(stringsFor(keys))
+    await beginSlotMigration(source, destination, readSlot)
+    await source.admin.call('MIGRATE', '127.0.0.1', destination.port, '', 0, 5000, 'KEYS', ...keys.slice(0, 10).map(String))
+
+    const values = (await plane.readValues(keys)).map((stored) => stored.value?.value.toString())
+    expect(values).toEqual(keys.map((_, n) => `v${n}`))
+
+    await migrateSlotKeys(source, destination, readSlot)
+    await finishSlotMigration(cluster.nodes, destination, readSlot)
+    const stale = await connectPlane({url: cluster.url, db: 0, env: {}})
+    // …and back again, keys and all, while `stale` still believes the destination owns it.
+    await beginSlotMigration(destination, source, readSlot)
+    await migrateSlotKeys(destination, source, readSlot)
+    await finishSlotMigration(cluster.nodes, source, readSlot)
+    expect(stale.nodeForSlot(readSlot).id).toBe(destination.id)
+    expect((await stale.readValues(keys)).map((stored) => stored.value?.value.toString())).toEqual(keys.map((_, n) => `v${n}`))
+    expect(stale.nodeForSlot(readSlot).id).toBe(source.id)
+    await stale.close()
+  })
+
   it('keeps writing while a populated slot moves mid-run', async () => {
     const movingSlot = 6000 // owned by the second primary
     const [, from, to] = cluster.nodes
@@ -151,7 +174,7 @@ describe('a slot that moves while flip writes', () => {
     expect(summary.records).toBe(20_006)
     expect(summary.redirected).toBeGreaterThanOrEqual(3)
 
-    expect((await plane.dbsize()).total).toBe(20_006 + 150)
+    expect((await plane.dbsize()).total).toBe(20_006 + 150 + 20)
     expect(Number(await to.admin.call('CLUSTER', 'COUNTKEYSINSLOT', movingSlot))).toBe(inSlot)
     const read = await plane.readValues(records.map((record) => record.key))
     expect(read.filter((stored) => stored.value === null)).toEqual([])
