@@ -1,0 +1,31 @@
+// Base of the commands that talk to a server: --url (FLIP_URL, VALKEY_URL), the role dbs,
+// flip.config.json, and the bundled engine as the fallback target.
+import {Flags} from '@oclif/core'
+import type {PlaneTarget} from '../ops/index.js'
+import {BaseCommand} from './base.js'
+import {resolveConfig, type FlipConfig} from './config.js'
+import {resolveTarget} from './target.js'
+
+export const dbFlag = (summary: string) => Flags.integer({summary, min: 0})
+
+export abstract class DataCommand extends BaseCommand {
+  static baseFlags = {
+    ...BaseCommand.baseFlags,
+    url: Flags.string({
+      summary: 'Server URL: valkey://[user[:password]@]host:port[,host:port…] (valkeys:// for TLS; redis:// accepted).',
+      description: 'Default: env FLIP_URL, then VALKEY_URL, then flip.config.json, then the bundled engine started with `flip engine start`. A password may also come from env FLIP_PASSWORD.',
+      helpGroup: 'GLOBAL',
+    }),
+  }
+
+  /** Settings merged as flags > env > flip.config.json > defaults. */
+  protected settings(flags: Partial<FlipConfig> & {'state-dir'?: string}): FlipConfig {
+    return resolveConfig({...flags, stateDir: flags['state-dir']})
+  }
+
+  /** Where to connect, as the ops want it (the password never leaves this object). */
+  protected target(url: string | undefined, config: FlipConfig): PlaneTarget {
+    const resolved = resolveTarget({url, configUrl: config.url, stateDir: config.stateDir})
+    return {url: resolved.url, password: resolved.password}
+  }
+}

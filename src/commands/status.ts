@@ -1,0 +1,45 @@
+import {DataCommand, dbFlag} from '../cli/data-command.js'
+import {color, formatCount} from '../cli/output.js'
+import {status, type StatusResult} from '../ops/index.js'
+
+export default class Status extends DataCommand {
+  static summary = 'Keys per database (summed and per node), the latest manifest and whether the db still matches it.'
+
+  static examples = [
+    {description: 'Live, shadow and any other non-empty db', command: '<%= config.bin %> <%= command.id %>'},
+    {description: 'Machine-readable', command: '<%= config.bin %> <%= command.id %> --json'},
+  ]
+
+  static flags = {
+    live: dbFlag('Live database (default 0).'),
+    shadow: dbFlag('Shadow database (default 1).'),
+  }
+
+  async run(): Promise<StatusResult> {
+    const {flags} = await this.parse(Status)
+    const config = this.settings(flags)
+    const result = await status({
+      target: this.target(flags.url, config),
+      stateDir: config.stateDir,
+      dbs: [
+        {db: config.live, role: 'live'},
+        {db: config.shadow, role: 'shadow'},
+        {db: config.archive, role: 'archive'},
+      ],
+    })
+    const target = result.target
+    this.log(`${target.mode} ${target.server ?? ''} · ${target.nodes.length} primar${target.nodes.length === 1 ? 'y' : 'ies'}: ${target.nodes.map((n) => n.address).join(', ')}`)
+    for (const db of result.dbs) {
+      const role = db.role ? ` (${db.role})` : ''
+      const nodes = db.perNode.length > 1 ? `  [${db.perNode.map((n) => formatCount(n.keys)).join(' + ')}]` : ''
+      let manifest = ''
+      if (db.manifest) {
+        const match = db.matchesManifest ? color.green('matches') : color.red(`differs: ${db.mismatch ?? ''}`)
+        manifest = `  manifest ${db.manifest.id}${db.manifest.complete ? '' : ' (incomplete)'} ${match}`
+      }
+      this.log(`db ${db.db}${role}: ${formatCount(db.keys)} keys${nodes}${manifest}`)
+    }
+    if (result.latestManifest) this.log(`latest manifest: ${result.latestManifest.id} (db ${result.latestManifest.db}, ${formatCount(result.latestManifest.keys)} keys, ${result.latestManifest.createdAt})`)
+    return result
+  }
+}
