@@ -20,9 +20,10 @@ export interface StartResult {
 export class StartError extends Error {}
 
 function daemonEntry(): {path: string; execArgv: string[]} {
+  // Under vitest (NODE_ENV=test) oclif runs the TypeScript sources through tsx: so must the child.
   const fromSources = import.meta.url.endsWith('.ts')
   const path = fileURLToPath(new URL(fromSources ? './main.ts' : './main.js', import.meta.url))
-  return {path, execArgv: fromSources ? ['--import', 'tsx'] : []}
+  return {path, execArgv: fromSources ? ['--import', import.meta.resolve('tsx')] : []}
 }
 
 export async function startDaemon(options: DaemonOptions, extra: {password?: string; timeoutMs?: number} = {}): Promise<StartResult> {
@@ -49,7 +50,8 @@ export async function startDaemon(options: DaemonOptions, extra: {password?: str
     detached: true,
     stdio: ['ignore', log, log],
     env,
-    cwd: dir,
+    // The caller's directory, not --dir: the engine's node processes resolve their loader from it.
+    cwd: process.cwd(),
   })
   closeSync(log)
   let exited: string | null = null
@@ -123,13 +125,14 @@ function checkPortFree(host: string, port: number): Promise<void> {
   })
 }
 
-/** One line from the log of a start that failed: the child's `error:` line, else the log's tail. */
+/** One line from the log of a start that failed: the child's `error:` line, else its first error line. */
 function failureMessage(dir: string, logStart: number, exited: string): string {
-  const tail = logTail(dir, logStart, 20)
+  const tail = logTail(dir, logStart, 40)
   const errorLine = [...tail].reverse().find((l) => l.startsWith('error: '))
   if (errorLine) return errorLine.slice('error: '.length)
-  const last = tail.filter((l) => !l.includes('flip engine start (')).slice(-3).join(' | ')
-  return `the engine exited while starting (${exited})${last ? `: ${last}` : ''}; see ${logPath(dir)}`
+  const thrown = tail.find((l) => /\bError\b/.test(l))
+  const detail = thrown ?? tail.filter((l) => !l.includes('flip engine start (')).slice(-3).join(' | ')
+  return `the engine exited while starting (${exited})${detail ? `: ${detail.trim()}` : ''}; see ${logPath(dir)}`
 }
 
 function sleep(ms: number): Promise<void> {

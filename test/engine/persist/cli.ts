@@ -19,7 +19,8 @@ export function flip(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRu
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(root, 'bin/run.js'), ...args], {
       cwd: root,
-      env: {...process.env, FLIP_ENGINE_PASSWORD: '', NO_COLOR: '1', ...env},
+      // NODE_ENV=production: oclif runs dist/ (under vitest NODE_ENV=test would make it load src/ via tsx).
+      env: {...process.env, NODE_ENV: 'production', FLIP_ENGINE_PASSWORD: '', NO_COLOR: '1', ...env},
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let stdout = ''
