@@ -16,6 +16,7 @@ import type {DatasetValue, StoredKey, ValueType} from '../dataset/record.js'
 import {openDataset, STDIN, type DatasetFormat, type OpenDatasetOptions} from '../dataset/source.js'
 import type {Plane} from '../plane/index.js'
 import {SLOT_COUNT, keySlot} from '../util/keyslot.js'
+import {checksumPlane} from './db-checksum.js'
 import {OpsError} from './errors.js'
 import {keyText, Samples, valuePreview} from './key-text.js'
 import {rate, throttled} from './progress.js'
@@ -115,13 +116,9 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
 
   const plane = await openPlane(options.target, db)
   try {
-    const actual = new DatasetChecksum()
-    const progress = (): VerifyProgress => ({phase: 'reading db', keys: actual.keys, totalKeys: expectation.keys, seconds: seconds(), keysPerSecond: rate(actual.keys, seconds())})
-    for await (const batch of plane.scanValues()) {
-      for (const stored of batch) actual.add(stored.key, stored.value!, stored.hasTtl)
-      report(progress)
-    }
-    report(progress, true)
+    const progress = (keys: number) => (): VerifyProgress => ({phase: 'reading db', keys, totalKeys: expectation.keys, seconds: seconds(), keysPerSecond: rate(keys, seconds())})
+    const actual = await checksumPlane(plane, (keys) => report(progress(keys)))
+    report(progress(actual.keys), true)
     const readSeconds = seconds()
 
     const mismatched = new Uint8Array(SLOT_COUNT)

@@ -6,7 +6,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {DatasetChecksum, DatasetError, openDataset, readManifest} from '../../src/dataset/index.js'
-import {stage, stageFailureOf, verify} from '../../src/ops/index.js'
+import {checksumDb, stage, stageFailureOf, verify} from '../../src/ops/index.js'
 import {connectPlane, type Plane} from '../../src/plane/index.js'
 import {DB, backends, type Backend} from './backends.js'
 
@@ -79,6 +79,14 @@ for (const kind of backends) {
       const staged = await stage({files: [file], shadowDb: DB.shadow, stateDir, target: target()})
       expect(staged.checksum).toBe(await localChecksum([file]))
       expect(await verify({stateDir, target: target()})).toMatchObject({ok: true, checksum: staged.checksum})
+    })
+
+    it('checksumDb gives the same checksum in any db', async () => {
+      const staged = await stage({files: [catalog], shadowDb: DB.shadow, stateDir, target: target()})
+      await stage({files: [catalog], shadowDb: DB.other, replace: true, stateDir, target: target()})
+      const [inShadow, inOther] = await Promise.all([DB.shadow, DB.other].map((db) => checksumDb({target: target(), db})))
+      expect(inShadow).toMatchObject({db: DB.shadow, keys: 7, checksum: staged.checksum})
+      expect(inOther).toMatchObject({db: DB.other, keys: 7, checksum: staged.checksum, slots: inShadow.slots})
     })
 
     it('refuses a non-empty shadow unless replace, which empties it first', async () => {
