@@ -72,13 +72,30 @@ function reject(c: Client, error: ErrorReply): ErrorReply {
   return error
 }
 
-/** Runs a command's handler (no checks), then signals WATCHers of the keys it wrote. */
+/**
+ * Runs a command's handler (no routing checks): per-db memory limits first (when configured),
+ * then the handler, then signals WATCHers of the keys it wrote. EXEC and scripts come here too.
+ */
 export function call(c: Client, cmd: Command, argv: string[]): Reply {
+  const ops = c.node.ops
+  if (ops !== null && cmd.write) {
+    const refused = ops.admit(c.db, cmd.fullname, argv, cmd.denyOom)
+    if (refused !== null) return new ErrorReply(refused)
+    const scope = ops.beginWrite(c.db, cmd.fullname, argv, () => keyPositions(cmd, argv).map((p) => argv[p]))
+    const reply = cmd.handler(c, argv)
+    if (scope !== null) ops.endWrite(scope)
+    touchWritten(c, cmd, argv)
+    return reply
+  }
   const reply = cmd.handler(c, argv)
+  touchWritten(c, cmd, argv)
+  return reply
+}
+
+function touchWritten(c: Client, cmd: Command, argv: string[]): void {
   if (cmd.write && c.node.watchCount !== 0) {
     for (const pos of keyPositions(cmd, argv)) c.node.touchKey(c.db, argv[pos])
   }
-  return reply
 }
 
 export function discardTransaction(c: Client): void {

@@ -23,6 +23,12 @@ export interface EngineOptions {
   password?: string
   /** How long a node may take to come up, default 30 s. */
   startTimeoutMs?: number
+  /** Snapshot directory: each node loads node-<i>.snapshot at start, saves periodically and on stop. */
+  snapshotDir?: string
+  /** Seconds between snapshots when something changed (default 60; 0 = only on stop). */
+  saveSeconds?: number
+  /** Per-db memory limits as [db, bytes] pairs (--db-maxmemory). */
+  dbMaxMemory?: Array<[number, number]>
 }
 
 export interface EngineNodeInfo {
@@ -122,7 +128,18 @@ export async function startEngine(options: EngineOptions = {}): Promise<EngineHa
   try {
     const listening = await Promise.all(
       processes.map(async (p, index) => {
-        const config: NodeConfig = {index, mode, databases, host, port: ports[index], password: options.password}
+        const config: NodeConfig = {
+          index,
+          mode,
+          databases,
+          host,
+          port: ports[index],
+          password: options.password,
+          nodeCount: count,
+          snapshotDir: options.snapshotDir,
+          saveSeconds: options.saveSeconds,
+          dbMaxMemory: options.dbMaxMemory,
+        }
         const ready = waitFor(p.child, 'listening', 'start listening', timeoutMs)
         send(p.child, {type: 'start', config})
         try {
@@ -168,7 +185,8 @@ export async function startEngine(options: EngineOptions = {}): Promise<EngineHa
           processes.map(async (p) => {
             if (p.child.exitCode !== null || p.child.signalCode !== null) return
             send(p.child, {type: 'stop'})
-            const timer = setTimeout(() => p.child.kill('SIGKILL'), 5000)
+            // Leave time for the final snapshot when persistence is on.
+            const timer = setTimeout(() => p.child.kill('SIGKILL'), options.snapshotDir ? 120_000 : 5000)
             await p.exited
             clearTimeout(timer)
           }),

@@ -4,9 +4,10 @@
 import type {Server} from 'node:net'
 import {Topology} from './cluster/topology.js'
 import {EngineNode} from './node.js'
+import {openNodeOps} from './persist/node-ops.js'
 import type {FromNode, ToNode} from './process-protocol.js'
 import {loadScriptEngine} from './scripting-host.js'
-import {serveNode} from './server.js'
+import {closeServer, serveNode} from './server.js'
 
 let node: EngineNode | null = null
 let server: Server | null = null
@@ -15,8 +16,22 @@ function send(message: FromNode): void {
   process.send?.(message)
 }
 
+/** Node log lines (snapshots): stdout, which the background engine sends to its log file. */
+function log(line: string): void {
+  process.stdout.write(`${new Date().toISOString()} ${line}\n`)
+}
+
 async function start(config: ToNode & {type: 'start'}): Promise<void> {
-  const engineNode = new EngineNode(config.config)
+  let opened: ReturnType<typeof openNodeOps>
+  try {
+    // Loads this node's snapshot when there is one; a bad snapshot refuses the start (one line).
+    opened = openNodeOps(config.config, config.config.snapshotDir ? log : undefined)
+  } catch (error) {
+    send({type: 'failed', message: (error as Error).message})
+    return
+  }
+  const engineNode = new EngineNode(config.config, opened.keyspace)
+  engineNode.ops = opened.ops
   node = engineNode
   try {
     engineNode.scripts = await loadScriptEngine()
@@ -34,12 +49,22 @@ async function start(config: ToNode & {type: 'start'}): Promise<void> {
   })
 }
 
+let stopping = false
+
+/** Graceful stop: stop accepting and drop clients, write the final snapshot, exit. */
 function stop(): void {
-  node?.keyspace.stop()
-  if (server === null) process.exit(0)
-  server.close(() => process.exit(0))
-  // close() waits for connections; serveNode destroys them on 'close', but be sure we leave.
-  setTimeout(() => process.exit(0), 2000).unref()
+  if (stopping) return
+  stopping = true
+  if (server !== null) closeServer(server)
+  if (node !== null) {
+    try {
+      node.ops?.shutdown(node.keyspace)
+    } catch (error) {
+      log(`node ${node.config.index}: final snapshot failed: ${(error as Error).message}`)
+    }
+    node.keyspace.stop()
+  }
+  process.exit(0)
 }
 
 process.on('message', (message: ToNode) => {
@@ -48,6 +73,8 @@ process.on('message', (message: ToNode) => {
   } else if (message.type === 'topology') {
     if (node && node.config.mode === 'cluster') node.topology = new Topology(message.nodes, message.myIndex)
     send({type: 'ready'})
+    // Periodic snapshots start once the node serves.
+    node?.ops?.started(() => node!.keyspace)
   } else if (message.type === 'stop') {
     stop()
   }

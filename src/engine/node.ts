@@ -3,6 +3,7 @@
 import type {Client} from './client.js'
 import type {Topology} from './cluster/topology.js'
 import {Keyspace, type Db} from './keyspace/db.js'
+import type {NodeOps} from './persist/node-ops.js'
 import type {ScriptEngineLike} from './scripting-host.js'
 
 export interface NodeConfig {
@@ -12,10 +13,19 @@ export interface NodeConfig {
   host: string
   port: number
   password?: string
+  /** Engine size, for re-sharding a snapshot of another shape (persist/). */
+  nodeCount?: number
+  /** Snapshot directory: load at start, save periodically and on stop (persist/). */
+  snapshotDir?: string
+  saveSeconds?: number
+  /** Per-db memory limits as [db, bytes] (limits/). */
+  dbMaxMemory?: Array<[number, number]>
 }
 
 export class EngineNode {
   readonly keyspace: Keyspace
+  /** Persistence and per-db limits (issue 3); null for engines started without them. */
+  ops: NodeOps | null = null
   topology: Topology | null = null
   readonly clients = new Set<Client>()
   nextClientId = 1
@@ -43,8 +53,11 @@ export class EngineNode {
   readonly cursors = new Map<number, Iterator<string>>()
   nextCursor = 1
 
-  constructor(readonly config: NodeConfig) {
-    this.keyspace = new Keyspace(config.databases)
+  constructor(
+    readonly config: NodeConfig,
+    keyspace?: Keyspace,
+  ) {
+    this.keyspace = keyspace ?? new Keyspace(config.databases)
   }
 
   get cluster(): boolean {

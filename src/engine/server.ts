@@ -6,6 +6,14 @@ import {processCommand} from './dispatch.js'
 import type {EngineNode} from './node.js'
 import {RequestParser} from './resp/parser.js'
 
+const openSockets = new WeakMap<Server, Set<Socket>>()
+
+/** Stops accepting and drops every open connection at once (a graceful node stop). */
+export function closeServer(server: Server, done?: () => void): void {
+  server.close(done)
+  for (const socket of openSockets.get(server) ?? []) socket.destroy()
+}
+
 export function serveNode(node: EngineNode): Server {
   const sockets = new Set<Socket>()
   const server = createServer((socket) => {
@@ -13,9 +21,7 @@ export function serveNode(node: EngineNode): Server {
     socket.once('close', () => sockets.delete(socket))
     handleConnection(node, socket)
   })
-  server.on('close', () => {
-    for (const socket of sockets) socket.destroy()
-  })
+  openSockets.set(server, sockets)
   return server
 }
 

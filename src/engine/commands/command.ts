@@ -15,6 +15,7 @@ export interface Command {
   flags: string[]
   write: boolean
   readonly: boolean
+  denyOom: boolean
   noAuth: boolean
   noScript: boolean
   noMulti: boolean
@@ -63,6 +64,7 @@ export function buildCommand(name: string, raw: RawCommandSpec, handler: Handler
     flags: FLAG_ORDER.filter((f) => flags.has(f)),
     write: flags.has('write'),
     readonly: flags.has('readonly'),
+    denyOom: flags.has('denyoom'),
     noAuth: flags.has('no_auth'),
     noScript: flags.has('noscript'),
     noMulti: flags.has('no_multi'),

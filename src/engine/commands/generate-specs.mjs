@@ -17,7 +17,7 @@ lpush rpush lpop rpop lrange llen lindex
 del unlink exists type expire pexpire expireat pexpireat ttl pttl expiretime pexpiretime persist touch rename renamenx
 scan keys randomkey dbsize select move copy swapdb flushdb flushall
 multi exec discard watch unwatch
-ping echo hello auth quit reset time info lastsave readonly readwrite
+ping echo hello auth quit reset time info lastsave save bgsave readonly readwrite
 eval evalsha eval_ro evalsha_ro
 client|setname client|getname client|id client|list client|info client|setinfo client|help
 command|count command|info command|docs command|list command|getkeys command|help

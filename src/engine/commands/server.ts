@@ -41,7 +41,7 @@ const SECTIONS: Record<string, (c: Client) => string[]> = {
     'config_file:',
   ],
   clients: (c) => [`connected_clients:${c.node.clients.size}`, 'blocked_clients:0', 'maxclients:10000'],
-  memory: () => {
+  memory: (c) => {
     const usage = process.memoryUsage()
     return [
       `used_memory:${usage.heapUsed + usage.external}`,
@@ -53,9 +53,18 @@ const SECTIONS: Record<string, (c: Client) => string[]> = {
       'maxmemory_human:0B',
       'maxmemory_policy:noeviction',
       'mem_allocator:v8',
+      // Per-db usage and limits (used_memory_db<N>, maxmemory_db<N>) when limits are configured.
+      ...(c.node.ops?.infoMemoryLines() ?? []),
     ]
   },
-  persistence: (c) => ['loading:0', 'async_loading:0', 'rdb_changes_since_last_save:0', `rdb_last_save_time:${c.node.lastSave}`, 'aof_enabled:0'],
+  persistence: (c) =>
+    c.node.ops?.infoPersistenceLines() ?? [
+      'loading:0',
+      'async_loading:0',
+      'rdb_changes_since_last_save:0',
+      `rdb_last_save_time:${c.node.lastSave}`,
+      'aof_enabled:0',
+    ],
   stats: (c) => [
     `total_connections_received:${c.node.totalConnections}`,
     `total_commands_processed:${c.node.totalCommands}`,
@@ -334,7 +343,23 @@ export const serverHandlers: Record<string, Handler> = {
     const wall = BigInt(Date.now()) * 1000n + (now % 1000n)
     return [String(wall / 1_000_000n), String(wall % 1_000_000n)]
   },
-  lastsave: (c) => c.node.lastSave,
+  lastsave: (c) => {
+    const saved = c.node.ops?.persistence?.lastSaveAt
+    return saved ? Math.floor(saved / 1000) : c.node.lastSave
+  },
+  save: (c) => {
+    try {
+      const stats = c.node.ops?.saveSync(c.node.keyspace)
+      return stats ? OK : new ErrorReply('ERR snapshots are off (start the engine with a --dir)')
+    } catch (error) {
+      return new ErrorReply(`ERR ${(error as Error).message.split('\n')[0]}`)
+    }
+  },
+  bgsave: (c) => {
+    if (!c.node.ops?.persistence) return new ErrorReply('ERR snapshots are off (start the engine with a --dir)')
+    void c.node.ops.save(c.node.keyspace).catch(() => {})
+    return new SimpleString('Background saving started')
+  },
   'config|get': configGet,
   'config|set': configSet,
   'config|help': configHelp,
