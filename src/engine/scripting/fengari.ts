@@ -50,6 +50,8 @@ export interface LuaApi {
   lua_setfield(L: LuaState, idx: number, k: LuaString): void
   lua_setglobal(L: LuaState, name: LuaString): void
   lua_getglobal(L: LuaState, name: LuaString): number
+  lua_getmetatable(L: LuaState, idx: number): boolean
+  lua_tocfunction(L: LuaState, idx: number): LuaCFunction | null
   lua_setmetatable(L: LuaState, idx: number): void
   lua_sethook(L: LuaState, hook: ((L: LuaState, ar: unknown) => void) | null, mask: number, count: number): void
   lua_settop(L: LuaState, idx: number): void
@@ -108,14 +110,19 @@ const lobject = require('fengari/src/lobject.js') as {
 }
 const lstring = require('fengari/src/lstring.js') as {luaS_bless(L: LuaState, s: Uint8Array): unknown}
 interface Table {
-  strong: Map<unknown, unknown>
+  strong: Map<unknown, {key: TValue; value: TValue}>
+  metatable: Table | null
+  readonly: boolean
 }
 const ltable = require('fengari/src/ltable.js') as {
+  Table: {prototype: Table}
   luaH_setint(t: object, key: number, value: TValue): void
+  luaH_setfrom(L: LuaState, t: Table, key: TValue, value: TValue): void
   luaH_getint(t: Table, key: number): {ttisnil(): boolean}
   luaH_getn(t: Table): number
 }
-const defs = require('fengari/src/defs.js') as {constant_types: {LUA_TLNGSTR: number}}
+const ldebug = require('fengari/src/ldebug.js') as {luaG_runerror(L: LuaState, fmt: LuaString): never}
+const defs = require('fengari/src/defs.js') as {constant_types: {LUA_TLNGSTR: number; LUA_TTABLE: number}}
 const luaconf = require('fengari/src/luaconf.js') as {LUA_COMPAT_FLOATSTRING: boolean}
 
 // `#t` in fengari binary-searches from the table's key count: ~20 lookups for a 300k-entry
@@ -126,6 +133,52 @@ ltable.luaH_getn = (t: Table): number => {
   const n = t.strong.size
   if (n > 0 && !ltable.luaH_getint(t, n).ttisnil() && ltable.luaH_getint(t, n + 1).ttisnil()) return n
   return searchBorder(t)
+}
+
+// Valkey's Lua has read-only tables (a patch to its VM): globals, libraries and their metatables
+// refuse every write, rawset included, with "Attempt to modify a readonly table". fengari
+// writes every table entry (assignment, rawset, lua_seti) through ltable.luaH_setfrom, so the
+// same check fits there. (luaH_setint is only used on fresh tables and the registry.)
+const READONLY_TABLE = fengari.to_luastring('Attempt to modify a readonly table')
+ltable.Table.prototype.readonly = false
+const setEntry = ltable.luaH_setfrom
+ltable.luaH_setfrom = (L: LuaState, t: Table, key: TValue, value: TValue): void => {
+  if (t.readonly) ldebug.luaG_runerror(L, READONLY_TABLE)
+  setEntry(L, t, key, value)
+}
+
+/** Raises Valkey's read-only error (with a script position only if raised from Lua code). */
+export function raiseReadonlyError(L: LuaState): never {
+  return ldebug.luaG_runerror(L, READONLY_TABLE)
+}
+
+/** Whether the table at `idx` is read-only. */
+export function isReadonlyTable(L: LuaState, idx: number): boolean {
+  return (fengari.lua.lua_topointer(L, idx) as Table | null)?.readonly === true
+}
+
+/**
+ * Makes the table at `idx` read-only or writable; `deep` also does every table reachable from
+ * it, metatables included (Valkey's luaSetTableProtectionRecursively).
+ */
+export function setReadonlyTable(L: LuaState, idx: number, readonly: boolean, deep = false): void {
+  const root = fengari.lua.lua_topointer(L, idx) as Table
+  if (!deep) {
+    root.readonly = readonly
+    return
+  }
+  const seen = new Set<Table>()
+  const visit = (t: Table): void => {
+    if (seen.has(t)) return
+    seen.add(t)
+    t.readonly = readonly
+    for (const {key, value} of t.strong.values()) {
+      if (key.type === defs.constant_types.LUA_TTABLE) visit(key.value as Table)
+      if (value.type === defs.constant_types.LUA_TTABLE) visit(value.value as Table)
+    }
+    if (t.metatable !== null) visit(t.metatable)
+  }
+  visit(root)
 }
 
 export const lua = fengari.lua

@@ -11,6 +11,9 @@ import {
   luaString,
   pushOwnedBytes,
   pushStringArray,
+  raiseReadonlyError,
+  setReadonlyTable,
+  isReadonlyTable,
   type LuaCFunction,
   type LuaState,
   type LuaString,
@@ -47,21 +50,15 @@ const CHUNK_NAME = luaString('@user_script')
 const TEXT_ONLY = luaString('t')
 const KEY_KEYS = luaString('KEYS')
 const KEY_ARGV = luaString('ARGV')
-const READONLY_MESSAGE = luaString('Attempt to modify a readonly table')
 const MISSING_GLOBAL_MESSAGE = luaString("Script attempted to access nonexistent global variable '%s'")
-const PERCENT_S = luaString('%s')
 
-// Runs once per state, with the real global table as its environment. It adds the Lua 5.1 names
-// Valkey scripts expect, builds the message handler, and hides every library and the globals
-// behind read-only proxies (Valkey locks them with its patched VM; fengari cannot, so a proxy
-// whose __newindex refuses plays that part).
+// Runs once per state, before the globals are locked. It adds the Lua 5.1 names Valkey scripts
+// expect, removes what Valkey removes, and returns Valkey's message handler.
 // Not provided: cjson, cmsgpack, struct and bit (flip's scripts don't use them), getfenv/setfenv.
 const PRELUDE = `
-local readonly_newindex, missing_global, mark_readonly, checked_rawset, os_clock = ...
-local G = _G
+local missing_global, checked_setmetatable, os_clock = ...
 local getinfo = debug.getinfo
-local setmetatable, getmetatable, type, tostring, next = setmetatable, getmetatable, type, tostring, next
-local raw_load = load
+local raw_load, type, tostring = load, type, tostring
 
 unpack = table.unpack
 table.getn = function(t) return #t end
@@ -71,12 +68,20 @@ gcinfo = function() return collectgarbage('count') end
 os = {clock = os_clock}
 print, dofile, loadfile, debug, require, utf8 = nil, nil, nil, nil, nil, nil
 _VERSION = 'Lua 5.1'
+-- text chunks only, as Valkey refuses bytecode; their globals are the same read-only ones
+load = function(chunk, name, mode, env)
+  if env == nil then return raw_load(chunk, name, 't') end
+  return raw_load(chunk, name, 't', env)
+end
+loadstring = function(chunk, name) return raw_load(chunk, name, 't') end
+setmetatable = checked_setmetatable
+setmetatable(_G, {__index = missing_global})
 
 -- Valkey's message handler: errors become {err=..., source=..., line=...}, reported at the
--- script line that raised them (or that called the JS function that raised them).
-local function error_handler(err)
+-- script line that raised them (or that called the function that raised them).
+return function(err)
   -- Skip JS functions ('J' is fengari's 'C': redis.call, error, ...). Valkey skips one C level;
-  -- skipping all of them also hides our read-only metamethods, which Valkey does not have.
+  -- fengari can have more (a JS metamethod under a JS library function).
   local level = 2
   local info = getinfo(level, 'Sl')
   while info and info.what == 'J' do
@@ -90,38 +95,6 @@ local function error_handler(err)
   end
   return err
 end
-
-local function readonly_view(real)
-  local meta_view = setmetatable({}, {__newindex = readonly_newindex, __metatable = false})
-  local proxy = setmetatable({}, {
-    __index = real,
-    __newindex = readonly_newindex,
-    __pairs = function() return next, real, nil end,
-    __len = function() return #real end,
-    __metatable = meta_view,
-  })
-  mark_readonly(proxy)
-  mark_readonly(meta_view)
-  return proxy
-end
-
-for _, name in ipairs({'string', 'table', 'math', 'os', 'coroutine', 'server'}) do
-  G[name] = readonly_view(G[name])
-end
-G.redis = G.server
-
-local string_meta = getmetatable('')
-string_meta.__index = G.string
-string_meta.__metatable = readonly_view(string_meta)
-
-local env = readonly_view(G)
-setmetatable(G, {__index = missing_global})
-G._G = env
-G.rawset = checked_rawset
-G.load = function(chunk, name, mode, chunk_env) return raw_load(chunk, name, 't', chunk_env or env) end
-G.loadstring = function(chunk, name) return raw_load(chunk, name, 't', env) end
-
-return error_handler, env
 `
 
 interface RunState {
@@ -131,10 +104,8 @@ interface RunState {
 
 export class LuaVm {
   private readonly L: LuaState
-  private readonly readonlyTables = new WeakSet<object>()
   private readonly random = new Rand48()
   private readonly errorHandlerRef: number
-  private readonly envRef: number
   private current: RunState | null = null
 
   constructor(private readonly log: ScriptLogger) {
@@ -162,28 +133,35 @@ export class LuaVm {
     this.registerMathRandom()
     this.setGlobalFunction('pcall', (s) => this.protectedCall(s))
 
+    lua.lua_getglobal(L, luaString('setmetatable'))
+    const setmetatable = lua.lua_tocfunction(L, -1) as LuaCFunction
+    lua.lua_pop(L, 1)
+
     const prelude = Buffer.from(PRELUDE)
     if (lauxlib.luaL_loadbufferx(L, prelude, prelude.length, luaString('=prelude'), TEXT_ONLY) !== lua.LUA_OK) {
       throw new Error(`scripting prelude: ${textOf(lua.lua_tolstring(L, -1) as LuaString)}`)
     }
-    lua.lua_pushcfunction(L, (s) => lauxlib.luaL_error(s, READONLY_MESSAGE))
     lua.lua_pushcfunction(L, (s) => this.missingGlobal(s))
     lua.lua_pushcfunction(L, (s) => {
-      const table = lua.lua_topointer(s, 1)
-      if (table !== null) this.readonlyTables.add(table)
-      return 0
+      if (lua.lua_type(s, 1) === lua.LUA_TTABLE && isReadonlyTable(s, 1)) return raiseReadonlyError(s)
+      return setmetatable(s)
     })
-    lua.lua_pushcfunction(L, (s) => this.checkedRawset(s))
     lua.lua_pushcfunction(L, (s) => {
       const {user, system} = process.cpuUsage()
       lua.lua_pushnumber(s, (user + system) / 1e6)
       return 1
     })
-    if (lua.lua_pcall(L, 5, 2, 0) !== lua.LUA_OK) {
+    if (lua.lua_pcall(L, 3, 1, 0) !== lua.LUA_OK) {
       throw new Error(`scripting prelude: ${textOf(lua.lua_tolstring(L, -1) as LuaString)}`)
     }
-    this.envRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX)
     this.errorHandlerRef = lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX)
+
+    // Lock the globals, everything reachable from them and the string metatable.
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, lua.LUA_RIDX_GLOBALS)
+    setReadonlyTable(L, -1, true, true)
+    lua.lua_pushstring(L, luaString(''))
+    lua.lua_getmetatable(L, -1)
+    setReadonlyTable(L, -1, true, true)
     lua.lua_settop(L, 0)
   }
 
@@ -196,8 +174,6 @@ export class LuaVm {
       lua.lua_settop(L, 0)
       return new ErrorReply(`ERR Error compiling script (new function): ${message}`.replace(/[\r\n]/g, ' '))
     }
-    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, this.envRef)
-    lua.lua_setupvalue(L, -2, 1) // the chunk's _ENV: the read-only view of the globals
     return lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX)
   }
 
@@ -240,14 +216,19 @@ export class LuaVm {
     this.raise(L, 'Script killed by user with SCRIPT KILL.')
   }
 
-  /** Sets a global array of strings on the real global table. The strings share the Buffers' bytes. */
+  /**
+   * Sets a global array of strings, opening the locked globals for that moment as Valkey does.
+   * The strings share the Buffers' bytes. The array itself stays writable, as in Valkey.
+   */
   private setGlobalArray(name: LuaString, items: readonly Buffer[]): void {
     const L = this.L
     lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, lua.LUA_RIDX_GLOBALS)
     pushStringArray(L, items)
     lua.lua_pushstring(L, name)
     lua.lua_insert(L, -2)
+    setReadonlyTable(L, -3, false)
     lua.lua_rawset(L, -3)
+    setReadonlyTable(L, -1, true)
     lua.lua_pop(L, 1)
   }
 
@@ -294,7 +275,9 @@ export class LuaVm {
       if (typeof value === 'number') num(name, value)
       else str(name, value)
     }
+    lua.lua_pushvalue(L, -1)
     lua.lua_setglobal(L, luaString('server'))
+    lua.lua_setglobal(L, luaString('redis')) // the same table under its old name
   }
 
   private registerMathRandom(): void {
@@ -466,18 +449,4 @@ export class LuaVm {
       return lauxlib.luaL_error(L, luaString('Second argument to luaProtectedTableError must be a string or number'))
     }
     return lauxlib.luaL_error(L, MISSING_GLOBAL_MESSAGE, lua.lua_tolstring(L, 2))
-  }
-
-  /** rawset that refuses the read-only views (Valkey's read-only tables refuse rawset too). */
-  private checkedRawset(L: LuaState): number {
-    if (lua.lua_type(L, 1) !== lua.LUA_TTABLE) {
-      return lauxlib.luaL_error(L, luaString("bad argument #1 to 'rawset' (table expected)"))
-    }
-    if (lua.lua_type(L, 2) === lua.LUA_TNIL) return lauxlib.luaL_error(L, PERCENT_S, luaString('table index is nil'))
-    const table = lua.lua_topointer(L, 1)
-    if (table !== null && this.readonlyTables.has(table)) return lauxlib.luaL_error(L, READONLY_MESSAGE)
-    lua.lua_settop(L, 3)
-    lua.lua_rawset(L, 1)
-    return 1
-  }
-}
+  }}
