@@ -1,0 +1,148 @@
+import {Flags} from '@oclif/core'
+import {confirmOnTerminal} from '../cli/confirm.js'
+import {DataCommand, dbFlag} from '../cli/data-command.js'
+import {color, formatCount, formatDuration, interactiveStderr, startProgress, type Progress} from '../cli/output.js'
+import {cutover, type CutoverResult, type CutoverSummary, type StrategyChoice} from '../cutover/cutover.js'
+import type {CutoverMode} from '../cutover/plan.js'
+
+export default class Cutover extends DataCommand {
+  static summary = 'Switch live to the staged dataset — now, at a time, or on a cron schedule — with a rollback plan on disk first.'
+
+  static description = `Pre-flight first: the target is healthy (cluster_state ok, every slot covered, nothing \
+migrating, every primary reachable), the shadow still matches its manifest (a full verify), the archive db is \
+empty and no other cutover holds the lock. Then a rollback plan is written and fsynced to <state-dir>/plans/ \
+before anything changes, with a journal beside it. The switch is one SWAPDB on a standalone server, and batched \
+MOVEs (one MULTI per slot, all primaries in parallel) on a cluster; --atomic runs one script per primary, \
+started together, so the switch appears at one instant. Afterwards live is checked against the manifest.
+
+--at takes HH:MM[:SS] (next occurrence in --tz, default local time) or an ISO-8601 instant; --cron waits for the \
+next occurrence of a cron expression. The process connects and runs pre-flight --prepare before the moment, \
+counts down and reports the drift. Ctrl-C before the moment cancels: nothing was changed.`
+
+  static examples = [
+    {description: 'Switch now (asks for confirmation on a terminal)', command: '<%= config.bin %> <%= command.id %>'},
+    {description: 'At one minute past midnight, New York time, unattended', command: '<%= config.bin %> <%= command.id %> --at 00:01 --tz America/New_York --yes'},
+    {description: 'On a cron schedule, refusing to fire more than 2 minutes late', command: "<%= config.bin %> <%= command.id %> --cron '1 0 * * 5' --tz Europe/Berlin --not-after 2m --yes"},
+    {description: 'All primaries at one instant (cluster)', command: '<%= config.bin %> <%= command.id %> --atomic --yes'},
+    {description: 'Keep live keys the dataset does not mention', command: '<%= config.bin %> <%= command.id %> --mode merge --yes'},
+    {description: 'Show what would happen, change nothing', command: '<%= config.bin %> <%= command.id %> --dry-run'},
+    {description: 'Finish an interrupted cutover', command: '<%= config.bin %> <%= command.id %> --resume 20261127-000100-ab12 --yes'},
+  ]
+
+  static flags = {
+    manifest: Flags.string({summary: 'Manifest id or path (default: the newest complete manifest of the shadow db).'}),
+    at: Flags.string({summary: 'When: HH:MM[:SS] (next occurrence in --tz) or an ISO-8601 instant.', exclusive: ['cron']}),
+    cron: Flags.string({summary: 'When: the next occurrence of this cron expression (in --tz).', exclusive: ['at']}),
+    tz: Flags.string({summary: 'IANA time zone for --at/--cron (default: local time).'}),
+    'not-after': Flags.string({summary: 'Refuse to fire later than this: a duration after the moment (2m) or an instant.'}),
+    prepare: Flags.string({summary: 'Connect and run pre-flight this long before the moment.', default: '60s'}),
+    mode: Flags.string({summary: 'replace: live becomes exactly the dataset; merge: other live keys stay.', options: ['replace', 'merge'], default: 'replace'}),
+    strategy: Flags.string({summary: 'auto: swapdb on a standalone server (replace mode), move on a cluster.', options: ['auto', 'move', 'swapdb'], default: 'auto'}),
+    atomic: Flags.boolean({summary: 'Cluster: one script per primary, started together, so the switch appears at one instant.'}),
+    live: dbFlag('Live database (default 0).'),
+    shadow: dbFlag('Shadow database (default 1).'),
+    archive: dbFlag('Where the replaced live keys go (default 2).'),
+    'lock-db': dbFlag('Database holding the cutover lock key (default: the highest db not in use).'),
+    'skip-verify': Flags.boolean({summary: 'Skip the full verify of the shadow in pre-flight (counts are still checked).'}),
+    'discard-archive': Flags.boolean({summary: 'Empty a non-empty archive db instead of refusing.'}),
+    'dry-run': Flags.boolean({summary: 'Run every check and print the plan; change nothing.'}),
+    resume: Flags.string({summary: 'Finish an interrupted cutover from its plan (id or path).'}),
+    yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation (required when not on a terminal).'}),
+  }
+
+  async run(): Promise<CutoverResult> {
+    const {flags} = await this.parse(Cutover)
+    const config = this.settings({...flags, lockDb: flags['lock-db']})
+    const target = this.target(flags.url, config)
+    const abort = new AbortController()
+    const onSigint = () => abort.abort()
+    process.once('SIGINT', onSigint)
+    process.once('SIGTERM', onSigint)
+
+    let progress: Progress = startProgress('Pre-flight…')
+    let waiting: Progress | undefined
+    try {
+      const result = await cutover({
+        ...target,
+        stateDir: config.stateDir,
+        dbs: {live: config.live, shadow: config.shadow, archive: config.archive},
+        lockDb: config.lockDb,
+        manifest: flags.manifest,
+        mode: flags.mode as CutoverMode,
+        strategy: flags.strategy as StrategyChoice,
+        atomic: flags.atomic,
+        schedule: {at: flags.at, cron: flags.cron, tz: flags.tz ?? config.tz, notAfter: flags['not-after'], prepare: flags.prepare},
+        skipVerify: flags['skip-verify'],
+        discardArchive: flags['discard-archive'],
+        dryRun: flags['dry-run'],
+        resume: flags.resume,
+        signal: abort.signal,
+        confirm: async (summary) => {
+          if (summary.dryRun || flags.yes) return true
+          progress.stop()
+          const ok = await confirmOnTerminal(describe(summary), flags.yes)
+          progress = startProgress('Pre-flight…')
+          return ok
+        },
+        onProgress: (event) => {
+          switch (event.phase) {
+            case 'preflight':
+              progress.update(`Pre-flight: ${event.step}${event.keys === undefined ? '' : ` (${formatCount(event.keys)} keys)`}`)
+              break
+            case 'waiting':
+              progress.succeed('Pre-flight passed')
+              if (event.scheduledAt.getTime() - Date.now() < 1000) break
+              // A line a minute when not on a terminal; a live countdown on one.
+              waiting = startProgress(`Waiting for ${event.scheduledAt.toISOString()}…`, {intervalMs: 60_000})
+              break
+            case 'switch':
+              waiting?.stop()
+              progress.update(`Switching: ${formatCount(event.keys)} keys, ${event.slots}/${event.totalSlots} slots`)
+              break
+            case 'check':
+              progress.update('Checking live against the manifest…')
+              break
+          }
+        },
+        onCountdown: (remainingMs, scheduledAt) => {
+          waiting?.update(`Cutover at ${scheduledAt.toISOString()} — in ${formatDuration(remainingMs)} (Ctrl-C cancels, nothing changed yet)`)
+        },
+      })
+      progress.stop()
+      waiting?.stop()
+      this.render(result)
+      return result
+    } catch (error) {
+      progress.fail()
+      waiting?.stop()
+      throw error
+    } finally {
+      process.off('SIGINT', onSigint)
+      process.off('SIGTERM', onSigint)
+    }
+  }
+
+  private render(result: CutoverResult): void {
+    const s = result.summary
+    if (result.dryRun) {
+      this.log(`${color.cyan('dry run')}: would switch ${formatCount(s.manifest.keys)} keys from db ${s.dbs.shadow} to live db ${s.dbs.live} (${result.strategy}, ${result.mode}) at ${s.schedule.scheduledAt}; nothing changed`)
+      return
+    }
+    const verified = result.verified.ok ? color.green('live matches the manifest') : color.red(`live check failed: ${result.verified.problems.join('; ')}`)
+    this.log(`${color.green('✓')} cutover ${result.resumed ? 'resumed and ' : ''}done: ${formatCount(result.keysSwitched)} keys now live in db ${s.dbs.live}, ${formatCount(result.keysArchived)} old keys set aside (${result.strategy}, ${result.mode}) in ${formatDuration(result.durationMs)}`)
+    this.log(`  ${verified}`)
+    if (s.schedule.kind !== 'now') this.log(`  scheduled ${result.scheduledAt}, started ${result.startedAt}, drift ${result.driftMs} ms`)
+    if (result.atomic) {
+      const a = result.atomic
+      this.log(`  atomic: scripts overlapped ${a.overlapProven ? color.green('(proven)') : color.red('(NOT proven)')} by ${a.overlapMarginMs} ms; script ${a.scriptMs} ms, client stall ${a.clientStallMs} ms`)
+    }
+    if (result.conflicts.count > 0) this.log(`  ${color.yellow(`${formatCount(result.conflicts.count)} conflicts`)}: ${result.conflicts.keys.join(', ')}`)
+    this.log(`  plan ${result.planPath}`)
+    if (result.rollbackCommand) this.log(`  undo with: ${result.rollbackCommand}`)
+  }
+}
+
+function describe(summary: CutoverSummary): string {
+  const when = summary.schedule.kind === 'now' ? 'now' : `at ${summary.schedule.scheduledAt} (${summary.schedule.tz})`
+  return `Switch ${summary.manifest.keys.toLocaleString('en-US')} staged keys (manifest ${summary.manifest.id}) from db ${summary.dbs.shadow} into live db ${summary.dbs.live} on ${summary.target} ${when}, ${summary.strategy}/${summary.mode}?`
+}

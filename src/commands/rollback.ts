@@ -1,0 +1,65 @@
+import {Args, Flags} from '@oclif/core'
+import {confirmOnTerminal} from '../cli/confirm.js'
+import {DataCommand} from '../cli/data-command.js'
+import {color, formatCount, formatDuration, startProgress} from '../cli/output.js'
+import {rollback, type RollbackResult} from '../cutover/rollback.js'
+
+export default class Rollback extends DataCommand {
+  static summary = 'Undo a cutover from its plan: the pre-cutover live data comes back, checked against its checksum.'
+
+  static description = `Default: the latest plan in <state-dir>/plans. On a cluster the staged keys go back to the \
+shadow db and the archived keys back to live; on a standalone server it is one more SWAPDB. The rollback is \
+journaled too: running it again after a crash finishes it, and running it on a rolled-back plan changes nothing.`
+
+  static examples = [
+    {description: 'Undo the latest cutover', command: '<%= config.bin %> <%= command.id %> --yes'},
+    {description: 'Undo a given plan', command: '<%= config.bin %> <%= command.id %> 20261127-000100-ab12 --yes'},
+    {description: 'Machine-readable', command: '<%= config.bin %> <%= command.id %> --yes --json'},
+  ]
+
+  static args = {
+    plan: Args.string({description: 'Plan id or path (default: the latest plan).'}),
+  }
+
+  static flags = {
+    'lock-db': Flags.integer({summary: 'Database holding the cutover lock key.', min: 0}),
+    yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation (required when not on a terminal).'}),
+  }
+
+  async run(): Promise<RollbackResult> {
+    const {args, flags} = await this.parse(Rollback)
+    const config = this.settings({...flags, lockDb: flags['lock-db']})
+    let progress = startProgress('Rolling back…')
+    try {
+      const result = await rollback({
+        ...this.target(flags.url, config),
+        stateDir: config.stateDir,
+        plan: args.plan,
+        lockDb: config.lockDb,
+        confirm: async (summary) => {
+          if (flags.yes) return true
+          progress.stop()
+          const ok = await confirmOnTerminal(
+            `Roll back plan ${summary.planId} (${summary.phase}) on ${summary.target}: live db ${summary.dbs.live} gets its ${summary.restores.keys.toLocaleString('en-US')} previous keys back?`,
+            flags.yes,
+          )
+          progress = startProgress('Rolling back…')
+          return ok
+        },
+        onProgress: (p) => progress.update(`Rolling back: ${formatCount(p.keys)} keys, ${p.slots}/${p.totalSlots} slots`),
+      })
+      progress.stop()
+      if (result.alreadyDone) {
+        this.log(`plan ${result.planId}: nothing to undo (already rolled back, or the cutover never changed anything); live holds ${formatCount(result.live.keys)} keys, checksum ${result.live.checksum}`)
+        return result
+      }
+      const verified = result.verified.ok ? color.green('live matches its pre-cutover checksum') : color.red(`check failed: ${result.verified.problems.join('; ')}`)
+      this.log(`${color.green('✓')} rolled back plan ${result.planId}: ${formatCount(result.keysRestored)} keys restored to live, ${formatCount(result.keysUnstaged)} staged keys back in the shadow, in ${formatDuration(result.durationMs)}`)
+      this.log(`  ${verified} (${formatCount(result.live.keys)} keys, ${result.live.checksum})`)
+      return result
+    } catch (error) {
+      progress.fail()
+      throw error
+    }
+  }
+}
