@@ -26,7 +26,7 @@
 // ASKING + the command to the named node, TRYAGAIN/CLUSTERDOWN/LOADING wait and retry.
 // Database-wide operations (DBSIZE, SCAN, FLUSHDB) run on every primary and are summed.
 import {Valkey} from 'iovalkey'
-import type {DatasetRecord, StoredKey} from '../dataset/record.js'
+import type {DatasetRecord, StoredKey, ValueType} from '../dataset/record.js'
 import {keySlot} from '../util/keyslot.js'
 import {NodeConnection, type ConnectionOptions} from './connection.js'
 import {CommandError, ConnectionError, DbNotAvailableError, PlaneError, RespError, UsageError, describeKey, isRetryable} from './errors.js'
@@ -108,6 +108,8 @@ export class Plane implements WriteRouter {
   /** Every connection this plane opened, by host:port (primaries and ASK targets). */
   private readonly connections = new Map<string, Promise<NodeConnection>>()
   private refreshing: Promise<void> | null = null
+  /** The type readValues reads first (see there). */
+  private typeGuess: ValueType = 'string'
   private closed = false
 
   /** @internal use connectPlane() */
@@ -201,48 +203,68 @@ export class Plane implements WriteRouter {
 
   /**
    * Values and TTL presence of keys, in order; value null for a key that does not exist.
-   * Strings (the common case) cost one round: GET + PTTL pipelined. Other types answer GET with
-   * WRONGTYPE and take two more rounds: TYPE, then HGETALL/SMEMBERS/ZRANGE WITHSCORES/LRANGE.
+   * One round trip when the keys have the type guessed (the type most keys had in the previous
+   * call, at first string): the type's full read (GET, HGETALL, SMEMBERS, ZRANGE 0 -1
+   * WITHSCORES, LRANGE 0 -1) + PTTL, pipelined. Keys of another type answer WRONGTYPE and take
+   * two more rounds: TYPE, then the right read.
    */
   async readValues(keys: readonly Buffer[]): Promise<StoredKey[]> {
+    const guess = this.typeGuess
     const slots = keys.map((key) => keySlot(key))
-    const replies = await this.executePerKey(keys, slots, [GET, PTTL])
+    const replies = await this.executePerKey(keys, slots, [guess === 'string' ? GET : (key) => readCommand(guess, key), PTTL])
     const stored: StoredKey[] = new Array(keys.length)
-    const typed: number[] = []
+    const retyped: number[] = []
     keys.forEach((key, i) => {
       const value = replies[2 * i]
       const pttl = replies[2 * i + 1]
       const hasTtl = typeof pttl === 'number' && pttl >= 0
-      if (Buffer.isBuffer(value)) stored[i] = {key, value: {type: 'string', value}, hasTtl}
-      else if (value === null) stored[i] = {key, value: null, hasTtl: false}
-      else if (value instanceof RespError && value.code === 'WRONGTYPE') {
+      if (value instanceof RespError) {
+        if (value.code !== 'WRONGTYPE') throw readFailure(key, value)
         stored[i] = {key, value: null, hasTtl}
-        typed.push(i)
-      } else throw readFailure(key, value)
+        retyped.push(i)
+      } else {
+        const decoded = decodeValue(guess, value)
+        stored[i] = {key, value: decoded, hasTtl: decoded !== null && hasTtl}
+      }
     })
-    if (typed.length === 0) return stored
+    if (retyped.length > 0) await this.readRetyped(keys, slots, retyped, stored)
 
+    // Guess next time what most keys were this time (datasets are usually of one type).
+    if (retyped.length * 2 > keys.length) {
+      const counts = new Map<ValueType, number>()
+      for (const i of retyped) {
+        const type = stored[i].value?.type
+        if (type !== undefined) counts.set(type, (counts.get(type) ?? 0) + 1)
+      }
+      const [top] = [...counts].sort((x, y) => y[1] - x[1])
+      if (top !== undefined) this.typeGuess = top[0]
+    }
+    return stored
+  }
+
+  /** Rounds 2 and 3 of readValues for keys whose type was not the guessed one. */
+  private async readRetyped(keys: readonly Buffer[], slots: readonly number[], retyped: number[], stored: StoredKey[]): Promise<void> {
     const types = await this.executePerKey(
-      typed.map((i) => keys[i]),
-      typed.map((i) => slots[i]),
+      retyped.map((i) => keys[i]),
+      retyped.map((i) => slots[i]),
       [TYPE],
     )
     const reads: number[] = []
-    const readTypes: string[] = []
-    typed.forEach((i, n) => {
-      const type = String(types[n])
+    const readTypes: ValueType[] = []
+    retyped.forEach((i, n) => {
       if (types[n] instanceof RespError) throw readFailure(keys[i], types[n])
+      const type = String(types[n])
       if (type === 'none') return
       if (!isValueType(type)) throw new CommandError(`key ${describeKey(keys[i])} has type ${type}, which flip does not handle`, type, keys[i])
       reads.push(i)
       readTypes.push(type)
     })
-    const values = await this.execute(reads.map((i, n) => ({argv: readCommand(readTypes[n] as never, keys[i]), slot: slots[i]})))
+    const values = await this.execute(reads.map((i, n) => ({argv: readCommand(readTypes[n], keys[i]), slot: slots[i]})))
     reads.forEach((i, n) => {
       if (values[n] instanceof RespError) throw readFailure(keys[i], values[n])
-      stored[i] = {key: keys[i], value: decodeValue(readTypes[n] as never, values[n]), hasTtl: stored[i].hasTtl}
+      const value = decodeValue(readTypes[n], values[n])
+      stored[i] = {key: keys[i], value, hasTtl: value !== null && stored[i].hasTtl}
     })
-    return stored
   }
 
   /** Keys in this db, per primary and summed. */
@@ -399,11 +421,12 @@ export class Plane implements WriteRouter {
   }
 
   /**
-   * `NAME key` for every key and every name (replies key-major: key 0's commands, then key 1's…).
-   * The hot read path: encoded without argv arrays, one pipeline per primary; only keys that
-   * meet a redirect go through execute() again (all their commands, in order).
+   * Several commands per key (replies key-major: key 0's commands, then key 1's…). A command is
+   * a name (sent as `NAME key`, encoded without an argv array: the hot read path) or a function
+   * giving the argv. One pipeline per primary; only keys that meet a redirect go through
+   * execute() again (all their commands, in order).
    */
-  private async executePerKey(keys: readonly Buffer[], slots: readonly number[], names: readonly Buffer[]): Promise<Reply[]> {
+  private async executePerKey(keys: readonly Buffer[], slots: readonly number[], names: ReadonlyArray<Buffer | ((key: Buffer) => Arg[])>): Promise<Reply[]> {
     const per = names.length
     const results: Reply[] = new Array(keys.length * per)
     const groups = new Map<NodeConnection, number[]>()
@@ -418,7 +441,12 @@ export class Plane implements WriteRouter {
       [...groups].map(async ([destination, indices]) => {
         const connection = destination.isOpen ? destination : await this.reopen(destination)
         const encoder = new CommandEncoder(indices.length * 48)
-        for (const i of indices) for (const name of names) encoder.append2(name, keys[i])
+        for (const i of indices) {
+          for (const name of names) {
+            if (Buffer.isBuffer(name)) encoder.append2(name, keys[i])
+            else encoder.append(name(keys[i]))
+          }
+        }
         const count = encoder.count
         const replies = await connection.exec(encoder.take(), count)
         indices.forEach((i, n) => {
@@ -434,7 +462,7 @@ export class Plane implements WriteRouter {
     )
     if (redirected.length > 0) {
       redirected.sort((a, b) => a - b)
-      const commands = redirected.flatMap((i) => names.map((name) => ({argv: [name, keys[i]], slot: slots[i]})))
+      const commands = redirected.flatMap((i) => names.map((name) => ({argv: Buffer.isBuffer(name) ? [name, keys[i]] : name(keys[i]), slot: slots[i]})))
       const replies = await this.execute(commands)
       redirected.forEach((i, n) => {
         for (let c = 0; c < per; c++) results[i * per + c] = replies[n * per + c]

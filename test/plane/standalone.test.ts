@@ -54,6 +54,24 @@ describe('a standalone server', () => {
     await plane.flushdb()
   })
 
+  it('reads back mixed types correctly whatever type it read most recently', async () => {
+    const hashes = Array.from({length: 50}, (_, n) => ({
+      key: Buffer.from(`h:${n}`),
+      value: {type: 'hash' as const, value: [[Buffer.from('n'), Buffer.from(String(n))] as [Buffer, Buffer]]},
+      origin: {file: 'mixed.ndjson', line: n + 1},
+    }))
+    const all = [...hashes, ...stringRecords(50), ...sampleRecords()]
+    await plane.writeRecords(all)
+    const keys = all.map((record) => record.key)
+    const expected = all.map(expectedStored)
+    // Mostly hashes first (the plane then tries HGETALL first), then everything, then strings.
+    expect((await plane.readValues(keys.slice(0, 60))).map(comparable)).toEqual(expected.slice(0, 60))
+    expect((await plane.readValues([...keys, Buffer.from('missing')])).map(comparable)).toEqual([...expected, {key: 'missing', value: null, hasTtl: false}])
+    expect((await plane.readValues(keys.slice(50))).map(comparable)).toEqual(expected.slice(50))
+    expect((await plane.readValues(keys)).map(comparable)).toEqual(expected)
+    await plane.flushdb()
+  })
+
   it('splits big collections over several commands and keeps list order', async () => {
     const list = Array.from({length: 2000}, (_, i) => Buffer.from(`e${i}`))
     const fields = Array.from({length: 1500}, (_, i): [Buffer, Buffer] => [Buffer.from(`f${i}`), Buffer.from(`v${i}`)])

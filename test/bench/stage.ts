@@ -1,0 +1,127 @@
+// npm run bench:stage — stage and verify through the real ops (src/ops) into the bundled engine
+// cluster (3 nodes) and into a local redis-server, side by side with redis-benchmark in the same run.
+//
+//   npx tsx test/bench/stage.ts [--keys 1000000] [--hashes 100000] [--only engine|redis]
+//
+// For each target: `redis-benchmark -P 64 -t set,get` (with --cluster on the engine), then
+//   stage N small string keys, verify them, stage M hashes (--replace), verify them.
+// Each stage/verify runs in a child process so its peak RSS (maxRSS) is its own.
+// Goals (issue 4): stage >= 0.6x redis-benchmark SET, verify >= 0.4x its GET, peak RSS <= 200 MB.
+import {execFile, spawnSync} from 'node:child_process'
+import {createWriteStream, mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {promisify} from 'node:util'
+
+const run = promisify(execFile)
+const args = process.argv.slice(2)
+const option = (name: string, fallback: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback)
+
+interface OpReport {
+  keys: number
+  seconds: number
+  keysPerSecond: number
+  maxRssMB: number
+  ok?: boolean
+}
+
+if (args[0] === '--child') {
+  // Child: run one op and print its report as one JSON line.
+  const {op, url, file, db, stateDir} = JSON.parse(args[1]) as {op: 'stage' | 'verify'; url: string; file: string; db: number; stateDir: string}
+  const {stage, verify} = await import('../../src/ops/index.js')
+  const target = {url, env: {}}
+  const result =
+    op === 'stage' ? await stage({files: [file], shadowDb: db, replace: true, stateDir, target}) : await verify({db, stateDir, target})
+  const report: OpReport = {
+    keys: result.keys,
+    seconds: result.seconds,
+    keysPerSecond: result.keysPerSecond,
+    maxRssMB: process.resourceUsage().maxRSS / 1024,
+    ok: 'ok' in result ? result.ok : undefined,
+  }
+  console.log(JSON.stringify(report))
+  process.exit(0)
+}
+
+const KEYS = Number(option('--keys', '1000000'))
+const HASHES = Number(option('--hashes', '100000'))
+const ONLY = option('--only', '')
+const self = fileURLToPath(import.meta.url)
+
+async function writeLines(path: string, count: number, line: (n: number) => string): Promise<void> {
+  const out = createWriteStream(path)
+  for (let n = 0; n < count; n++) {
+    if (!out.write(line(n))) await new Promise((resolve) => out.once('drain', resolve))
+  }
+  await new Promise((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve(undefined))))
+}
+
+async function childOp(op: 'stage' | 'verify', url: string, file: string, stateDir: string): Promise<OpReport> {
+  const {stdout} = await run(process.execPath, ['--import', 'tsx', self, '--child', JSON.stringify({op, url, file, db: 1, stateDir})], {
+    maxBuffer: 1 << 24,
+  })
+  const report = JSON.parse(stdout.trim().split('\n').pop()!) as OpReport
+  if (op === 'verify' && report.ok !== true) throw new Error(`verify failed on ${url}`)
+  return report
+}
+
+function redisBenchmark(port: number, cluster: boolean): {set: number; get: number} {
+  const result = spawnSync(
+    'redis-benchmark',
+    ['-p', String(port), '-P', '64', '-t', 'set,get', '-n', String(KEYS), '-r', String(KEYS), '--csv', ...(cluster ? ['--cluster'] : [])],
+    {encoding: 'utf8'},
+  )
+  const rate = (name: string) => Number(JSON.parse(`[${result.stdout.split('\n').find((l) => l.startsWith(`"${name}"`))}]`)[1])
+  return {set: rate('SET'), get: rate('GET')}
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'flip-bench-stage-'))
+const strings = join(dir, 'prices.ndjson')
+const hashes = join(dir, 'products.ndjson')
+await writeLines(strings, KEYS, (n) => `{"key":"price:${n}","value":"${(n % 10000) / 100}"}\n`)
+await writeLines(hashes, HASHES, (n) => `{"key":"product:${n}","value":{"name":"Product ${n}","price":"${(n % 10000) / 100}","stock":"${n % 97}"}}\n`)
+
+const rows: string[] = []
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
+function row(target: string, what: string, report: OpReport, baseline: number, baselineName: string) {
+  const line = `| ${target} | ${what} | ${fmt(report.keys)} | ${report.seconds.toFixed(2)} | ${fmt(report.keysPerSecond)} | ${(report.keysPerSecond / baseline).toFixed(2)}× ${baselineName} (${fmt(baseline)}/s) | ${report.maxRssMB.toFixed(0)} |`
+  rows.push(line)
+  console.error(line)
+}
+
+async function benchTarget(name: string, url: string, port: number, cluster: boolean): Promise<void> {
+  const stateDir = join(dir, `state-${name.replace(/\W+/g, '-')}`)
+  const base = redisBenchmark(port, cluster)
+  row(name, 'stage strings', await childOp('stage', url, strings, stateDir), base.set, 'SET')
+  row(name, 'verify strings', await childOp('verify', url, strings, stateDir), base.get, 'GET')
+  row(name, 'stage hashes', await childOp('stage', url, hashes, stateDir), base.set, 'SET')
+  row(name, 'verify hashes', await childOp('verify', url, hashes, stateDir), base.get, 'GET')
+}
+
+try {
+  if (ONLY !== 'redis') {
+    const {startEngine} = await import('../../src/engine/index.js')
+    const engine = await startEngine({nodes: 3, databases: 16})
+    try {
+      await benchTarget('engine cluster (3 nodes)', engine.seedUrl, engine.nodes[0].port, true)
+    } finally {
+      await engine.stop()
+    }
+  }
+  if (ONLY !== 'engine') {
+    const {startRedisServer} = await import('../support/redis-server.js')
+    const server = await startRedisServer()
+    try {
+      await benchTarget('redis-server 7 standalone', server.url, server.port, false)
+    } finally {
+      await server.stop()
+    }
+  }
+} finally {
+  rmSync(dir, {recursive: true, force: true})
+}
+
+console.log(`\n${fmt(KEYS)} string keys, ${fmt(HASHES)} hashes of 3 fields; redis-benchmark -P 64 -n ${fmt(KEYS)} on the same target just before`)
+console.log('| target | op | keys | seconds | keys/s | vs redis-benchmark | peak RSS MB |\n|---|---|---:|---:|---:|---|---:|')
+for (const line of rows) console.log(line)
