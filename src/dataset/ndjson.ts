@@ -1,5 +1,7 @@
 // NDJSON source: one JSON record per line. Blank lines are skipped; a trailing "\r" is allowed.
-// Works on raw chunks, so memory holds one chunk plus one partial line.
+// Each chunk is decoded to text once, up to its last newline (so a UTF-8 sequence is never cut),
+// and lines are sliced from that text; the bytes after the last newline carry over to the next
+// chunk. Memory holds one chunk plus one partial line.
 import {DatasetError} from './errors.js'
 import {recordFromJson} from './parse-record.js'
 import type {DatasetRecord} from './record.js'
@@ -10,42 +12,42 @@ export async function* ndjsonRecords(chunks: AsyncIterable<Buffer>, file: string
   let line = 0
   let carry: Buffer | undefined
   for await (const chunk of chunks) {
-    const records: DatasetRecord[] = []
-    let start = 0
-    let end = chunk.indexOf(NEWLINE)
-    if (carry !== undefined && end < 0) {
-      carry = Buffer.concat([carry, chunk])
+    const last = chunk.lastIndexOf(NEWLINE)
+    if (last < 0) {
+      carry = carry === undefined ? chunk : Buffer.concat([carry, chunk])
       continue
     }
-    while (end >= 0) {
-      line++
-      if (carry !== undefined) {
-        const whole = Buffer.concat([carry, chunk.subarray(0, end)])
-        carry = undefined
-        parseLine(whole, 0, whole.length, file, line, records)
-      } else {
-        parseLine(chunk, start, end, file, line, records)
-      }
-      start = end + 1
-      end = chunk.indexOf(NEWLINE, start)
-    }
-    if (start < chunk.length) carry = chunk.subarray(start)
+    const head = carry === undefined ? chunk.subarray(0, last) : Buffer.concat([carry, chunk.subarray(0, last)])
+    carry = last + 1 < chunk.length ? chunk.subarray(last + 1) : undefined
+    const records: DatasetRecord[] = []
+    line = parseLines(head.toString('utf8'), file, line, records)
     if (records.length > 0) yield records
   }
   if (carry !== undefined) {
     const records: DatasetRecord[] = []
-    parseLine(carry, 0, carry.length, file, line + 1, records)
+    parseLines(carry.toString('utf8'), file, line, records)
     if (records.length > 0) yield records
   }
 }
 
-function parseLine(buf: Buffer, start: number, end: number, file: string, line: number, into: DatasetRecord[]): void {
-  const text = buf.toString('utf8', start, end)
-  if (text.trim() === '') return
+/** Parses every line of `text` (no trailing newline); returns the number of the last line. */
+function parseLines(text: string, file: string, line: number, into: DatasetRecord[]): number {
+  let start = 0
+  for (;;) {
+    const end = text.indexOf('\n', start)
+    line++
+    parseLine(end < 0 ? text.slice(start) : text.slice(start, end), file, line, into)
+    if (end < 0) return line
+    start = end + 1
+  }
+}
+
+function parseLine(text: string, file: string, line: number, into: DatasetRecord[]): void {
   let json: unknown
   try {
     json = JSON.parse(text)
   } catch (error) {
+    if (text.trim() === '') return
     throw new DatasetError(file, line, `malformed JSON: ${(error as Error).message}`)
   }
   into.push(recordFromJson(json, {file, line}))
