@@ -60,6 +60,8 @@ export interface CutoverOptions extends ConnectOptions {
   lockTtlMs?: number
   /** --atomic: lower bound of each script's duration (default from measured round trips). */
   atomicMinDurationMs?: number
+  /** MOVEs per journaled batch of the batched strategy (default 8192). */
+  batchCommands?: number
 }
 
 export type CutoverProgress =
@@ -219,12 +221,12 @@ export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
     const live = session!
     loaded!.journal.append({event: 'switch-started', strategy, scheduledAt: firing.scheduledAt.toISOString(), startedAt: firing.startedAt.toISOString()})
     const outcome = await switchForward(
-      {session: live, loaded: loaded!, phase: 'cutover', onProgress: switchProgress(options), atomicMinDurationMs: options.atomicMinDurationMs},
+      {session: live, loaded: loaded!, phase: 'cutover', onProgress: switchProgress(options), atomicMinDurationMs: options.atomicMinDurationMs, batchCommands: options.batchCommands},
       {staged: prepared!.stagedKeys, live: prepared!.liveKeys},
     )
     prepared!.stagedKeys = undefined
     prepared!.liveKeys = undefined
-    return await finish(options, live, loaded!, plan, outcome, firing, summary, prepared!.lock, false)
+    return await finish(options, live, loaded!, plan, outcome, firing, summary, {kind: prepared!.lock.kind, where: prepared!.lock.where}, false)
   } finally {
     stopKeepAlive?.()
     await prepared?.lock.release().catch(() => undefined)
@@ -393,9 +395,9 @@ async function resumeCutover(options: CutoverOptions): Promise<CutoverResult> {
     const outcome =
       loaded.phase === 'switched'
         ? {keysMoved: 0, keysSetAside: 0, durationMs: 0, conflicts: {count: 0, keys: []}}
-        : await resumeForward({session, loaded, phase: 'cutover', onProgress: switchProgress(options), atomicMinDurationMs: options.atomicMinDurationMs})
+        : await resumeForward({session, loaded, phase: 'cutover', onProgress: switchProgress(options), atomicMinDurationMs: options.atomicMinDurationMs, batchCommands: options.batchCommands})
     const firing: Firing = {scheduledAt: new Date(plan.schedule.scheduledAt), startedAt, driftMs: startedAt.getTime() - Date.parse(plan.schedule.scheduledAt)}
-    return await finish(options, session, loaded, plan, outcome, firing, summary, lock, true)
+    return await finish(options, session, loaded, plan, outcome, firing, summary, {kind: lock.kind, where: lock.where}, true)
   } finally {
     stopKeepAlive?.()
     await lock?.release().catch(() => undefined)

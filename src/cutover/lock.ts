@@ -5,7 +5,8 @@
 // is none of live/shadow/archive — by default the highest db the server offers (CONFIG GET
 // cluster-databases / databases, minus one, skipping the three in use), `lockDb` overrides —
 // taken with `SET key owner NX PX ttl`, renewed while the holder works and released with a
-// compare-and-delete script, so a holder that dies frees it after the ttl at most. In a
+// compare-and-delete script, so a holder that dies frees it after the ttl at most (at once for
+// a run on the same machine: a holder whose pid is gone there is taken over). In a
 // cluster the key lives on the primary serving its slot, like any key.
 // When the server refuses CONFIG (managed services often do) and no lockDb is given, the lock
 // falls back to a file in the state dir, created exclusively: it then protects only runs that
@@ -75,6 +76,7 @@ export async function acquireLock(options: LockOptions): Promise<HeldLock> {
 }
 
 const RENEW_SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end"
+const TAKEOVER_SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) return 1 else return 0 end"
 const RELEASE_SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end"
 
 async function acquireServerLock(plane: Plane, db: number, owner: LockOwner, ttlMs: number): Promise<HeldLock> {
@@ -90,7 +92,12 @@ async function acquireServerLock(plane: Plane, db: number, owner: LockOwner, ttl
         ['GET', LOCK_KEY],
         ['PTTL', LOCK_KEY],
       ])
-      throw new CutoverRefusedError(`another cutover holds the lock (${where}): ${describeHolder(held, pttl)}`)
+      // A holder on this machine whose process is gone (kill -9, crash) cannot renew or release:
+      // take the lock over at once instead of making the operator wait out the ttl.
+      const holder = parseOwner(held)
+      const orphaned = holder !== undefined && holder.host === owner.host && holder.pid !== process.pid && !isAlive(holder.pid)
+      const taken = orphaned && (await connection.call(['EVAL', TAKEOVER_SCRIPT, 1, LOCK_KEY, String(held), value, ttlMs])) === 1
+      if (!taken) throw new CutoverRefusedError(`another cutover holds the lock (${where}): ${describeHolder(held, pttl)}`)
     }
   } catch (error) {
     await connection.close()
@@ -111,14 +118,19 @@ async function acquireServerLock(plane: Plane, db: number, owner: LockOwner, ttl
   }
 }
 
-function describeHolder(held: unknown, pttl: unknown): string {
-  const expires = typeof pttl === 'number' && pttl >= 0 ? `, expires in ${Math.ceil(pttl / 1000)} s unless renewed` : ''
+function parseOwner(held: unknown): LockOwner | undefined {
   try {
     const holder = JSON.parse(String(held)) as LockOwner
-    return `${holder.purpose} by pid ${holder.pid} on ${holder.host} since ${holder.since}${expires}`
+    return typeof holder?.pid === 'number' && typeof holder.host === 'string' ? holder : undefined
   } catch {
-    return `held${expires}`
+    return undefined
   }
+}
+
+function describeHolder(held: unknown, pttl: unknown): string {
+  const expires = typeof pttl === 'number' && pttl >= 0 ? `, expires in ${Math.ceil(pttl / 1000)} s unless renewed` : ''
+  const holder = parseOwner(held)
+  return holder ? `${holder.purpose} by pid ${holder.pid} on ${holder.host} since ${holder.since}${expires}` : `held${expires}`
 }
 
 interface FileLockContent extends LockOwner {

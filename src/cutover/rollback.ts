@@ -19,6 +19,8 @@ export interface RollbackOptions extends ConnectOptions {
   plan?: string
   lockDb?: number
   lockTtlMs?: number
+  /** MOVEs per journaled batch of the batched strategy (default 8192). */
+  batchCommands?: number
   /** Asked once before anything changes; false refuses. Absent = yes. */
   confirm?: (summary: RollbackSummary) => boolean | Promise<boolean>
   onProgress?: (progress: SwitchProgress & {phase: 'rollback'}) => void
@@ -91,6 +93,7 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
           session,
           loaded,
           phase: 'rollback',
+          batchCommands: options.batchCommands,
           onProgress: options.onProgress ? (progress) => options.onProgress!({phase: 'rollback', ...progress}) : undefined,
         },
         loaded.phase === 'switched',

@@ -34,6 +34,8 @@ export interface SwitchContext {
   phase: 'cutover' | 'rollback'
   onProgress?: (progress: SwitchProgress) => void
   atomicMinDurationMs?: number
+  /** MOVEs per pipelined write of the batched strategy (each write is journaled). */
+  batchCommands?: number
 }
 
 export interface AtomicReport {
@@ -117,6 +119,7 @@ async function moveOutcome(ctx: SwitchContext, jobs: SlotJob[], started: number)
     journal: ctx.loaded.journal,
     phase: ctx.phase,
     onProgress: ctx.onProgress,
+    batchCommands: ctx.batchCommands,
   })
   const forward = ctx.phase === 'cutover'
   return {

@@ -1,0 +1,18 @@
+// A cutover, resume or rollback in a child process, so a test can SIGKILL it at a precise point
+// (FLIP_TEST_CRASH_AT, see src/cutover/crash-hook.ts) or run two at once. Prints the result
+// as one JSON line on stdout; an error as {"error": message, "exitCode": n}.
+//
+//   node --import tsx test/cutover/crash-runner.ts '{"action":"cutover","url":…,"stateDir":…}'
+import {cutover, type CutoverOptions} from '../../src/cutover/cutover.js'
+import {rollback, type RollbackOptions} from '../../src/cutover/rollback.js'
+
+type Request = ({action: 'cutover' | 'resume'} & CutoverOptions) | ({action: 'rollback'} & RollbackOptions)
+
+const request = JSON.parse(process.argv[2]) as Request
+try {
+  const result = request.action === 'rollback' ? await rollback(request) : await cutover(request)
+  process.stdout.write(JSON.stringify(result) + '\n')
+} catch (error) {
+  process.stdout.write(JSON.stringify({error: (error as Error).message, exitCode: (error as {exitCode?: number}).exitCode ?? 1}) + '\n')
+  process.exitCode = 1
+}
