@@ -63,12 +63,34 @@ export class NodeConnection {
     const connection = new NodeConnection(options)
     await connection.connectSocket()
     try {
-      await connection.handshake()
+      await connection.withinConnectTimeout(connection.handshake())
     } catch (error) {
       connection.destroy()
       throw error
     }
     return connection
+  }
+
+  /**
+   * Rejects when `work` takes longer than the connect timeout (a port that accepts connections but
+   * never answers: a paused server, another protocol). The connection is dropped then.
+   */
+  async withinConnectTimeout<T>(work: Promise<T>): Promise<T> {
+    const timeoutMs = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new ConnectionError(`${this.address} accepted the connection but did not answer within ${timeoutMs} ms`)
+        reject(error)
+        this.fail(error)
+        this.socket?.destroy()
+      }, timeoutMs)
+    })
+    try {
+      return await Promise.race([work, timeout])
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   get db(): number | undefined {

@@ -565,7 +565,7 @@ export class Plane implements WriteRouter {
       try {
         // A probe without SELECT: a cluster that refuses our db must still tell us it is a cluster.
         probe = await NodeConnection.open(this.connectionOptions(candidate.host, candidate.port, undefined))
-        const topology = await discoverTopology(probe, this.target.tls)
+        const topology = await probe.withinConnectTimeout(discoverTopology(probe, this.target.tls))
         const connections = await Promise.all(topology.primaries.map((primary) => this.connectionAt(primary.host, primary.port, topology.mode === 'cluster')))
         this.mode = topology.mode
         this.primaries = topology.primaries

@@ -1,5 +1,6 @@
 // The data plane against a real standalone server (Debian redis-server 7): detection, db binding,
 // writing and reading back all five types, db-wide operations, and the errors users see.
+import {createServer, type AddressInfo} from 'node:net'
 import {Valkey} from 'iovalkey'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {ConnectionError, DbNotAvailableError, CommandError, connectPlane, type Plane} from '../../src/plane/index.js'
@@ -154,6 +155,19 @@ describe('errors a user sees', () => {
     expect(error).toBeInstanceOf(ConnectionError)
     expect((error as ConnectionError).exitCode).toBe(3)
     expect((error as Error).message).toBe(`cannot connect to 127.0.0.1:${port}: connection refused (is the server running?)`)
+  })
+
+  it('a port that accepts connections but never answers', async () => {
+    const silent = createServer(() => undefined)
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
+    const {port} = silent.address() as AddressInfo
+    try {
+      const error = await connectPlane({url: `valkey://127.0.0.1:${port}`, db: 0, connectTimeoutMs: 200, env: {}}).catch((caught: unknown) => caught)
+      expect(error).toBeInstanceOf(ConnectionError)
+      expect((error as Error).message).toBe(`127.0.0.1:${port} accepted the connection but did not answer within 200 ms`)
+    } finally {
+      silent.close()
+    }
   })
 
   it('a db the server does not have', async () => {
