@@ -5,13 +5,14 @@
 //
 // For each target: `redis-benchmark -P 64 -t set,get` (with --cluster on the engine), then
 //   stage N small string keys, verify them, stage M hashes (--replace), verify them.
-// Each stage/verify runs in a child process so its peak RSS (maxRSS) is its own.
+// Each stage/verify runs in a child process so its peak RSS (maxRSS) is its own; the child runs
+// the built code (dist/, as the CLI ships; run `npm run build` first) or, without it, the sources via tsx.
 // Goals (issue 4): stage >= 0.6x redis-benchmark SET, verify >= 0.4x its GET, peak RSS <= 200 MB.
 import {execFile, spawnSync} from 'node:child_process'
-import {createWriteStream, mkdtempSync, rmSync} from 'node:fs'
+import {createWriteStream, existsSync, mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {fileURLToPath} from 'node:url'
+import {fileURLToPath, pathToFileURL} from 'node:url'
 import {promisify} from 'node:util'
 
 const run = promisify(execFile)
@@ -28,8 +29,8 @@ interface OpReport {
 
 if (args[0] === '--child') {
   // Child: run one op and print its report as one JSON line.
-  const {op, url, file, db, stateDir} = JSON.parse(args[1]) as {op: 'stage' | 'verify'; url: string; file: string; db: number; stateDir: string}
-  const {stage, verify} = await import('../../src/ops/index.js')
+  const {op, url, file, db, stateDir, ops} = JSON.parse(args[1]) as {op: 'stage' | 'verify'; url: string; file: string; db: number; stateDir: string; ops: string}
+  const {stage, verify} = (await import(ops)) as typeof import('../../src/ops/index.js')
   const target = {url, env: {}}
   const result =
     op === 'stage' ? await stage({files: [file], shadowDb: db, replace: true, stateDir, target}) : await verify({db, stateDir, target})
@@ -48,17 +49,24 @@ const KEYS = Number(option('--keys', '1000000'))
 const HASHES = Number(option('--hashes', '100000'))
 const ONLY = option('--only', '')
 const self = fileURLToPath(import.meta.url)
+const builtOps = fileURLToPath(new URL('../../dist/ops/index.js', import.meta.url))
+const useBuilt = existsSync(builtOps)
+const opsModule = useBuilt ? pathToFileURL(builtOps).href : new URL('../../src/ops/index.ts', import.meta.url).href
 
 async function writeLines(path: string, count: number, line: (n: number) => string): Promise<void> {
   const out = createWriteStream(path)
   for (let n = 0; n < count; n++) {
-    if (!out.write(line(n))) await new Promise((resolve) => out.once('drain', resolve))
+    if (!out.write(line(n))) await new Promise<void>((resolve) => out.once('drain', () => resolve()))
   }
-  await new Promise((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve(undefined))))
+  await new Promise<void>((resolve, reject) => {
+    out.once('error', reject)
+    out.end(() => resolve())
+  })
 }
 
 async function childOp(op: 'stage' | 'verify', url: string, file: string, stateDir: string): Promise<OpReport> {
-  const {stdout} = await run(process.execPath, ['--import', 'tsx', self, '--child', JSON.stringify({op, url, file, db: 1, stateDir})], {
+  // The child script is this TypeScript file, so tsx loads it; with dist/ only the script itself is transpiled.
+  const {stdout} = await run(process.execPath, ['--import', 'tsx', self, '--child', JSON.stringify({op, url, file, db: 1, stateDir, ops: opsModule})], {
     maxBuffer: 1 << 24,
   })
   const report = JSON.parse(stdout.trim().split('\n').pop()!) as OpReport
@@ -122,6 +130,7 @@ try {
   rmSync(dir, {recursive: true, force: true})
 }
 
-console.log(`\n${fmt(KEYS)} string keys, ${fmt(HASHES)} hashes of 3 fields; redis-benchmark -P 64 -n ${fmt(KEYS)} on the same target just before`)
+console.log(`\nops from ${useBuilt ? 'dist/ (built)' : 'src/ via tsx'}`)
+console.log(`${fmt(KEYS)} string keys, ${fmt(HASHES)} hashes of 3 fields; redis-benchmark -P 64 -n ${fmt(KEYS)} on the same target just before`)
 console.log('| target | op | keys | seconds | keys/s | vs redis-benchmark | peak RSS MB |\n|---|---|---:|---:|---:|---|---:|')
 for (const line of rows) console.log(line)
