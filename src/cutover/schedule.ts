@@ -81,14 +81,20 @@ export function parseDuration(text: string, what = 'duration'): number {
 export function resolveSchedule(options: ScheduleOptions, now: Date = new Date()): Schedule {
   const tz = options.tz ? validateTimeZone(options.tz) : localTimeZone()
   if (options.at && options.cron) throw new CutoverUsageError('give either --at or --cron, not both')
+  // With --not-after as a duration, a moment that passed less than that long ago is still the
+  // moment (fire at once, late): a cron daemon or CI runner starts flip just after 00:01:00,
+  // and `--cron '1 0 * * *'` must not then wait for tomorrow.
+  const graceMs = options.notAfter !== undefined && !isInstant(options.notAfter) ? parseDuration(options.notAfter, '--not-after (a duration such as 5m or an instant)') : 0
   let kind: Schedule['kind'] = 'now'
   let scheduledAt = now
   if (options.at) {
     kind = 'at'
-    scheduledAt = parseAt(options.at, tz, now)
+    scheduledAt = parseAt(options.at, tz, now, graceMs)
   } else if (options.cron) {
     kind = 'cron'
     scheduledAt = nextCronTimes(options.cron, tz, 1, now)[0]
+    const previous = previousCronTime(options.cron, tz, now)
+    if (graceMs > 0 && previous !== undefined && now.getTime() - previous.getTime() <= graceMs) scheduledAt = previous
   }
   const prepareMs = options.prepare === undefined ? DEFAULT_PREPARE_MS : parseDuration(options.prepare, '--prepare duration')
   let notAfter: Date | undefined
@@ -111,7 +117,7 @@ const ISO_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(\.
  * Temporal does by default ("compatible"): a skipped 02:30 becomes 03:30, a repeated 01:30 is
  * the first one.
  */
-export function parseAt(text: string, tz: string, now: Date = new Date()): Date {
+export function parseAt(text: string, tz: string, now: Date = new Date(), graceMs = 0): Date {
   const trimmed = text.trim()
   const wall = WALL_TIME.exec(trimmed)
   if (wall) {
@@ -120,13 +126,13 @@ export function parseAt(text: string, tz: string, now: Date = new Date()): Date 
       throw new CutoverUsageError(`invalid --at time "${text}" (expected HH:MM or HH:MM:SS, 24-hour clock)`)
     }
     const today = wallClockIn(tz, now.getTime())
-    for (let dayOffset = 0; dayOffset <= 2; dayOffset++) {
+    for (let dayOffset = -1; dayOffset <= 2; dayOffset++) {
       const day = new Date(Date.UTC(today.year, today.month - 1, today.day + dayOffset))
       const instant = zonedToInstant(
         {year: day.getUTCFullYear(), month: day.getUTCMonth() + 1, day: day.getUTCDate(), hour, minute, second, millisecond: 0},
         tz,
       )
-      if (instant > now.getTime()) return new Date(instant)
+      if (instant > now.getTime() - graceMs) return new Date(instant)
     }
     throw new CutoverUsageError(`cannot find the next ${text} in ${tz}`)
   }
@@ -158,7 +164,7 @@ export function parseAt(text: string, tz: string, now: Date = new Date()): Date 
     } else {
       instant = zonedToInstant(fields, tz)
     }
-    if (instant <= now.getTime()) {
+    if (instant <= now.getTime() - graceMs) {
       throw new CutoverUsageError(`--at ${text} is in the past (now ${now.toISOString()})`)
     }
     return new Date(instant)
@@ -181,6 +187,22 @@ export function nextCronTimes(expression: string, tz: string, count = 3, now: Da
   } catch (error) {
     throw new CutoverUsageError(`invalid cron expression "${expression}": ${(error as Error).message}`)
   }
+}
+
+/** The latest fire time of a cron expression at or before `now`, if any. */
+export function previousCronTime(expression: string, tz: string, now: Date = new Date()): Date | undefined {
+  nextCronTimes(expression, tz, 1, now) // validates, with the usual usage errors
+  try {
+    // prev() is strictly before currentDate: start a millisecond later so `now` itself counts.
+    return CronExpressionParser.parse(expression, {currentDate: new Date(now.getTime() + 1), tz: validateTimeZone(tz)}).prev().toDate()
+  } catch {
+    return undefined
+  }
+}
+
+function isInstant(text: string): boolean {
+  const trimmed = text.trim()
+  return ISO_DATE_TIME.test(trimmed) || WALL_TIME.test(trimmed)
 }
 
 function parseNotAfter(text: string, scheduledAt: Date, tz: string, now: Date): Date {

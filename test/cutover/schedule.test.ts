@@ -77,6 +77,18 @@ describe('--not-after and --prepare', () => {
     expect(usage(() => resolveSchedule({at: '2026-11-27T00:01Z', notAfter: '2026-11-26T23:00Z'}, now)).message).toMatch(/before the scheduled moment/)
   })
 
+  it('a moment that passed less than --not-after ago is still the moment (a cron daemon starts flip at 00:01:00.3)', () => {
+    const justAfter = new Date('2026-11-27T05:01:00.300Z') // 00:01:00.3 in New York
+    const byCron = resolveSchedule({cron: '1 0 * * *', tz: 'America/New_York', notAfter: '5m'}, justAfter)
+    expect(byCron.scheduledAt.toISOString()).toBe('2026-11-27T05:01:00.000Z')
+    const byAt = resolveSchedule({at: '00:01', tz: 'America/New_York', notAfter: '5m'}, justAfter)
+    expect(byAt.scheduledAt.toISOString()).toBe('2026-11-27T05:01:00.000Z')
+    // Without the tolerance, or past it, the next occurrence is tomorrow's.
+    expect(resolveSchedule({cron: '1 0 * * *', tz: 'America/New_York'}, justAfter).scheduledAt.toISOString()).toBe('2026-11-28T05:01:00.000Z')
+    const tooLate = new Date('2026-11-27T05:07:00Z')
+    expect(resolveSchedule({at: '00:01', tz: 'America/New_York', notAfter: '5m'}, tooLate).scheduledAt.toISOString()).toBe('2026-11-28T05:01:00.000Z')
+  })
+
   it('refuses to fire when the moment has passed the deadline (a suspended laptop, a late CI job)', async () => {
     let clock = Date.parse('2026-11-27T00:00:00Z')
     const schedule = resolveSchedule({at: '2026-11-27T00:01Z', notAfter: '1m', prepare: '0s'}, new Date(clock))
