@@ -38,6 +38,8 @@ export interface VerifyOptions {
   progressIntervalMs?: number
   /** How many keys to name per kind (default 20). */
   sampleSize?: number
+  /** Expected keys held in memory at once while naming wrong keys (default 250,000). */
+  namingKeysPerPass?: number
 }
 
 export interface VerifyProgress {
@@ -167,7 +169,8 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       result.note = `${changed}: pass --source FILE to name the wrong keys`
       return result
     }
-    const named = await nameKeys(plane, naming, mismatched, sampleSize, (keys) =>
+    const groups = slotGroups(mismatchedSlots, (slot) => expectation.slotKeys(slot), options.namingKeysPerPass ?? NAMING_KEYS_PER_PASS)
+    const named = await nameKeys(plane, naming, groups, sampleSize, (keys) =>
       report(() => ({phase: 'naming keys', keys, seconds: seconds(), keysPerSecond: rate(keys, seconds())})),
     )
     Object.assign(result, named, {named: true})
@@ -259,6 +262,27 @@ async function expectationFromSource(options: VerifyOptions, onKeys: (keys: numb
   }
 }
 
+/** Expected keys held in memory at once while naming wrong keys. */
+const NAMING_KEYS_PER_PASS = 250_000
+
+/** Splits slots into masks of at most `limit` expected keys each (a single slot may exceed it). */
+export function slotGroups(slots: number[], keysOf: (slot: number) => number, limit: number): Uint8Array[] {
+  const groups: Uint8Array[] = []
+  let current: Uint8Array | undefined
+  let keys = 0
+  for (const slot of slots) {
+    const slotKeys = keysOf(slot)
+    if (current === undefined || (keys > 0 && keys + slotKeys > limit)) {
+      current = new Uint8Array(SLOT_COUNT)
+      groups.push(current)
+      keys = 0
+    }
+    current[slot] = 1
+    keys += slotKeys
+  }
+  return groups
+}
+
 interface ExpectedKey {
   digest: Buffer
   type: ValueType
@@ -279,56 +303,60 @@ interface Named {
 /**
  * Compares key by key within the mismatching slots: the source's keys of those slots go into a
  * map (key → digest, type, TTL presence), then the db's keys of those slots are read and checked
- * off against it. What is left in the map is missing from the db.
+ * off against it. What is left in the map is missing from the db. To bound memory, the slots are
+ * taken in groups of at most NAMING_KEYS_PER_PASS expected keys, one source pass and one db scan
+ * per group (a wholly wrong db of 1M keys costs 4 passes instead of a 1M-entry map).
  */
 async function nameKeys(
   plane: Plane,
   naming: {paths: string[]; options: OpenDatasetOptions},
-  mismatched: Uint8Array,
+  groups: Uint8Array[],
   sampleSize: number,
   onKeys: (keys: number) => void,
 ): Promise<Named> {
-  const expected = new Map<string, ExpectedKey>()
-  const reader = await openDataset(naming.paths, naming.options)
-  for await (const batch of reader.batches()) {
-    for (const record of batch) {
-      if (mismatched[keySlot(record.key)] === 0) continue
-      const hasTtl = record.ttl !== undefined
-      expected.set(record.key.toString('latin1'), {
-        digest: keyDigest(record.key, record.value, hasTtl),
-        type: record.value.type,
-        hasTtl,
-        value: record.value.type === 'string' ? record.value.value : undefined,
-      })
-    }
-  }
-
   const missing = new Samples<string>(sampleSize)
   const extra = new Samples<string>(sampleSize)
   const different = new Samples<KeyDifference>(sampleSize)
   let seen = 0
-  for await (const keys of plane.scanKeys()) {
-    const wanted = keys.filter((key) => mismatched[keySlot(key)] === 1)
-    if (wanted.length === 0) continue
-    for (const stored of await plane.readValues(wanted)) {
-      if (stored.value === null) continue // expired or deleted since SCAN
-      seen++
-      const name = stored.key.toString('latin1')
-      const want = expected.get(name)
-      if (want === undefined) {
-        extra.add(stored.key, keyText(stored.key))
-        continue
-      }
-      expected.delete(name)
-      if (!keyDigest(stored.key, stored.value, stored.hasTtl).equals(want.digest)) {
-        different.add(stored.key, {key: keyText(stored.key), reason: differenceReason(stored as StoredKey & {value: DatasetValue}, want)})
+  for (const mismatched of groups) {
+    const expected = new Map<string, ExpectedKey>()
+    const reader = await openDataset(naming.paths, naming.options)
+    for await (const batch of reader.batches()) {
+      for (const record of batch) {
+        if (mismatched[keySlot(record.key)] === 0) continue
+        const hasTtl = record.ttl !== undefined
+        expected.set(record.key.toString('latin1'), {
+          digest: keyDigest(record.key, record.value, hasTtl),
+          type: record.value.type,
+          hasTtl,
+          value: record.value.type === 'string' ? record.value.value : undefined,
+        })
       }
     }
-    onKeys(seen)
-  }
-  for (const name of expected.keys()) {
-    const key = Buffer.from(name, 'latin1')
-    missing.add(key, keyText(key))
+
+    for await (const keys of plane.scanKeys()) {
+      const wanted = keys.filter((key) => mismatched[keySlot(key)] === 1)
+      if (wanted.length === 0) continue
+      for (const stored of await plane.readValues(wanted)) {
+        if (stored.value === null) continue // expired or deleted since SCAN
+        seen++
+        const name = stored.key.toString('latin1')
+        const want = expected.get(name)
+        if (want === undefined) {
+          extra.add(stored.key, keyText(stored.key))
+          continue
+        }
+        expected.delete(name)
+        if (!keyDigest(stored.key, stored.value, stored.hasTtl).equals(want.digest)) {
+          different.add(stored.key, {key: keyText(stored.key), reason: differenceReason(stored as StoredKey & {value: DatasetValue}, want)})
+        }
+      }
+      onKeys(seen)
+    }
+    for (const name of expected.keys()) {
+      const key = Buffer.from(name, 'latin1')
+      missing.add(key, keyText(key))
+    }
   }
   return {
     missing: missing.list(),

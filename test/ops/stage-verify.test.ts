@@ -156,6 +156,13 @@ for (const kind of backends) {
         expect(result.different.map((d) => d.key)).toEqual(['product:1:price', 'tags:1'])
       })
 
+      it('names keys in several passes when the mismatching slots hold more keys than one pass may keep', async () => {
+        await stage({files: [catalog], shadowDb: DB.shadow, stateDir, target: target()})
+        for (const [, damage] of faults.slice(0, 4)) await damage(shadow)
+        const result = await verify({stateDir, target: target(), namingKeysPerPass: 1})
+        expect(result).toMatchObject({missing: ['recent'], extra: ['product:9:price'], differentCount: 2})
+      })
+
       it('without a usable source it still reports the mismatching slots and says how to name keys', async () => {
         const dir = mkdtempSync(join(tmpdir(), 'flip-src-'))
         const file = join(dir, 'catalog.ndjson')
