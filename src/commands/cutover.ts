@@ -134,7 +134,7 @@ counts down and reports the drift. Ctrl-C before the moment cancels: nothing was
     if (s.schedule.kind !== 'now') this.log(`  scheduled ${result.scheduledAt}, started ${result.startedAt}, drift ${result.driftMs} ms`)
     if (result.atomic) {
       const a = result.atomic
-      this.log(`  atomic: scripts overlapped ${a.overlapProven ? color.green('(proven)') : color.red('(NOT proven)')} by ${a.overlapMarginMs} ms; script ${a.scriptMs} ms, client stall ${a.clientStallMs} ms`)
+      this.log(`  atomic: scripts overlapped ${a.overlapProven ? color.green('(proven)') : color.red('(NOT proven)')} by ${Math.round(a.overlapMarginMs)} ms; script ${Math.round(a.scriptMs)} ms, client stall ${Math.round(a.clientStallMs)} ms`)
     }
     if (result.conflicts.count > 0) this.log(`  ${color.yellow(`${formatCount(result.conflicts.count)} conflicts`)}: ${result.conflicts.keys.join(', ')}`)
     this.log(`  plan ${result.planPath}`)
