@@ -49,15 +49,17 @@ function render(s: EngineStatus): string[] {
   const dbs = Object.keys(s.keysPerDb).sort((a, b) => Number(a) - Number(b))
   lines.push(`  keys ${formatCount(s.totalKeys)}${dbs.length ? ': ' + dbs.map((db) => `db${db}=${formatCount(s.keysPerDb[db])}${memoryOf(s, db)}`).join(', ') : ''}`)
   lines.push(`  memory ${formatBytes(s.usedMemoryBytes)}`)
+  const limited = Object.keys(s.dbMaxMemory).sort((a, b) => Number(a) - Number(b))
+  if (limited.length) {
+    lines.push(`  limits ${limited.map((db) => `db${db} ${formatBytes(s.memoryPerDb[db] ?? 0)} of ${formatSize(s.dbMaxMemory[db])}`).join(', ')}`)
+  }
   lines.push(`  ${snapshot}`)
   return lines
 }
 
 function memoryOf(s: EngineStatus, db: string): string {
   const used = s.memoryPerDb[db]
-  const limit = s.dbMaxMemory[db]
-  if (used === undefined && limit === undefined) return ''
-  return ` (${formatBytes(used ?? 0)}${limit !== undefined ? ` of ${formatSize(limit)}` : ''})`
+  return used === undefined ? '' : ` (${formatBytes(used)})`
 }
 
 function uptime(seconds: number): string {
