@@ -210,11 +210,13 @@ export class Plane implements WriteRouter {
    */
   async readValues(keys: readonly Buffer[]): Promise<StoredKey[]> {
     const guess = this.typeGuess
-    const slots = keys.map((key) => keySlot(key))
+    const slots = new Array<number>(keys.length)
+    for (let i = 0; i < keys.length; i++) slots[i] = keySlot(keys[i])
     const replies = await this.executePerKey(keys, slots, [guess === 'string' ? GET : (key) => readCommand(guess, key), PTTL])
     const stored: StoredKey[] = new Array(keys.length)
     const retyped: number[] = []
-    keys.forEach((key, i) => {
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]
       const value = replies[2 * i]
       const pttl = replies[2 * i + 1]
       const hasTtl = typeof pttl === 'number' && pttl >= 0
@@ -226,7 +228,7 @@ export class Plane implements WriteRouter {
         const decoded = decodeValue(guess, value)
         stored[i] = {key, value: decoded, hasTtl: decoded !== null && hasTtl}
       }
-    })
+    }
     if (retyped.length > 0) await this.readRetyped(keys, slots, retyped, stored)
 
     // Guess next time what most keys were this time (datasets are usually of one type).
@@ -449,7 +451,8 @@ export class Plane implements WriteRouter {
         }
         const count = encoder.count
         const replies = await connection.exec(encoder.take(), count)
-        indices.forEach((i, n) => {
+        for (let n = 0; n < indices.length; n++) {
+          const i = indices[n]
           let redirect = false
           for (let c = 0; c < per; c++) {
             const reply = replies[n * per + c]
@@ -457,7 +460,7 @@ export class Plane implements WriteRouter {
             if (isRetryable(reply)) redirect = true
           }
           if (redirect) redirected.push(i)
-        })
+        }
       }),
     )
     if (redirected.length > 0) {

@@ -10,6 +10,7 @@ import {RespError} from './errors.js'
 export type Arg = string | Buffer | number
 export type Reply = string | number | Buffer | null | RespError | Reply[]
 
+const EMPTY = Buffer.alloc(0)
 const CR = 13
 const LF = 10
 
@@ -20,8 +21,12 @@ export class CommandEncoder {
   /** Commands appended since the last take(). */
   count = 0
 
-  constructor(private readonly initialSize = 64 * 1024) {
-    this.buf = Buffer.allocUnsafe(initialSize)
+  /** Size of the next buffer: the initial size, or what the last take() needed (up to 4 MiB). */
+  private nextSize: number
+
+  constructor(initialSize = 64 * 1024) {
+    this.nextSize = initialSize
+    this.buf = EMPTY
   }
 
   get byteLength(): number {
@@ -121,7 +126,9 @@ export class CommandEncoder {
   /** The encoded bytes so far (a Buffer the caller now owns); the encoder starts a new buffer. */
   take(): Buffer {
     const out = this.buf.subarray(0, this.pos)
-    this.buf = Buffer.allocUnsafe(Math.max(this.initialSize, Math.min(this.pos, 4 * 1024 * 1024)))
+    // The next buffer is allocated on the next append: one-shot encoders never pay for it.
+    this.nextSize = Math.max(this.nextSize, Math.min(this.pos, 4 * 1024 * 1024))
+    this.buf = EMPTY
     this.pos = 0
     this.count = 0
     return out
@@ -129,7 +136,7 @@ export class CommandEncoder {
 
   private ensure(extra: number): void {
     if (this.pos + extra <= this.buf.length) return
-    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + extra))
+    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.nextSize, this.pos + extra))
     this.buf.copy(grown, 0, 0, this.pos)
     this.buf = grown
   }
@@ -270,6 +277,10 @@ export class ReplyReader {
   }
 
   private emit(reply: Reply): void {
+    if (this.stack.length === 0) {
+      this.onReply(reply)
+      return
+    }
     // Fill open arrays from the innermost outwards; a completed array is itself an element.
     for (;;) {
       const top = this.stack[this.stack.length - 1]
