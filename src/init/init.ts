@@ -1,0 +1,163 @@
+// flip init, as a function: writes flip.config.json and, from templates/init/, the files that
+// run `flip cutover` on a schedule — a crontab line (with flock), a systemd oneshot service +
+// timer, a Kubernetes CronJob, a GitHub Actions workflow and a GitLab CI file — filled with the
+// cron expression and time zone (validated by cron-parser). Nothing is written when any target
+// file exists, unless force: the error names the file.
+import {existsSync, readFileSync} from 'node:fs'
+import {join, relative, resolve} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {writeFileAtomic} from '../util/atomic-file.js'
+import {localTimeZone, nextCronTimes, parseDuration, validateTimeZone, wallClockIn} from '../cutover/schedule.js'
+import {cronToOnCalendar} from './calendar.js'
+import {InitError} from './errors.js'
+
+export const SCHEDULERS = ['cron', 'systemd', 'k8s', 'github', 'gitlab'] as const
+export type Scheduler = (typeof SCHEDULERS)[number]
+
+/** 00:01 every day: the moment after midnight a sale starts. */
+export const DEFAULT_CRON = '1 0 * * *'
+
+export interface InitOptions {
+  /** Project directory to write into (default: the current directory). */
+  dir?: string
+  /** 5-field cron expression (default DEFAULT_CRON when schedule files are asked for). */
+  cron?: string
+  /** IANA zone the schedule is read in (default: the machine's zone). */
+  tz?: string
+  /** Which schedule files to write. */
+  with?: string[]
+  force?: boolean
+  /** Settings for flip.config.json (a URL must not contain a password). */
+  config?: {url?: string; stateDir?: string; live?: number; shadow?: number; archive?: number}
+  /** How late a triggered cutover may still fire (default 5m). */
+  notAfter?: string
+  /** The dataset file the CI templates stage (default data/prices.ndjson). */
+  dataFile?: string
+  /** Where the templates are (default: the package's templates/init/). */
+  templatesDir?: string
+  now?: Date
+}
+
+export interface InitFile {
+  /** Relative to dir. */
+  path: string
+  what: string
+  overwritten: boolean
+}
+
+export interface InitResult {
+  dir: string
+  files: InitFile[]
+  schedule: {
+    cron: string
+    tz: string
+    /** Next three fire times, as instants and as wall-clock times in tz ("2026-11-27 00:01:00"). */
+    next: Array<{at: string; local: string}>
+  } | null
+  config: Record<string, unknown>
+}
+
+interface Output {
+  path: string
+  what: string
+  template?: string
+  content?: string
+}
+
+const OUTPUTS: Record<Scheduler, Array<{path: string; what: string; template: string}>> = {
+  cron: [{path: 'deploy/cron/flip-cutover.crontab', what: 'crontab line (with flock)', template: 'flip-cutover.crontab'}],
+  systemd: [
+    {path: 'deploy/systemd/flip-cutover.service', what: 'systemd oneshot service', template: 'flip-cutover.service'},
+    {path: 'deploy/systemd/flip-cutover.timer', what: 'systemd timer', template: 'flip-cutover.timer'},
+  ],
+  k8s: [{path: 'deploy/k8s/flip-cutover-cronjob.yaml', what: 'Kubernetes CronJob', template: 'flip-cutover-cronjob.yaml'}],
+  github: [{path: '.github/workflows/flip.yml', what: 'GitHub Actions workflow', template: 'github-workflow.yml'}],
+  gitlab: [{path: 'ci/flip.gitlab-ci.yml', what: 'GitLab CI file (include it from .gitlab-ci.yml)', template: 'gitlab-ci.yml'}],
+}
+
+export function defaultTemplatesDir(): string {
+  return fileURLToPath(new URL('../../templates/init/', import.meta.url))
+}
+
+export async function init(options: InitOptions = {}): Promise<InitResult> {
+  const dir = resolve(options.dir ?? '.')
+  const schedulers = parseSchedulers(options.with ?? [])
+  const tz = options.tz ? validateTimeZone(options.tz) : localTimeZone()
+  const notAfter = options.notAfter ?? '5m'
+  parseDuration(notAfter, '--not-after duration')
+  const url = options.config?.url
+  if (url && /\/\/[^/@]*:[^/@]*@/.test(url)) throw new InitError('the URL must not contain a password (flip.config.json gets committed): set FLIP_PASSWORD instead')
+
+  let schedule: InitResult['schedule'] = null
+  const cron = options.cron ?? (schedulers.length > 0 ? DEFAULT_CRON : undefined)
+  if (cron !== undefined) {
+    const now = options.now ?? new Date()
+    const next = nextCronTimes(cron, tz, 3, now).map((at) => ({at: at.toISOString(), local: formatLocal(at, tz)}))
+    schedule = {cron: cron.trim().split(/\s+/).join(' '), tz, next}
+  }
+
+  const config: Record<string, unknown> = {
+    ...(url ? {url} : {}),
+    stateDir: options.config?.stateDir ?? '.flip',
+    live: options.config?.live ?? 0,
+    shadow: options.config?.shadow ?? 1,
+    archive: options.config?.archive ?? 2,
+    tz,
+    ...(schedule ? {cron: schedule.cron} : {}),
+  }
+  const outputs: Output[] = [{path: 'flip.config.json', what: 'flip settings (no secrets)', content: JSON.stringify(config, null, 2) + '\n'}]
+  if (schedule) {
+    const values: Record<string, string> = {
+      CRON: schedule.cron,
+      TZ: tz,
+      NOT_AFTER: notAfter,
+      WORKDIR: dir,
+      DATA_FILE: options.dataFile ?? 'data/prices.ndjson',
+      GITLAB_PATH: OUTPUTS.gitlab[0].path,
+      NEXT_TIMES: schedule.next.map((time) => `${time.local} ${tz}`).join(', '),
+    }
+    if (schedulers.includes('systemd')) values.ON_CALENDAR = cronToOnCalendar(schedule.cron, tz)
+    else if (schedule.cron.split(' ').length !== 5) throw new InitError(`the schedule files need a 5-field cron expression (minute hour day month weekday), got "${schedule.cron}"`)
+    const templatesDir = options.templatesDir ?? defaultTemplatesDir()
+    for (const scheduler of schedulers) {
+      for (const output of OUTPUTS[scheduler]) {
+        outputs.push({path: output.path, what: output.what, content: fill(readFileSync(join(templatesDir, output.template), 'utf8'), values, output.template)})
+      }
+    }
+  }
+
+  // Check every target before writing any: a refused init leaves nothing half-written.
+  const existing = outputs.filter((output) => existsSync(join(dir, output.path)))
+  if (existing.length > 0 && !options.force) {
+    throw new InitError(`${relative(process.cwd(), join(dir, existing[0].path)) || existing[0].path} already exists; pass --force to overwrite${existing.length > 1 ? ` (and ${existing.length - 1} more)` : ''}`)
+  }
+  const files: InitFile[] = []
+  for (const output of outputs) {
+    const path = join(dir, output.path)
+    await writeFileAtomic(path, output.content!, 0o644)
+    files.push({path: output.path, what: output.what, overwritten: existing.includes(output)})
+  }
+  return {dir, files, schedule, config}
+}
+
+function parseSchedulers(list: string[]): Scheduler[] {
+  const names = list.flatMap((item) => item.split(',')).map((item) => item.trim().toLowerCase()).filter(Boolean)
+  for (const name of names) {
+    if (!(SCHEDULERS as readonly string[]).includes(name)) throw new InitError(`unknown --with "${name}" (choose from ${SCHEDULERS.join(', ')})`)
+  }
+  return SCHEDULERS.filter((scheduler) => names.includes(scheduler))
+}
+
+/** Replaces {{NAME}} placeholders (upper case, no spaces, so GitHub's ${{ … }} stays as is). */
+export function fill(template: string, values: Record<string, string>, name = 'template'): string {
+  return template.replace(/\{\{([A-Z_]+)\}\}/g, (_, key: string) => {
+    if (!(key in values)) throw new Error(`${name}: no value for {{${key}}}`)
+    return values[key]
+  })
+}
+
+function formatLocal(at: Date, tz: string): string {
+  const wall = wallClockIn(tz, at.getTime())
+  const two = (n: number) => String(n).padStart(2, '0')
+  return `${wall.year}-${two(wall.month)}-${two(wall.day)} ${two(wall.hour)}:${two(wall.minute)}:${two(wall.second)}`
+}

@@ -1,0 +1,150 @@
+// flip init: flip.config.json plus scheduling files filled with a validated cron expression and
+// zone. The systemd files are checked by systemd itself (systemd-analyze), YAML files by a YAML
+// parser, when those tools are installed.
+import {spawnSync} from 'node:child_process'
+import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {describe, expect, it} from 'vitest'
+import {cronToOnCalendar} from '../../src/init/calendar.js'
+import {InitError} from '../../src/init/errors.js'
+import {init} from '../../src/init/init.js'
+
+const NOW = new Date('2026-11-26T12:00:00Z')
+const ALL = ['cron,systemd,k8s,github,gitlab']
+const has = (tool: string, args: string[]) => spawnSync(tool, args).status === 0
+const hasSystemdAnalyze = has('systemd-analyze', ['--version'])
+const hasPyYaml = has('python3', ['-c', 'import yaml'])
+
+function project(): string {
+  return mkdtempSync(join(tmpdir(), 'flip-init-'))
+}
+
+function read(dir: string, path: string): string {
+  return readFileSync(join(dir, path), 'utf8')
+}
+
+function yamlOf(text: string): any {
+  const parsed = spawnSync('python3', ['-c', 'import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin.read())))'], {input: text})
+  if (parsed.status !== 0) throw new Error(`invalid YAML: ${parsed.stderr}`)
+  return JSON.parse(parsed.stdout.toString())
+}
+
+describe('flip init', () => {
+  it('writes flip.config.json and the five scheduling files, filled with the schedule and its next three fire times in the zone', async () => {
+    const dir = project()
+    const result = await init({dir, cron: '1 0 * * *', tz: 'America/New_York', with: ALL, now: NOW, config: {url: 'valkey://10.0.0.5:6379'}})
+    expect(result.files.map((file) => file.path)).toEqual([
+      'flip.config.json',
+      'deploy/cron/flip-cutover.crontab',
+      'deploy/systemd/flip-cutover.service',
+      'deploy/systemd/flip-cutover.timer',
+      'deploy/k8s/flip-cutover-cronjob.yaml',
+      '.github/workflows/flip.yml',
+      'ci/flip.gitlab-ci.yml',
+    ])
+    expect(result.schedule).toEqual({
+      cron: '1 0 * * *',
+      tz: 'America/New_York',
+      next: [
+        {at: '2026-11-27T05:01:00.000Z', local: '2026-11-27 00:01:00'},
+        {at: '2026-11-28T05:01:00.000Z', local: '2026-11-28 00:01:00'},
+        {at: '2026-11-29T05:01:00.000Z', local: '2026-11-29 00:01:00'},
+      ],
+    })
+    expect(JSON.parse(read(dir, 'flip.config.json'))).toEqual({
+      url: 'valkey://10.0.0.5:6379',
+      stateDir: '.flip',
+      live: 0,
+      shadow: 1,
+      archive: 2,
+      tz: 'America/New_York',
+      cron: '1 0 * * *',
+    })
+    for (const file of result.files) expect(read(dir, file.path)).not.toMatch(/\{\{[A-Z_]+\}\}/)
+
+    const crontab = read(dir, 'deploy/cron/flip-cutover.crontab')
+    expect(crontab).toContain('CRON_TZ=America/New_York\n')
+    expect(crontab).toMatch(/^1 0 \* \* \* cd .* && flock -n \/tmp\/flip-cutover\.lock npx --no-install flip cutover --yes --cron '1 0 \* \* \*' --tz America\/New_York --not-after 5m/m)
+    expect(crontab).not.toContain('%') // cron would cut the command there
+
+    const timer = read(dir, 'deploy/systemd/flip-cutover.timer')
+    expect(timer).toContain('OnCalendar=*-*-* 00:01:00 America/New_York\n')
+    expect(timer).toContain('AccuracySec=1s\n')
+    expect(timer).not.toMatch(/^Persistent=true/m)
+    expect(read(dir, 'deploy/systemd/flip-cutover.service')).toMatch(/^Type=oneshot$/m)
+
+    const github = read(dir, '.github/workflows/flip.yml')
+    expect(github).toContain('${{ secrets.FLIP_URL }}') // GitHub's own placeholders survive
+    if (hasPyYaml) {
+      const cronJob = yamlOf(read(dir, 'deploy/k8s/flip-cutover-cronjob.yaml'))
+      expect(cronJob).toMatchObject({
+        kind: 'CronJob',
+        spec: {schedule: '1 0 * * *', timeZone: 'America/New_York', concurrencyPolicy: 'Forbid', startingDeadlineSeconds: 120},
+      })
+      const workflow = yamlOf(github)
+      const on = workflow.on ?? workflow.true // YAML 1.1 parsers read the key `on` as true
+      expect(on.schedule).toEqual([{cron: '1 0 * * *', timezone: 'America/New_York'}])
+      expect(on.push.paths).toEqual(['data/prices.ndjson'])
+      expect(workflow.jobs.stage.steps.map((step: {run?: string}) => step.run).filter(Boolean)).toEqual([
+        'npm ci',
+        'npx flip stage data/prices.ndjson --replace --json',
+        'npx flip verify --json',
+      ])
+      expect(workflow.jobs.cutover.if).toBe("github.event_name == 'schedule'")
+      const gitlab = yamlOf(read(dir, 'ci/flip.gitlab-ci.yml'))
+      expect(gitlab['flip-cutover'].rules).toEqual([{if: '$CI_PIPELINE_SOURCE == "schedule"'}])
+      expect(gitlab['flip-stage'].script).toContain('npx flip verify --json')
+    }
+  })
+
+  it.runIf(hasSystemdAnalyze)('systemd accepts the unit files and computes the same fire times as cron-parser', async () => {
+    const dir = project()
+    const result = await init({dir, cron: '*/15 9-17 * * 1-5', tz: 'Europe/Berlin', with: ['systemd'], now: NOW})
+    const verify = spawnSync('systemd-analyze', ['verify', 'flip-cutover.timer', 'flip-cutover.service'], {cwd: join(dir, 'deploy/systemd')})
+    expect(verify.stderr.toString()).toBe('')
+    const onCalendar = /^OnCalendar=(.*)$/m.exec(read(dir, 'deploy/systemd/flip-cutover.timer'))![1]
+    expect(onCalendar).toBe('Mon..Fri *-*-* 09..17:00,15,30,45:00 Europe/Berlin')
+    const calendar = spawnSync('systemd-analyze', ['calendar', '--iterations=3', '--base-time', '2026-11-26 12:00:00 UTC', onCalendar])
+    const elapses = [...calendar.stdout.toString().matchAll(/(?:Next elapse|Iter\. #\d): \w{3} (\S+ \S+) UTC/g)].map((m) => new Date(`${m[1]}Z`).toISOString())
+    expect(elapses).toEqual(result.schedule!.next.map((time) => time.at))
+  })
+
+  it('never overwrites a file without force; the error names the file and nothing is written', async () => {
+    const dir = project()
+    writeFileSync(join(dir, 'flip.config.json'), '{"live": 5}\n')
+    const refused = init({dir, with: ['k8s'], now: NOW})
+    await expect(refused).rejects.toBeInstanceOf(InitError)
+    await expect(refused).rejects.toMatchObject({exitCode: 2})
+    await expect(refused).rejects.toThrow(/flip\.config\.json already exists; pass --force to overwrite/)
+    expect(existsSync(join(dir, 'deploy/k8s/flip-cutover-cronjob.yaml'))).toBe(false)
+    expect(read(dir, 'flip.config.json')).toBe('{"live": 5}\n')
+
+    const forced = await init({dir, with: ['k8s'], now: NOW, force: true})
+    expect(forced.files.find((file) => file.path === 'flip.config.json')?.overwritten).toBe(true)
+    expect(forced.schedule?.cron).toBe('1 0 * * *') // the default: 00:01 every day
+  })
+
+  it('refuses bad input with exit 2: cron, zone, scheduler name, a password in the URL', async () => {
+    const dir = project()
+    for (const [options, message] of [
+      [{cron: '61 0 * * *'}, /invalid cron expression "61 0 \* \* \*"/],
+      [{cron: '1 0 * * *', tz: 'Atlantis/Capital'}, /unknown time zone "Atlantis\/Capital"/],
+      [{with: ['cron,slurm']}, /unknown --with "slurm" \(choose from cron, systemd, k8s, github, gitlab\)/],
+      [{config: {url: 'valkey://app:secret@10.0.0.5:6379'}}, /must not contain a password/],
+      [{cron: '0 1 0 * * *', with: ['cron']}, /need a 5-field cron expression/],
+    ] as const) {
+      const attempt = init({dir, ...options, now: NOW})
+      await expect(attempt).rejects.toThrow(message)
+      await expect(attempt).rejects.toMatchObject({exitCode: 2})
+    }
+    expect(existsSync(join(dir, 'flip.config.json'))).toBe(false)
+  })
+
+  it('converts cron to systemd calendars, refusing what systemd cannot express', () => {
+    expect(cronToOnCalendar('1 0 * * *', 'UTC')).toBe('*-*-* 00:01:00 UTC')
+    expect(cronToOnCalendar('30 2 1,15 */3 *', 'UTC')).toBe('*-01,04,07,10-01,15 02:30:00 UTC')
+    expect(cronToOnCalendar('0 0 * * 0,6', 'UTC')).toBe('Sun,Sat *-*-* 00:00:00 UTC')
+    expect(() => cronToOnCalendar('0 0 1 * 1', 'UTC')).toThrow(/restricts both the day of the month and the weekday/)
+  })
+})
