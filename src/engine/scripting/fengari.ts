@@ -1,7 +1,8 @@
 // Loads fengari (a pure-JS Lua 5.3 VM) and gives the few parts we use a type.
 // fengari ships no type declarations; a local interface keeps `strict` honest without
 // declaring a global ambient module that other code could trip over.
-import {createRequire} from 'node:module'
+import {readFileSync} from 'node:fs'
+import Module, {createRequire} from 'node:module'
 
 /** An opaque Lua state (fengari's `lua_State`). */
 export type LuaState = {readonly __brand: 'lua_State'}
@@ -85,11 +86,52 @@ export interface LuaLibApi {
 
 const require = createRequire(import.meta.url)
 
+// Lua 5.1 has only doubles; fengari's Lua 5.3 integers are 32-bit and wrap on overflow, so a
+// script's `tonumber(t[1]) * 1000000` (TIME in microseconds) would silently go wrong. These edits
+// to fengari's VM make integer +, -, * and unary minus whose result leaves the 32-bit range give
+// the exact float instead, as 5.1 does (exact up to 2^53). The VM module is compiled from its
+// patched source when fengari loads it; the edits must all apply or loading fails loudly.
+const OVERFLOW_SAFE_ARITHMETIC: Array<[string, string]> = [
+  ['L.stack[ra].setivalue((op1.value + op2.value)|0);', 'setArithResult(L.stack[ra], op1.value + op2.value);'],
+  ['L.stack[ra].setivalue((op1.value - op2.value)|0);', 'setArithResult(L.stack[ra], op1.value - op2.value);'],
+  ['L.stack[ra].setivalue(luaV_imul(op1.value, op2.value));', 'setArithResult(L.stack[ra], op1.value * op2.value);'],
+  ['L.stack[ra].setivalue((-op.value)|0);', 'setArithResult(L.stack[ra], -op.value);'],
+]
+const SET_ARITH_RESULT = `
+function setArithResult(tv, n) {
+    if ((n | 0) === n) tv.setivalue(n);
+    else tv.setfltvalue(n);
+}
+`
+
+type JsLoader = (module: {_compile(source: string, filename: string): void}, filename: string) => void
+const jsLoaders = (Module as unknown as {_extensions: Record<string, JsLoader>})._extensions
+
+/** Runs `load` with `id` compiled from its edited source when it is first required (in its natural order). */
+function withPatchedModule<T>(id: string, edits: Array<[string, string]>, appendix: string, load: () => T): T {
+  const path = require.resolve(id)
+  if (require.cache[path] !== undefined) throw new Error(`${id} was loaded before it could be patched`)
+  let source = readFileSync(path, 'utf8')
+  for (const [from, to] of edits) {
+    if (source.split(from).length !== 2) throw new Error(`unexpected ${id}: cannot patch "${from}"`)
+    source = source.replace(from, to)
+  }
+  const loadJs = jsLoaders['.js']
+  jsLoaders['.js'] = (module, filename) => (filename === path ? module._compile(source + appendix, filename) : loadJs(module, filename))
+  try {
+    return load()
+  } finally {
+    jsLoaders['.js'] = loadJs
+  }
+}
+
 // Lua 5.1 (what Valkey embeds) prints integral floats without ".0": 10/2 is "5", not "5.0".
 // fengari reads this switch from FENGARICONF once, when luaconf.js is first loaded.
 const previousConf = process.env.FENGARICONF
 process.env.FENGARICONF = JSON.stringify({LUA_COMPAT_FLOATSTRING: true})
-const fengari = require('fengari') as {
+const fengari = withPatchedModule('fengari/src/lvm.js', OVERFLOW_SAFE_ARITHMETIC, SET_ARITH_RESULT, () =>
+  require('fengari'),
+) as {
   lua: LuaApi
   lauxlib: LauxApi
   lualib: LuaLibApi
@@ -179,6 +221,33 @@ export function setReadonlyTable(L: LuaState, idx: number, readonly: boolean, de
     if (t.metatable !== null) visit(t.metatable)
   }
   visit(root)
+}
+
+// The same rule for constant folding at compile time (`local us = 1700000000 * 1000000`).
+const LUA_OPADD = 0
+const LUA_OPSUB = 1
+const LUA_OPMUL = 2
+const LUA_OPUNM = 12
+interface NumberTValue extends TValue {
+  ttisinteger(): boolean
+  setivalue(n: number): void
+  setfltvalue(n: number): void
+}
+const lobjectArith = lobject as unknown as {
+  luaO_arith(L: LuaState | null, op: number, p1: NumberTValue, p2: NumberTValue, p3: NumberTValue | number): void
+}
+const arith = lobjectArith.luaO_arith
+lobjectArith.luaO_arith = (L, op, p1, p2, p3) => {
+  if ((op === LUA_OPADD || op === LUA_OPSUB || op === LUA_OPMUL || op === LUA_OPUNM) && p1.ttisinteger() && p2.ttisinteger()) {
+    const a = p1.value as number
+    const b = p2.value as number
+    const n = op === LUA_OPADD ? a + b : op === LUA_OPSUB ? a - b : op === LUA_OPMUL ? a * b : -a
+    const res = typeof p3 === 'number' ? (L as unknown as {stack: NumberTValue[]}).stack[p3] : p3
+    if ((n | 0) === n) res.setivalue(n)
+    else res.setfltvalue(n)
+    return
+  }
+  arith(L, op, p1, p2, p3)
 }
 
 export const lua = fengari.lua

@@ -7,9 +7,13 @@
 // script (e.g. "ERR Attempted to access a non local key in a cluster node"); when one escapes the
 // script through redis.call, this bridge appends Valkey 9.1's " script: on @user_script:<line>.".
 //
-// Known differences from Valkey's Lua 5.1, all invisible to flip's scripts: integers are 32-bit
-// inside Lua (wider numbers are floats), a few 5.3-only functions exist (string.pack, utf8 is
-// removed), cjson/cmsgpack/struct/bit are absent, and there is no busy-script timeout.
+// Known differences from Valkey's Lua 5.1, none of which flip's scripts meet: bitwise operators
+// and for-loop counters are 32-bit integers (numbers otherwise stay exact to 2^53 as 5.1 doubles;
+// see fengari.ts), Lua's own error texts follow 5.3 ("attempt to call a nil value (local 'f')"),
+// a few 5.3-only functions and operators exist (string.pack, math.tointeger, //, &),
+// math.tointeger), getfenv/setfenv and cjson/cmsgpack/struct/bit are absent, RESP3 booleans
+// returned from a script go out as RESP2 (1 / nil), and a busy script is only stopped through
+// host.interrupted() (SCRIPT KILL), never by a timeout of its own.
 import {createHash} from 'node:crypto'
 
 import {ErrorReply, type Reply} from '../resp/reply.js'

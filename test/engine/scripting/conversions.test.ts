@@ -150,3 +150,15 @@ describe('the length operator', () => {
     expect(evalText(`return #{}`)).toBe(0)
   })
 })
+
+describe('arithmetic', () => {
+  const {evalScript, evalText} = scripting()
+
+  it('stays exact past 32 bits, as Lua 5.1 doubles do (fengari integers alone would wrap)', () => {
+    expect(evalScript(`return 2147483647 + 1`)).toBe(2147483648)
+    expect(evalScript(`local t = redis.call('TIME') return tonumber(t[1]) * 1000000 + tonumber(t[2])`)).toBe(1700000000123456)
+    expect(evalScript(`local us = 1700000000 * 1000000 return us`)).toBe(1700000000000000)
+    expect(evalScript(`local low = -2147483647 - 1 return -low`)).toBe(2147483648)
+    expect(evalText(`return tostring(2147483647 + 1)`)).toBe('2147483648')
+  })
+})
