@@ -11,7 +11,7 @@
 // and for-loop counters are 32-bit integers (numbers otherwise stay exact to 2^53 as 5.1 doubles;
 // see fengari.ts), Lua's own error texts follow 5.3 ("attempt to call a nil value (local 'f')"),
 // a few 5.3-only functions and operators exist (string.pack, math.tointeger, //, &),
-// math.tointeger), getfenv/setfenv and cjson/cmsgpack/struct/bit are absent, RESP3 booleans
+// getfenv/setfenv and cjson/cmsgpack/struct/bit are absent, RESP3 booleans
 // returned from a script go out as RESP2 (1 / nil), and a busy script is only stopped through
 // host.interrupted() (SCRIPT KILL), never by a timeout of its own.
 import {createHash} from 'node:crypto'
