@@ -81,8 +81,8 @@ async function findRunning(dir: string, password: string | undefined, timeoutMs:
   while (Date.now() < deadline) {
     const state = readState(dir)
     if (state !== undefined && state.pid === pid) {
-      await waitForNodes(state, password, deadline).catch(() => {})
-      return state
+      // State files are written once the nodes listen: nobody listening means the pid was reused.
+      return (await anyNodeListens(state)) ? state : undefined
     }
     if (!isAlive(pid)) return undefined
     await sleep(100)
@@ -110,6 +110,18 @@ async function waitForNodes(state: DaemonState, password: string | undefined, de
       await sleep(50)
     }
   }
+}
+
+async function anyNodeListens(state: DaemonState): Promise<boolean> {
+  for (const node of state.nodes) {
+    try {
+      ;(await Probe.connect(node.host, node.port, {timeoutMs: 1000})).close()
+      return true
+    } catch {
+      // try the next node
+    }
+  }
+  return false
 }
 
 function checkPortFree(host: string, port: number): Promise<void> {

@@ -66,7 +66,11 @@ export class NodePersistence {
   load(): LoadReport {
     const started = performance.now()
     const {dir, databases, nodeIndex} = this.config
-    const files = existsSync(dir) ? readdirSync(dir).filter((f) => FILE_PATTERN.test(f)).map((f) => join(dir, f)) : []
+    const names = existsSync(dir) ? readdirSync(dir) : []
+    // Temp files of a save that a crash interrupted: never complete, never loaded.
+    const ownTemp = `.node-${nodeIndex}.snapshot.`
+    for (const name of names) if (name.startsWith(ownTemp) && name.endsWith('.tmp')) rmSync(join(dir, name), {force: true})
+    const files = names.filter((f) => FILE_PATTERN.test(f)).map((f) => join(dir, f))
     if (files.length === 0) return {keyspace: new Keyspace(databases), keys: 0, expired: 0, files: [], resharded: false, ms: 0}
     const shapes = files.map((file) => ({file, meta: readSnapshotMeta(file)}))
     const sameShape = shapes.every(({meta}) => meta.mode === this.config.mode && meta.nodeCount === this.config.nodeCount)

@@ -181,7 +181,7 @@ function tempPathFor(path: string): string {
 
 /** Keeps the current snapshot (if any) as `<path>.prev`, atomically replacing an older .prev. */
 function keepPrevious(path: string): void {
-  const prevTemp = `${path}.prev.${process.pid}.tmp`
+  const prevTemp = join(dirname(path), `.${basename(path)}.prev.${process.pid}.tmp`)
   try {
     rmSync(prevTemp, {force: true})
     linkSync(path, prevTemp)

@@ -35,6 +35,13 @@ describe('a node with a snapshot directory', () => {
     expect(again.ops.infoPersistenceLines()).toContain('flip_snapshot_loaded:1')
   })
 
+  it('removes temp files a crash left half-written, and never loads them', () => {
+    writeFileSync(join(dir, '.node-0.snapshot.4242.deadbeef.tmp'), 'FLIPSNAP half a snapshot')
+    const {keyspace} = node(0, 1)
+    expect(keyspace.existing()).toEqual([])
+    expect(readdirSync(dir)).toEqual([])
+  })
+
   it('counts writes since the last save for INFO', () => {
     const {keyspace, ops} = node(0, 1)
     const scope = ops.beginWrite(keyspace.db(0), 'set', ['set', 'a', 'b'], () => ['a'])
