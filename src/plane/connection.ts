@@ -10,7 +10,7 @@
 // the replies back in order. One exec() is written with a single socket write, so its commands
 // are contiguous on the wire even when several callers share the connection (a MULTI … EXEC
 // sent in one exec() is never interleaved with someone else's commands).
-import {connect as netConnect, type Socket} from 'node:net'
+import {connect as netConnect, isIP, type Socket} from 'node:net'
 import {connect as tlsConnect} from 'node:tls'
 import {ConnectionError, DbNotAvailableError, RespError} from './errors.js'
 import {type Arg, CommandEncoder, type Reply, ReplyReader, encodeCommand} from './resp.js'
@@ -20,6 +20,8 @@ export interface ConnectionOptions {
   host: string
   port: number
   tls?: boolean
+  /** Extra CA certificates (PEM) to trust for TLS, e.g. a private CA or a self-signed server cert. */
+  tlsCa?: string | Buffer
   username?: string
   password?: string
   /** db to SELECT in the handshake; undefined = don't select (discovery connections). */
@@ -203,11 +205,11 @@ export class NodeConnection {
   }
 
   private connectSocket(): Promise<void> {
-    const {host, port, tls} = this.options
+    const {host, port, tls, tlsCa} = this.options
     const timeoutMs = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS
     return new Promise<void>((resolve, reject) => {
       const socket: Socket = tls
-        ? tlsConnect({host, port, servername: isIp(host) ? undefined : host})
+        ? tlsConnect({host, port, servername: isIP(host) ? undefined : host, ...(tlsCa === undefined ? {} : {ca: tlsCa})})
         : netConnect({host, port})
       let settled = false
       const timer = setTimeout(() => {
@@ -286,9 +288,6 @@ export class NodeConnection {
   }
 }
 
-function isIp(host: string): boolean {
-  return /^[\d.]+$/.test(host) || host.includes(':')
-}
 
 function describeSocketError(error: NodeJS.ErrnoException): string {
   switch (error.code) {

@@ -25,6 +25,8 @@
 // key slot; MOVED refreshes the topology (asking the node named in the reply first), ASK sends
 // ASKING + the command to the named node, TRYAGAIN/CLUSTERDOWN/LOADING wait and retry.
 // Database-wide operations (DBSIZE, SCAN, FLUSHDB) run on every primary and are summed.
+import {readFileSync} from 'node:fs'
+import {isIP} from 'node:net'
 import {Valkey} from 'iovalkey'
 import type {DatasetRecord, StoredKey, ValueType} from '../dataset/record.js'
 import {keySlot} from '../util/keyslot.js'
@@ -55,7 +57,9 @@ export interface PlaneOptions {
   /** The db every connection of this plane is bound to. */
   db: number
   connectTimeoutMs?: number
-  /** Environment to read FLIP_URL / VALKEY_URL / FLIP_PASSWORD from (default process.env). */
+  /** For valkeys:// / rediss://: extra CA certificates (PEM) to trust; default the file named by env FLIP_TLS_CA. */
+  tlsCa?: string | Buffer
+  /** Environment to read FLIP_URL / VALKEY_URL / FLIP_PASSWORD / FLIP_TLS_CA from (default process.env). */
   env?: NodeJS.ProcessEnv
 }
 
@@ -95,9 +99,18 @@ export async function connectPlane(options: PlaneOptions): Promise<Plane> {
     throw new UsageError('no server given: pass --url, set FLIP_URL or VALKEY_URL, or start the bundled engine with "flip engine start"')
   }
   const target = parseTargetUrl(url, {password: options.password, env})
-  const plane = new Plane(target, options.db, options.connectTimeoutMs, redactUrl(url))
+  const tlsCa = options.tlsCa ?? (target.tls && env.FLIP_TLS_CA ? readCaFile(env.FLIP_TLS_CA) : undefined)
+  const plane = new Plane({...target, tlsCa}, options.db, options.connectTimeoutMs, redactUrl(url))
   await plane.init()
   return plane
+}
+
+function readCaFile(path: string): Buffer {
+  try {
+    return readFileSync(path)
+  } catch (error) {
+    throw new UsageError(`cannot read the CA file ${path} (FLIP_TLS_CA): ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`)
+  }
 }
 
 export class Plane implements WriteRouter {
@@ -114,7 +127,7 @@ export class Plane implements WriteRouter {
 
   /** @internal use connectPlane() */
   constructor(
-    private readonly target: Target,
+    private readonly target: Target & {tlsCa?: string | Buffer},
     readonly db: number,
     private readonly connectTimeoutMs: number | undefined,
     /** The URL with its password hidden. */
@@ -363,7 +376,9 @@ export class Plane implements WriteRouter {
       username: this.target.username,
       password: this.target.password,
       db,
-      tls: this.target.tls ? {servername: node.host} : undefined,
+      tls: this.target.tls
+        ? {...(isIP(node.host) ? {} : {servername: node.host}), ...(this.target.tlsCa === undefined ? {} : {ca: this.target.tlsCa})}
+        : undefined,
       lazyConnect: true,
       connectTimeout: this.connectTimeoutMs ?? 5000,
       maxRetriesPerRequest: 2,
@@ -587,8 +602,8 @@ export class Plane implements WriteRouter {
   }
 
   private connectionOptions(host: string, port: number, db: number | undefined, clusterMode = this.mode === 'cluster'): ConnectionOptions {
-    const {tls, username, password} = this.target
-    return {host, port, tls, username, password, db, clusterMode, connectTimeoutMs: this.connectTimeoutMs}
+    const {tls, tlsCa, username, password} = this.target
+    return {host, port, tls, tlsCa, username, password, db, clusterMode, connectTimeoutMs: this.connectTimeoutMs}
   }
 
   /** The plane's connection to host:port (bound to this plane's db), opened on first use and after it broke. */
