@@ -193,7 +193,8 @@ function decodeBody(
       skipped++
       continue
     }
-    db.set(key, value)
+    // A fresh db and unique keys (written from a Map): no TTL to drop, skip Db.set's bookkeeping.
+    db.keys.set(key, value)
     if (at !== undefined) db.expireAt(key, at)
     keys++
   }
