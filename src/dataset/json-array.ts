@@ -1,97 +1,129 @@
 // JSON source: a top-level array of records, streamed. A small scanner finds where each
 // top-level element starts and ends (tracking strings, escapes and nesting), then JSON.parse
 // parses that element alone: memory holds one chunk plus one record, whatever the file size.
+// Chunks are decoded to text with a StringDecoder (a UTF-8 sequence split between chunks is
+// completed by the next one); inside strings the scanner jumps from quote to quote with indexOf.
+import {StringDecoder} from 'node:string_decoder'
 import {DatasetError} from './errors.js'
 import {recordFromJson} from './parse-record.js'
 import type {DatasetRecord} from './record.js'
 
-const enum Ch {
-  Newline = 0x0a,
-  Quote = 0x22,
-  Backslash = 0x5c,
-  Comma = 0x2c,
-  OpenBracket = 0x5b,
-  CloseBracket = 0x5d,
-  OpenBrace = 0x7b,
-  CloseBrace = 0x7d,
+const NEWLINE = 10
+const QUOTE = 34
+const BACKSLASH = 92
+const COMMA = 44
+const OPEN_BRACKET = 91
+const CLOSE_BRACKET = 93
+const OPEN_BRACE = 123
+const CLOSE_BRACE = 125
+
+function isSpace(code: number): boolean {
+  return code === 0x20 || code === 0x0a || code === 0x0d || code === 0x09
 }
 
-function isSpace(byte: number): boolean {
-  return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09
-}
+type State = 'before' | 'between' | 'element' | 'after'
 
 export async function* jsonArrayRecords(chunks: AsyncIterable<Buffer>, file: string): AsyncGenerator<DatasetRecord[]> {
+  const decoder = new StringDecoder('utf8')
   let line = 1
-  let state = 'before' as 'before' | 'between' | 'element' | 'after'
+  let state = 'before' as State
   let expectElement = true // after "[" or ","
+  let sawElement = false
   let depth = 0 // nesting inside the current element
   let inString = false
-  let escaped = false
   let elementLine = 0
-  let pieces: Buffer[] = []
+  let partial = '' // text of the current element from earlier chunks
 
   const fail = (reason: string, at = line): never => {
     throw new DatasetError(file, at, reason)
   }
 
-  for await (const chunk of chunks) {
-    const records: DatasetRecord[] = []
+  const scan = (text: string, records: DatasetRecord[]): void => {
     let elementStart = state === 'element' ? 0 : -1
-    for (let i = 0; i < chunk.length; i++) {
-      const byte = chunk[i]
-      if (byte === Ch.Newline) line++
-      if (state === 'element') {
-        if (inString) {
-          if (escaped) escaped = false
-          else if (byte === Ch.Backslash) escaped = true
-          else if (byte === Ch.Quote) inString = false
-          continue
+    let i = 0
+    while (i < text.length) {
+      if (state === 'element' && inString) {
+        // Jump to the closing quote, counting the newlines skipped (JSON strings hold none, but
+        // a malformed file may) and honouring backslash escapes.
+        const quote = text.indexOf('"', i)
+        const end = quote < 0 ? text.length : quote
+        for (let n = text.indexOf('\n', i); n >= 0 && n < end; n = text.indexOf('\n', n + 1)) line++
+        if (quote < 0) {
+          i = text.length // the string goes on in the next chunk
+          break
         }
-        if (byte === Ch.Quote) inString = true
-        else if (byte === Ch.OpenBrace || byte === Ch.OpenBracket) depth++
-        else if ((byte === Ch.CloseBrace || byte === Ch.CloseBracket) && depth > 0) depth--
-        else if (depth === 0 && (byte === Ch.Comma || byte === Ch.CloseBracket)) {
-          pieces.push(chunk.subarray(elementStart, i))
-          records.push(parseElement(Buffer.concat(pieces), file, elementLine))
-          pieces = []
-          state = byte === Ch.Comma ? 'between' : 'after'
-          expectElement = byte === Ch.Comma
-        }
+        let backslashes = 0
+        for (let j = quote - 1; j >= 0 && text.charCodeAt(j) === BACKSLASH; j--) backslashes++
+        if (backslashes === quote) backslashes += pendingBackslashes(partial) // the run began in an earlier chunk
+        i = quote + 1
+        if (backslashes % 2 === 0) inString = false
         continue
       }
-      if (isSpace(byte)) continue
+      const code = text.charCodeAt(i)
+      if (code === NEWLINE) line++
+      if (state === 'element') {
+        if (code === QUOTE) inString = true
+        else if (code === OPEN_BRACE || code === OPEN_BRACKET) depth++
+        else if ((code === CLOSE_BRACE || code === CLOSE_BRACKET) && depth > 0) depth--
+        else if (depth === 0 && (code === COMMA || code === CLOSE_BRACKET)) {
+          const elementText = partial + text.slice(elementStart, i)
+          partial = ''
+          records.push(parseElement(elementText, file, elementLine))
+          state = code === COMMA ? 'between' : 'after'
+          expectElement = code === COMMA
+        }
+        i++
+        continue
+      }
+      i++
+      if (isSpace(code)) continue
       if (state === 'before') {
-        if (byte !== Ch.OpenBracket) fail('expected a JSON array of records ("[" …)')
+        if (code !== OPEN_BRACKET) fail('expected a JSON array of records ("[" …)')
         state = 'between'
       } else if (state === 'after') {
         fail('unexpected content after the closing "]"')
-      } else if (byte === Ch.CloseBracket && records.length === 0 && elementLine === 0) {
+      } else if (code === CLOSE_BRACKET && !sawElement) {
         state = 'after' // "[]": an empty dataset
-      } else if (byte === Ch.CloseBracket || byte === Ch.Comma) {
-        fail(`malformed JSON: unexpected "${String.fromCharCode(byte)}"`)
+      } else if (code === CLOSE_BRACKET || code === COMMA) {
+        fail(`malformed JSON: unexpected "${String.fromCharCode(code)}"`)
       } else if (!expectElement) {
         fail('malformed JSON: expected "," or "]"')
       } else {
         state = 'element'
-        elementStart = i
+        sawElement = true
+        elementStart = i - 1
         elementLine = line
         depth = 0
         inString = false
-        escaped = false
-        i-- // rescan this byte as part of the element
+        i-- // scan this character as part of the element
       }
     }
-    if (state === 'element') pieces.push(chunk.subarray(elementStart))
+    if (state === 'element') partial += text.slice(elementStart)
+  }
+
+  for await (const chunk of chunks) {
+    const records: DatasetRecord[] = []
+    scan(decoder.write(chunk), records)
     if (records.length > 0) yield records
   }
+  const records: DatasetRecord[] = []
+  scan(decoder.end(), records)
+  if (records.length > 0) yield records
   if (state === 'before') fail('expected a JSON array of records, got an empty file', 0)
   if (state !== 'after') fail('unexpected end of file: the JSON array is not closed with "]"')
 }
 
-function parseElement(text: Buffer, file: string, line: number): DatasetRecord {
+/** Backslashes at the end of the text carried over from earlier chunks. */
+function pendingBackslashes(text: string): number {
+  let count = 0
+  for (let j = text.length - 1; j >= 0 && text.charCodeAt(j) === BACKSLASH; j--) count++
+  return count
+}
+
+function parseElement(text: string, file: string, line: number): DatasetRecord {
   let json: unknown
   try {
-    json = JSON.parse(text.toString('utf8'))
+    json = JSON.parse(text)
   } catch (error) {
     throw new DatasetError(file, line, `malformed JSON: ${(error as Error).message}`)
   }

@@ -91,12 +91,15 @@ describe('JSON', () => {
   })
 
   it('handles strings with brackets, commas and escaped quotes across chunk boundaries', async () => {
-    const content = '[{"key":"a]\\",{","value":"[1,2]"},\n{"key":"b","type":"zset","value":[["m",1]]}]\n'
-    const records = await readAll(['-'], {format: 'json', stdin: stdinOf(content, 1)})
-    expect(records.map((r) => [r.key.toString(), text(r), r.origin.line])).toEqual([
-      ['a]",{', '[1,2]', 1],
-      ['b', [['m', 1]], 2],
-    ])
+    const content = '[{"key":"a]\\",{","value":"[1,2]"},\n{"key":"b\\\\","type":"zset","value":[["m\\\\\\"]",1]]},{"key":"ü€𝄞","value":"x"}]\n'
+    for (const chunkSize of [1, 2, 3, 5, 7]) {
+      const records = await readAll(['-'], {format: 'json', stdin: stdinOf(content, chunkSize)})
+      expect(records.map((r) => [r.key.toString(), text(r), r.origin.line])).toEqual([
+        ['a]",{', '[1,2]', 1],
+        ['b\\', [['m\\"]', 1]], 2],
+        ['ü€𝄞', 'x', 2],
+      ])
+    }
   })
 
   it('accepts an empty array', async () => {
