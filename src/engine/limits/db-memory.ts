@@ -7,6 +7,8 @@
 // expiry on a read) are not seen at once: when a write would be refused, a db that holds TTLs or
 // has not been counted for a second is recounted first, so a refusal is never caused by drift.
 //
+// INFO's figure for a db without a limit is estimated from its first 1000 entries (times its size).
+//
 // A write is refused when the db's estimated usage plus the bytes it may add (the command's
 // arguments; for MOVE/COPY into the db, the moved entry) would exceed the limit. Only commands
 // that can grow a db are checked (Valkey's `denyoom` flag, plus MOVE); deleting always works.
@@ -21,6 +23,8 @@ export interface WriteScope {
 }
 
 const SCRIPT_COMMANDS = new Set(['eval', 'evalsha', 'eval_ro', 'evalsha_ro', 'fcall', 'fcall_ro'])
+/** Entries INFO looks at to estimate a db without a limit. */
+const INFO_SAMPLE = 1000
 /** How long a recount stays trusted when deciding to refuse a write. */
 const RECOUNT_AFTER_MS = 1000
 
@@ -44,9 +48,26 @@ export class DbMemory {
     return this.limits.get(dbIndex)
   }
 
-  /** Estimated bytes held by a db (counted now if it is not tracked). */
+  /**
+   * Estimated bytes held by a db. Limited dbs are tracked exactly (counted on first need);
+   * others, which only INFO asks about (clients such as iovalkey send INFO on every connect),
+   * are estimated from their first INFO_SAMPLE entries so INFO stays cheap on big dbs.
+   */
   usage(dbIndex: number): number {
+    if (!this.limits.has(dbIndex)) return this.sampledUsage(dbIndex)
     return this.tracked.get(dbIndex)?.bytes ?? this.recount(dbIndex)
+  }
+
+  private sampledUsage(dbIndex: number): number {
+    const db = this.keyspace.db(dbIndex)
+    const expires = db.expires
+    let total = 0
+    let seen = 0
+    for (const [key, value] of db.keys) {
+      total += estimateEntryBytes(key, value, expires.size !== 0 && expires.has(key))
+      if (++seen === INFO_SAMPLE) break
+    }
+    return seen === db.keys.size ? total : Math.round((total / seen) * db.keys.size)
   }
 
   /** Walks a db and sets its usage from scratch; returns it. */

@@ -143,6 +143,13 @@ describe('a db with a limit', () => {
     expect(set(memory, db5, 'after-expiry', 'x'.repeat(500))).toBe('OK')
   })
 
+  it('estimates a big db without a limit from a sample, so INFO stays cheap', () => {
+    const {memory, ks} = setup()
+    const db = ks.db(9)
+    for (let i = 0; i < 5000; i++) db.set(`k${String(i).padStart(4, '0')}`, 'v'.repeat(20))
+    expect(memory.usage(9)).toBe(5000 * estimateEntryBytes('k0000', 'v'.repeat(20)))
+  })
+
   it('shows per-db figures for INFO', () => {
     const {memory, db5, db6} = setup()
     set(memory, db5, 'a', 'b')
