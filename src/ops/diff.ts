@@ -59,6 +59,7 @@ export interface DiffResult {
 }
 
 const MAX_PREFIXES = 10_000
+const READS_IN_FLIGHT = 4
 
 export async function diff(options: DiffOptions): Promise<DiffResult> {
   if (options.liveDb === options.shadowDb) throw new OpsError(`live and shadow are both db ${options.liveDb}: nothing to compare`, 2)
@@ -78,8 +79,8 @@ export async function diff(options: DiffOptions): Promise<DiffResult> {
     let shadowKeys = 0
     let liveKeys = 0
 
-    for await (const batch of shadow.scanValues()) {
-      const before = await live.readValues(batch.map((stored) => stored.key))
+    // Live reads of a shadow batch overlap with the next batches (a few in flight).
+    const compare = (batch: StoredKey[], before: StoredKey[]) => {
       batch.forEach((after, i) => {
         const old = before[i]
         shadowKeys++
@@ -96,11 +97,21 @@ export async function diff(options: DiffOptions): Promise<DiffResult> {
       })
       report(() => ({phase: 'reading shadow', keys: shadowKeys, seconds: seconds(), keysPerSecond: rate(shadowKeys, seconds())}))
     }
+    const inFlight: Array<{batch: StoredKey[]; before: Promise<StoredKey[]>}> = []
+    for await (const batch of shadow.scanValues()) {
+      const before = live.readValues(batch.map((stored) => stored.key))
+      before.catch(() => undefined) // awaited below
+      inFlight.push({batch, before})
+      if (inFlight.length >= READS_IN_FLIGHT) {
+        const oldest = inFlight.shift()!
+        compare(oldest.batch, await oldest.before)
+      }
+    }
+    for (const pending of inFlight) compare(pending.batch, await pending.before)
 
     const inShadow = shadow
-    for await (const keys of live.scanKeys()) {
+    const countRemoved = (keys: Buffer[], exists: unknown[]) => {
       liveKeys += keys.length
-      const exists = await inShadow.execute(keys.map((key) => ({argv: ['EXISTS', key], slot: keySlot(key)})))
       keys.forEach((key, i) => {
         if (exists[i] === 0) {
           removed.add(key, keyText(key))
@@ -109,6 +120,17 @@ export async function diff(options: DiffOptions): Promise<DiffResult> {
       })
       report(() => ({phase: 'reading live', keys: liveKeys, seconds: seconds(), keysPerSecond: rate(liveKeys, seconds())}))
     }
+    const checks: Array<{keys: Buffer[]; exists: Promise<unknown[]>}> = []
+    for await (const keys of live.scanKeys()) {
+      const exists = inShadow.execute(keys.map((key) => ({argv: ['EXISTS', key], slot: keySlot(key)})))
+      exists.catch(() => undefined) // awaited below
+      checks.push({keys, exists})
+      if (checks.length >= READS_IN_FLIGHT) {
+        const oldest = checks.shift()!
+        countRemoved(oldest.keys, await oldest.exists)
+      }
+    }
+    for (const pending of checks) countRemoved(pending.keys, await pending.exists)
 
     return {
       liveDb: options.liveDb,
