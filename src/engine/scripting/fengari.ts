@@ -125,10 +125,12 @@ function withPatchedModule<T>(id: string, edits: Array<[string, string]>, append
   }
 }
 
-// Lua 5.1 (what Valkey embeds) prints integral floats without ".0": 10/2 is "5", not "5.0".
-// fengari reads this switch from FENGARICONF once, when luaconf.js is first loaded.
+// fengari reads its settings from FENGARICONF once, when luaconf.js is first loaded:
+// - Lua 5.1 (what Valkey embeds) prints integral floats without ".0": 10/2 is "5", not "5.0";
+// - a stack of 200k slots (fengari: 1M) ends runaway recursion in a fraction of a second and
+//   still unpacks far more values than Valkey's Lua (about 8000).
 const previousConf = process.env.FENGARICONF
-process.env.FENGARICONF = JSON.stringify({LUA_COMPAT_FLOATSTRING: true})
+process.env.FENGARICONF = JSON.stringify({LUA_COMPAT_FLOATSTRING: true, LUAI_MAXSTACK: 200_000})
 const fengari = withPatchedModule('fengari/src/lvm.js', OVERFLOW_SAFE_ARITHMETIC, SET_ARITH_RESULT, () =>
   require('fengari'),
 ) as {
