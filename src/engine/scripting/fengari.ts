@@ -102,6 +102,7 @@ function setArithResult(tv, n) {
     if ((n | 0) === n) tv.setivalue(n);
     else tv.setfltvalue(n);
 }
+module.exports.overflowSafeArithmetic = true;
 `
 
 type JsLoader = (module: {_compile(source: string, filename: string): void}, filename: string) => void
@@ -110,7 +111,12 @@ const jsLoaders = (Module as unknown as {_extensions: Record<string, JsLoader>})
 /** Runs `load` with `id` compiled from its edited source when it is first required (in its natural order). */
 function withPatchedModule<T>(id: string, edits: Array<[string, string]>, appendix: string, load: () => T): T {
   const path = require.resolve(id)
-  if (require.cache[path] !== undefined) throw new Error(`${id} was loaded before it could be patched`)
+  const loaded = require.cache[path]
+  if (loaded !== undefined) {
+    // Loaded already: fine if by this module (a test runner may evaluate it twice per process).
+    if ((loaded.exports as {overflowSafeArithmetic?: boolean}).overflowSafeArithmetic) return load()
+    throw new Error(`${id} was loaded before it could be patched`)
+  }
   let source = readFileSync(path, 'utf8')
   for (const [from, to] of edits) {
     if (source.split(from).length !== 2) throw new Error(`unexpected ${id}: cannot patch "${from}"`)
@@ -167,13 +173,17 @@ const ltable = require('fengari/src/ltable.js') as {
 }
 const ldebug = require('fengari/src/ldebug.js') as {luaG_runerror(L: LuaState, fmt: LuaString): never}
 const defs = require('fengari/src/defs.js') as {constant_types: {LUA_TLNGSTR: number; LUA_TTABLE: number}}
-const luaconf = require('fengari/src/luaconf.js') as {LUA_COMPAT_FLOATSTRING: boolean}
 
 // `#t` in fengari binary-searches from the table's key count: ~20 lookups for a 300k-entry
 // list, paid on every `keys[#keys + 1] = k` append. A plain sequence (keys 1..n and nothing else)
 // has its border at n: check that first (same answer), fall back to the search otherwise.
+// Patches to fengari's shared module objects are applied once per process (see PATCHED below).
+const PATCHED = Symbol.for('flip.scripting.fengari-patched')
+const alreadyPatched = (ltable as unknown as Record<symbol, boolean>)[PATCHED] === true
+;(ltable as unknown as Record<symbol, boolean>)[PATCHED] = true
+
 const searchBorder = ltable.luaH_getn
-ltable.luaH_getn = (t: Table): number => {
+if (!alreadyPatched) ltable.luaH_getn = (t: Table): number => {
   const n = t.strong.size
   if (n > 0 && !ltable.luaH_getint(t, n).ttisnil() && ltable.luaH_getint(t, n + 1).ttisnil()) return n
   return searchBorder(t)
@@ -186,7 +196,7 @@ ltable.luaH_getn = (t: Table): number => {
 const READONLY_TABLE = fengari.to_luastring('Attempt to modify a readonly table')
 ltable.Table.prototype.readonly = false
 const setEntry = ltable.luaH_setfrom
-ltable.luaH_setfrom = (L: LuaState, t: Table, key: TValue, value: TValue): void => {
+if (!alreadyPatched) ltable.luaH_setfrom = (L: LuaState, t: Table, key: TValue, value: TValue): void => {
   if (t.readonly) ldebug.luaG_runerror(L, READONLY_TABLE)
   setEntry(L, t, key, value)
 }
@@ -239,7 +249,7 @@ const lobjectArith = lobject as unknown as {
   luaO_arith(L: LuaState | null, op: number, p1: NumberTValue, p2: NumberTValue, p3: NumberTValue | number): void
 }
 const arith = lobjectArith.luaO_arith
-lobjectArith.luaO_arith = (L, op, p1, p2, p3) => {
+if (!alreadyPatched) lobjectArith.luaO_arith = (L, op, p1, p2, p3) => {
   if ((op === LUA_OPADD || op === LUA_OPSUB || op === LUA_OPMUL || op === LUA_OPUNM) && p1.ttisinteger() && p2.ttisinteger()) {
     const a = p1.value as number
     const b = p2.value as number
@@ -255,7 +265,6 @@ lobjectArith.luaO_arith = (L, op, p1, p2, p3) => {
 export const lua = fengari.lua
 export const lauxlib = fengari.lauxlib
 export const lualib = fengari.lualib
-export const floatsPrintLikeLua51 = luaconf.LUA_COMPAT_FLOATSTRING
 
 /** Encodes a JS string (UTF-8) as a Lua string. */
 export function luaString(s: string): LuaString {
