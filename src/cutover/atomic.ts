@@ -3,15 +3,18 @@
 // at a time and serves nobody meanwhile, so each node switches at one instant. Across nodes
 // the switch looks instantaneous to readers only if every script has started before any has
 // finished: a reader that saw new data on node A (after A's script ended) then reads node B
-// after B's script started, i.e. after it ended too. To make that hold, each script lasts at
-// least `minDurationMs` (several round trips; the hard case is a tiny dataset on a fast node)
-// and returns the server TIME at its start and end, so the overlap is proven afterwards:
-// latest start < earliest end. (Across machines this relies on their clocks agreeing, as NTP
-// keeps them to well under a millisecond; the margin is reported.)
+// after B's script started, i.e. after it ended too. To make that hold, no script ends before
+// a common deadline — `minDurationMs` after they are sent, at least 50 ms and several round
+// trips (the hard case is a tiny dataset on a fast node, or a node descheduled for a moment on
+// a busy machine) — given to each node in its own clock (offset measured with TIME just
+// before). Any script that starts before the deadline overlaps every other. Each returns the
+// server TIME at its start and end, so the overlap is proven afterwards: latest start <
+// earliest end. (Across machines this relies on their clocks agreeing, as NTP keeps them to
+// well under a millisecond; the margin is reported.)
 //
 // A script that fails half-way keeps what it did: the caller then finishes with the batched
 // strategy, which is idempotent.
-import type {Plane, PrimaryInfo} from '../plane/plane.js'
+import type {Plane} from '../plane/plane.js'
 import {RespError} from '../plane/errors.js'
 import type {Reply} from '../plane/resp.js'
 import {formatAddress} from '../plane/url.js'
@@ -25,7 +28,7 @@ export type ScriptOp = 'cutover-replace' | 'cutover-merge' | 'rollback-replace'
 export const SWITCH_SCRIPT = `#!lua flags=allow-cross-slot-keys
 local op = ARGV[1]
 local live, shadow, archive = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local minUs = tonumber(ARGV[5])
+local deadlineUs = tonumber(ARGV[5])
 local t0 = redis.call('TIME')
 local function scanAll(db)
   redis.call('SELECT', db)
@@ -66,7 +69,7 @@ else
   return redis.error_reply('ERR unknown flip switch op ' .. tostring(op))
 end
 local t1 = redis.call('TIME')
-while (tonumber(t1[1]) - tonumber(t0[1])) * 1000000 + (tonumber(t1[2]) - tonumber(t0[2])) < minUs do
+while tonumber(t1[1]) * 1000000 + tonumber(t1[2]) < deadlineUs do
   t1 = redis.call('TIME')
 end
 return {t0[1], t0[2], t1[1], t1[2], first, second, expected}
@@ -102,7 +105,7 @@ export interface AtomicOptions {
   op: ScriptOp
   journal: Journal
   phase: 'cutover' | 'rollback'
-  /** Lower bound for each script; default: 4 × the slowest round trip, at least 5 ms. */
+  /** No script ends sooner than this after the scripts are sent; default 4 × the slowest round trip + 20 ms, at least 50 ms. */
   minDurationMs?: number
 }
 
@@ -112,11 +115,15 @@ export async function runAtomic(options: AtomicOptions): Promise<AtomicResult> {
   const connections = await Promise.all(nodes.map((node) => plane.dedicated(node, {db: dbs.live})))
   const probes = await Promise.all(nodes.map((node) => plane.dedicated(node, {db: dbs.live})))
   try {
-    const minDurationMs = options.minDurationMs ?? Math.max(5, 4 * (await slowestRoundTripMs(connections)))
+    const clocks = await measureClocks(connections)
+    const minDurationMs = options.minDurationMs ?? Math.max(50, 4 * Math.max(...clocks.map((clock) => clock.roundTripMs)) + 20)
     const stall = startStallProbes(probes)
-    const args = [options.op, dbs.live, dbs.shadow, dbs.archive, Math.round(minDurationMs * 1000)]
+    const deadlineMs = Date.now() + minDurationMs
     // Written to every socket in the same tick: the scripts start as close together as the network allows.
-    const replies = connections.map((connection) => connection.call(['EVAL', SWITCH_SCRIPT, 0, ...args]).catch((error: Error) => new RespError(error.message)))
+    const replies = connections.map((connection, i) => {
+      const deadlineUs = Math.round((deadlineMs + clocks[i].offsetMs) * 1000)
+      return connection.call(['EVAL', SWITCH_SCRIPT, 0, options.op, dbs.live, dbs.shadow, dbs.archive, deadlineUs]).catch((error: Error) => new RespError(error.message))
+    })
     crashPoint(options.phase === 'rollback' ? 'rollback-script' : 'script')
     const settled: Reply[] = await Promise.all(replies)
     const clientStallMs = await stall.stop()
@@ -148,18 +155,26 @@ export async function runAtomic(options: AtomicOptions): Promise<AtomicResult> {
   }
 }
 
-async function slowestRoundTripMs(connections: Array<{call(argv: Array<string | number>): Promise<Reply>}>): Promise<number> {
-  let slowest = 0
-  for (let round = 0; round < 3; round++) {
-    await Promise.all(
-      connections.map(async (connection) => {
+/** Per node: the slowest of three TIME round trips, and its clock minus ours (from the fastest). */
+async function measureClocks(connections: Array<{call(argv: Array<string | number>): Promise<Reply>}>): Promise<Array<{roundTripMs: number; offsetMs: number}>> {
+  return Promise.all(
+    connections.map(async (connection) => {
+      let slowest = 0
+      let best = {roundTripMs: Infinity, offsetMs: 0}
+      for (let round = 0; round < 3; round++) {
+        const sent = Date.now()
         const start = performance.now()
-        await connection.call(['PING'])
-        slowest = Math.max(slowest, performance.now() - start)
-      }),
-    )
-  }
-  return slowest
+        const reply = await connection.call(['TIME'])
+        const roundTripMs = performance.now() - start
+        slowest = Math.max(slowest, roundTripMs)
+        if (Array.isArray(reply) && roundTripMs < best.roundTripMs) {
+          const serverMs = Number(String(reply[0])) * 1000 + Number(String(reply[1])) / 1000
+          best = {roundTripMs, offsetMs: serverMs - (sent + roundTripMs / 2)}
+        }
+      }
+      return {roundTripMs: slowest, offsetMs: best.offsetMs}
+    }),
+  )
 }
 
 /** Another client per node sending PING back to back: the longest wait is the stall readers saw. */
@@ -185,5 +200,3 @@ function startStallProbes(probes: Array<{call(argv: Array<string | number>): Pro
     },
   }
 }
-
-export type {PrimaryInfo}

@@ -179,7 +179,8 @@ export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
         lockTtlMs: options.lockTtlMs,
         purpose,
         skipVerify: options.skipVerify,
-        discardArchive: options.discardArchive && !options.dryRun,
+        discardArchive: options.discardArchive,
+        dryRun: options.dryRun,
         onProgress: progress,
       })
 

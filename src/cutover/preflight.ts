@@ -49,6 +49,8 @@ export interface PreflightInput {
   purpose: string
   skipVerify?: boolean
   discardArchive?: boolean
+  /** Check only: a non-empty archive with discardArchive is reported, not emptied. */
+  dryRun?: boolean
   onProgress?: (step: string, keys?: number) => void
 }
 
@@ -84,8 +86,11 @@ export async function preflight(input: PreflightInput): Promise<Preflight> {
             `archive db ${session.dbs.archive} is not empty (${size.total} keys, perhaps the old data of an earlier cutover): roll that back, or pass --discard-archive to delete them`,
           )
         }
-        progress(`emptying archive db ${session.dbs.archive} (--discard-archive)`)
-        await session.archive.flushdb()
+        if (input.dryRun) progress(`archive db ${session.dbs.archive} holds ${size.total} keys: --discard-archive would delete them`)
+        else {
+          progress(`emptying archive db ${session.dbs.archive} (--discard-archive)`)
+          await session.archive.flushdb()
+        }
       }
     } else {
       archive = summary((await scanDb(session.archive)).checksum)

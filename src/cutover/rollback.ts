@@ -8,7 +8,7 @@ import {checkAfterRollback} from './check.js'
 import {CutoverFailedError, CutoverRefusedError} from './errors.js'
 import {acquireLock, DEFAULT_LOCK_TTL_MS, keepLockAlive} from './lock.js'
 import type {PlanPhase} from './journal.js'
-import {loadPlan, type CutoverPlan} from './plan.js'
+import {listPlanIds, loadPlan, type CutoverPlan} from './plan.js'
 import {checkHealth} from './preflight.js'
 import {openSession, type ConnectOptions} from './state.js'
 import {switchBack, type SwitchProgress} from './switch.js'
@@ -58,6 +58,13 @@ export interface RollbackResult {
 export async function rollback(options: RollbackOptions): Promise<RollbackResult> {
   const loaded = loadPlan(options.stateDir, options.plan)
   const {plan} = loaded
+  // Undoing an older cutover under a newer one would restore data from before both.
+  for (const id of listPlanIds(options.stateDir).filter((other) => other !== plan.id)) {
+    const later = loadPlan(options.stateDir, id)
+    if (later.plan.createdAt > plan.createdAt && later.phase !== 'planned' && later.phase !== 'rolled-back' && sameTarget(later.plan, plan)) {
+      throw new CutoverRefusedError(`a later cutover (${id}) is ${later.phase}; roll that back first: ${later.plan.commands.rollback}`)
+    }
+  }
   const summary: RollbackSummary = {
     planId: plan.id,
     target: plan.target.url,
@@ -125,4 +132,8 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
     await lock?.release().catch(() => undefined)
     await session.close().catch(() => undefined)
   }
+}
+
+function sameTarget(a: CutoverPlan, b: CutoverPlan): boolean {
+  return a.target.url === b.target.url && a.dbs.live === b.dbs.live
 }

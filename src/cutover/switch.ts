@@ -62,7 +62,7 @@ export interface SwitchOutcome {
 export async function switchForward(ctx: SwitchContext, lists: {staged?: SlotKeys; live?: SlotKeys}): Promise<SwitchOutcome> {
   const {plan} = ctx.loaded
   const started = performance.now()
-  if (plan.strategy === 'swapdb') return swapdb(ctx, started)
+  if (plan.strategy === 'swapdb') return swapdb(ctx)
   if (plan.strategy === 'atomic') return atomic(ctx, plan.mode === 'replace' ? 'cutover-replace' : 'cutover-merge', started)
   const jobs: SlotJob[] = []
   for (let slot = 0; slot < SLOT_COUNT; slot++) {
@@ -81,7 +81,7 @@ export async function resumeForward(ctx: SwitchContext): Promise<SwitchOutcome> 
   if (plan.strategy === 'swapdb') {
     const where = await swapdbState(ctx)
     if (where === 'switched') return {keysMoved: 0, keysSetAside: 0, durationMs: 0, conflicts: {count: 0, keys: []}}
-    return swapdb(ctx, started)
+    return swapdb(ctx)
   }
   return moveOutcome(ctx, await forwardJobsFromServer(ctx), started)
 }
@@ -93,7 +93,7 @@ export async function switchBack(ctx: SwitchContext, fresh: boolean): Promise<Sw
   if (plan.strategy === 'swapdb') {
     const where = await swapdbState(ctx)
     if (where === 'original') return {keysMoved: 0, keysSetAside: 0, durationMs: 0, conflicts: {count: 0, keys: []}}
-    return swapdb(ctx, started)
+    return swapdb(ctx)
   }
   // The whole-node script is only right when every slot is switched and none rolled back yet.
   if (plan.strategy === 'atomic' && plan.mode === 'replace' && fresh) return atomic(ctx, 'rollback-replace', started)
@@ -168,22 +168,26 @@ async function atomic(ctx: SwitchContext, op: 'cutover-replace' | 'cutover-merge
   }
 }
 
-async function swapdb(ctx: SwitchContext, started: number): Promise<SwitchOutcome> {
+/** The connection is opened first: the switch is timed from the journal entry before SWAPDB to its acknowledgement. */
+async function swapdb(ctx: SwitchContext): Promise<SwitchOutcome> {
   const {plan} = ctx.loaded
   const plane = ctx.session.live
   const connection = await plane.dedicated(plane.primaries[0], {db: plan.dbs.live})
+  const started = performance.now()
+  let durationMs: number
   try {
     ctx.loaded.journal.append({event: 'swapdb', phase: ctx.phase, acknowledged: false})
     const reply = await connection.call(['SWAPDB', plan.dbs.live, plan.dbs.shadow])
     crashPoint(ctx.phase === 'rollback' ? 'rollback-swapdb' : 'swapdb')
     if (reply instanceof RespError) throw new CutoverFailedError(`SWAPDB refused: ${reply.message}`)
     ctx.loaded.journal.append({event: 'swapdb', phase: ctx.phase, acknowledged: true})
+    durationMs = performance.now() - started
   } finally {
     await connection.close().catch(() => undefined)
   }
   const moved = ctx.phase === 'cutover' ? plan.before.shadow.keys : plan.before.live.keys
   const setAside = ctx.phase === 'cutover' ? plan.before.live.keys : plan.before.shadow.keys
-  return {keysMoved: moved, keysSetAside: setAside, durationMs: performance.now() - started, conflicts: {count: 0, keys: []}}
+  return {keysMoved: moved, keysSetAside: setAside, durationMs, conflicts: {count: 0, keys: []}}
 }
 
 /** Standalone: which way round live and shadow are, told by live's checksum. */
