@@ -9,7 +9,7 @@ import {slotOf} from './cluster/slot.js'
 
 const NOAUTH = new ErrorReply('NOAUTH Authentication required.')
 const CROSSSLOT = new ErrorReply("CROSSSLOT Keys in request don't hash to the same slot")
-const NOT_IN_MULTI = new ErrorReply('ERR Command not allowed inside a transaction')
+const NO_KEYS = (): readonly string[] => []
 
 // Command names as clients spell them ("GET", "get") → table entry, so the hot path skips toLowerCase.
 const byRawName = new Map<string, Command | undefined>()
@@ -47,9 +47,13 @@ export function processCommand(c: Client, argv: string[]): Reply {
   if (cmd === undefined) return reject(c, unknownCommandError(argv))
   c.lastCommand = cmd.fullname
   const arity = cmd.arity
-  if ((arity > 0 && arity !== argv.length) || argv.length < -arity) return reject(c, arityError(cmd.fullname))
+  if ((arity > 0 && arity !== argv.length) || argv.length < -arity) {
+    // Valkey 9 answers a rejected EXEC with the reason and drops the transaction.
+    if (cmd.fullname === 'exec' && c.multi !== null) return execAbort(c, arityError(cmd.fullname))
+    return reject(c, arityError(cmd.fullname))
+  }
   if (!c.authenticated && !cmd.noAuth) return reject(c, NOAUTH)
-  if (c.multi !== null && cmd.noMulti) return reject(c, NOT_IN_MULTI)
+  if (c.multi !== null && cmd.noMulti) return reject(c, new ErrorReply(`ERR Command '${cmd.fullname}' not allowed inside a transaction`))
   if (node.topology !== null && (cmd.keySpecs.length !== 0 || cmd.fullname === 'exec')) {
     const redirect = route(c, cmd, argv)
     if (redirect !== null) {
@@ -67,6 +71,11 @@ export function processCommand(c: Client, argv: string[]): Reply {
 
 const MULTI_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset'])
 
+function execAbort(c: Client, error: ErrorReply): ErrorReply {
+  discardTransaction(c)
+  return new ErrorReply(`EXECABORT Transaction discarded because of: ${error.message.replace(/^ERR /, '')}`)
+}
+
 function reject(c: Client, error: ErrorReply): ErrorReply {
   if (c.multi !== null) c.multiDirty = true
   return error
@@ -81,7 +90,8 @@ export function call(c: Client, cmd: Command, argv: string[]): Reply {
   if (ops !== null && cmd.write) {
     const refused = ops.admit(c.db, cmd.fullname, argv, cmd.denyOom)
     if (refused !== null) return new ErrorReply(refused)
-    const scope = ops.beginWrite(c.db, cmd.fullname, argv, () => keyPositions(cmd, argv).map((p) => argv[p]))
+    // The key list is only built when a db limit needs it (no closure on the common path).
+    const scope = ops.beginWrite(c.db, cmd.fullname, argv, ops.memory.limits.size === 0 ? NO_KEYS : () => keyPositions(cmd, argv).map((p) => argv[p]))
     const reply = cmd.handler(c, argv)
     if (scope !== null) ops.endWrite(scope)
     touchWritten(c, cmd, argv)

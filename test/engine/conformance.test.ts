@@ -103,8 +103,8 @@ if (!externalUrl) {
     beforeAll(async () => {
       target = await externalNodeForSlot(externalUrl, 3300)
     })
-    defineCases(clusterCases, () => target)
-    defineCases(commonCases, () => target)
+    defineCases(clusterCases, () => target, (c) => !c.engineOnly)
+    defineCases(commonCases, () => target, (c) => !c.engineOnly)
   })
 }
 

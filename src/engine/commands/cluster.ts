@@ -5,6 +5,7 @@ import type {Topology, TopologyNode} from '../cluster/topology.js'
 import {ErrorReply, MapReply, OK, type Reply} from '../resp/reply.js'
 import {slotOf} from '../cluster/slot.js'
 import type {Handler} from './command.js'
+import {helpReply} from './util.js'
 import {parseInteger} from './util.js'
 
 const DISABLED = new ErrorReply('ERR This instance has cluster support disabled')
@@ -101,7 +102,7 @@ const getkeysinslot = clusterOnly((c, argv) => {
   return out
 })
 
-const help: Handler = () => [
+const help: Handler = () => helpReply([
   'CLUSTER <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
   'COUNTKEYSINSLOT <slot>',
   '    Return the number of keys in <slot> (in the selected database).',
@@ -123,7 +124,7 @@ const help: Handler = () => [
   '    Return information about slots range mappings.',
   'HELP',
   '    Print this help.',
-]
+])
 
 const readonly: Handler = (c) => {
   if (c.node.topology === null) return DISABLED

@@ -3,6 +3,7 @@ import type {Client} from '../client.js'
 import {ErrorReply, MapReply, OK, PONG, SimpleString, type Reply} from '../resp/reply.js'
 import {discardTransaction} from '../dispatch.js'
 import type {Handler} from './command.js'
+import {helpReply} from './util.js'
 import {SYNTAX, parseInteger} from './util.js'
 
 export const ENGINE_VERSION = '9.1.0'
@@ -85,7 +86,8 @@ const hello: Handler = (c, argv) => {
     ['id', c.id],
     ['mode', c.node.cluster ? 'cluster' : 'standalone'],
     ['role', 'master'],
-    ['modules', []],
+    // Valkey 9 runs Lua as a built-in module and lists it here.
+    ['modules', [new MapReply([['name', 'lua'], ['ver', 1], ['path', 'lua'], ['args', []]])]],
   ])
 }
 
@@ -172,7 +174,7 @@ const clientSetname: Handler = (c, argv) => {
   return OK
 }
 
-const clientHelp: Handler = () => [
+const clientHelp: Handler = () => helpReply([
   'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
   'GETNAME',
   '    Return the name of the current connection.',
@@ -188,7 +190,7 @@ const clientHelp: Handler = () => [
   '    Assign the name <name> to the current connection.',
   'HELP',
   '    Print this help.',
-]
+])
 
 export const connectionHandlers: Record<string, Handler> = {
   ping,

@@ -4,6 +4,7 @@ import {globMatch} from '../keyspace/glob.js'
 import {approximateSize, cloneValue, typeName} from '../keyspace/values.js'
 import {ErrorReply, OK, SimpleString, type Reply} from '../resp/reply.js'
 import type {Handler} from './command.js'
+import {helpReply} from './util.js'
 import {scanKeys} from './scan.js'
 import {DB_OUT_OF_RANGE, NOT_INTEGER, NO_SUCH_KEY, SYNTAX, parseInteger} from './util.js'
 
@@ -12,7 +13,10 @@ const SAME_OBJECT = new ErrorReply('ERR source and destination objects are the s
 /** Parses a db index as getIntFromObjectOrReply + selectDb do; the index or an error reply. */
 export function parseDbIndex(c: Client, text: string, notIntMessage?: string): number | ErrorReply {
   const n = parseInteger(text)
-  if (n === null || n > 2147483647 || n < -2147483648) return notIntMessage ? new ErrorReply(notIntMessage) : NOT_INTEGER
+  if (n === null) return notIntMessage ? new ErrorReply(notIntMessage) : NOT_INTEGER
+  if (n > 2147483647 || n < -2147483648) {
+    return new ErrorReply(notIntMessage ?? 'ERR value is out of range, value must between -2147483648 and 2147483647')
+  }
   if (n < 0 || n >= c.node.keyspace.count) return DB_OUT_OF_RANGE
   return n
 }
@@ -236,14 +240,14 @@ const memoryUsage: Handler = (c, argv) => {
   return v === undefined ? null : approximateSize(argv[2], v)
 }
 
-const memoryHelp: Handler = () => [
+const memoryHelp: Handler = () => helpReply([
   'MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
   'USAGE <key> [SAMPLES <count>]',
   '    Return memory in bytes used by <key> and its value. Nested values are',
   '    sampled up to <count> times (default: 5, 0 means sample all).',
   'HELP',
   '    Print this help.',
-]
+])
 
 const scan: Handler = (c, argv) => scanKeys(c, argv)
 

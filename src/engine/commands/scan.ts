@@ -22,7 +22,7 @@ interface ScanOptions {
 
 function parseOptions(argv: string[], first: number, kind: 'keys' | 'hash' | 'set' | 'zset'): ScanOptions | ErrorReply {
   const cursorText = argv[first - 1]
-  if (!/^\d{1,20}$/.test(cursorText)) return INVALID_CURSOR
+  if (!/^\d{1,20}$/.test(cursorText) || (cursorText.length === 20 && BigInt(cursorText) > 18446744073709551615n)) return INVALID_CURSOR
   const options: ScanOptions = {cursor: Number(cursorText), count: 10, pattern: null, type: null, noValues: false}
   for (let i = first; i < argv.length; ) {
     const opt = argv[i].toLowerCase()

@@ -8,6 +8,7 @@ import {keyPositions, type Command, type Handler} from './command.js'
 import {ENGINE_VERSION} from './connection.js'
 import {lookupCommand} from '../dispatch.js'
 import type {RawArgumentDoc, RawKeySpec} from './spec-types.js'
+import {helpReply} from './util.js'
 
 // ---- INFO
 
@@ -168,7 +169,7 @@ const configSet: Handler = (c, argv) => {
   return OK
 }
 
-const configHelp: Handler = () => [
+const configHelp: Handler = () => helpReply([
   'CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
   'GET <pattern>',
   '    Return parameters matching the glob-like <pattern> and their values.',
@@ -176,7 +177,7 @@ const configHelp: Handler = () => [
   '    Set the configuration <directive> to <value>.',
   'HELP',
   '    Print this help.',
-]
+])
 
 // ---- COMMAND
 
@@ -313,12 +314,14 @@ const commandGetkeys: Handler = (_c, argv) => {
   }
   const positions = keyPositions(cmd, target)
   if (positions.length === 0) {
+    // A command with movable keys (EVAL with numkeys 0) simply has none.
+    if (cmd.movableKeys && cmd.keySpecs.length !== 0) return []
     return new ErrorReply(cmd.keySpecs.length === 0 ? 'ERR The command has no key arguments' : 'ERR Invalid arguments specified for command')
   }
   return positions.map((p) => target[p])
 }
 
-const commandHelp: Handler = () => [
+const commandHelp: Handler = () => helpReply([
   'COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
   '(no subcommand)',
   '    Return details about all commands.',
@@ -334,7 +337,7 @@ const commandHelp: Handler = () => [
   '    Return the keys from a full command.',
   'HELP',
   '    Print this help.',
-]
+])
 
 export const serverHandlers: Record<string, Handler> = {
   info,

@@ -65,7 +65,8 @@ const set: Handler = (c, argv) => {
     at = parsed
   }
   const db = c.db
-  const old = db.get(key)
+  // Plain SET (the hot path) does not need the old value.
+  const old = nx || xx || get ? db.get(key) : undefined
   if (get && old !== undefined && typeof old !== 'string') return WRONGTYPE
   if ((nx && old !== undefined) || (xx && old === undefined)) return get ? (old as string | undefined) ?? null : null
   if (keepTtl) db.replace(key, argv[2])

@@ -1,6 +1,6 @@
 // Shared pieces of command handlers: Valkey's exact error texts, strict number parsing
 // (string2ll / string2ld rules) and typed key lookup.
-import {ErrorReply} from '../resp/reply.js'
+import {ErrorReply, SimpleString} from '../resp/reply.js'
 import type {Db} from '../keyspace/db.js'
 import {List, ZSet, type Value} from '../keyspace/values.js'
 
@@ -141,4 +141,9 @@ export function formatStoredDouble(v: number): string {
     fixed = cut ? `${int}.${cut}` : int
   }
   return (negative && fixed !== '0' ? '-' : '') + fixed
+}
+
+/** HELP subcommands answer status lines, as Valkey's addReplyHelp does. */
+export function helpReply(lines: string[]): SimpleString[] {
+  return lines.map((line) => new SimpleString(line))
 }

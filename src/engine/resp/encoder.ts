@@ -1,9 +1,10 @@
 // Encodes Reply values as RESP2 or RESP3 into one growable output buffer per client, so a whole
 // pipeline of replies leaves in a single socket write.
 // Inside the engine a JS `string` bulk is a latin1 byte string (see parser.ts): written 1:1.
-import {DoubleReply, ErrorReply, MapReply, NULL_ARRAY, SetReply, SimpleString, type Reply} from './reply.js'
+import {DoubleReply, ErrorReply, MapReply, NULL_ARRAY, OK, SetReply, SimpleString, type Reply} from './reply.js'
 
 const CRLF = '\r\n'
+const OK_BYTES = Buffer.from('+OK\r\n')
 
 export class ReplyWriter {
   buf: Buffer
@@ -83,6 +84,7 @@ export class ReplyWriter {
 
   reply(r: Reply, resp: number): void {
     if (typeof r === 'string') return this.bulk(r)
+    if (r === OK) return this.rawBytes(OK_BYTES)
     if (typeof r === 'number') return this.integer(r)
     // Integers beyond 2^53 (INCR near the int64 limits) travel as bigint.
     if (typeof r === 'bigint') return this.raw(':' + r + CRLF)

@@ -239,6 +239,18 @@ export const clusterCases: Case[] = [
     ],
   },
   {
+    name: 'a cross-slot command inside a script is refused like a non-local key (Valkey 9.1 wording)',
+    steps: [
+      [
+        ['EVAL', "return redis.call('MSET', 'b', '1', 'k2', '2')", '0'],
+        /^-ERR Attempted to access a non local key in a cluster node script: .*on @user_script:1\.$/,
+      ],
+    ],
+    // On a real Valkey 9.1.0 node this error leaves scripting broken until restart (every later
+    // redis.call fails the same way), so it runs on the engine only.
+    engineOnly: 'poisons a real Valkey 9.1.0 node',
+  },
+  {
     name: 'EVAL declared keys must share one slot',
     steps: [
       [['EVAL', 'return 1', '2', 'b', 'k2'], CROSSSLOT],
@@ -290,7 +302,7 @@ export const clusterCases: Case[] = [
     steps: [
       [
         ['HELLO', '2'],
-        ['$server', '$valkey', '$version', /^\$9\./, '$proto', ':2', '$id', ANY, '$mode', '$cluster', '$role', '$master', '$modules', []],
+        ['$server', '$valkey', '$version', /^\$9\./, '$proto', ':2', '$id', ANY, '$mode', '$cluster', '$role', '$master', '$modules', [['$name', '$lua', '$ver', ':1', '$path', '$lua', '$args', []]]],
       ],
     ],
   },

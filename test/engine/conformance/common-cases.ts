@@ -283,11 +283,32 @@ export const commonCases: Case[] = [
     name: 'MULTI and WATCH are refused inside MULTI (no-multi commands), which aborts EXEC',
     steps: [
       [['MULTI'], '+OK'],
-      [['MULTI'], '-ERR Command not allowed inside a transaction'],
-      [['WATCH', '{b}w'], '-ERR Command not allowed inside a transaction'],
+      [['MULTI'], "-ERR Command 'multi' not allowed inside a transaction"],
+      [['WATCH', '{b}w'], "-ERR Command 'watch' not allowed inside a transaction"],
       [['EXEC'], '-EXECABORT Transaction discarded because of previous errors.'],
     ],
     notOnRedis7: "Redis 7.0 answers 'MULTI calls can not be nested' / 'WATCH inside MULTI is not allowed'",
+  },
+  {
+    name: 'EXEC with arguments inside MULTI drops the transaction and says why',
+    steps: [
+      [['MULTI'], '+OK'],
+      [['SET', '{b}m', '1'], '+QUEUED'],
+      [['EXEC', 'now'], "-EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command"],
+      [['DISCARD'], '-ERR DISCARD without MULTI'],
+      [['EXISTS', '{b}m'], ':0'],
+    ],
+    notOnRedis7: 'Redis 7.0 replies with the arity error and keeps the transaction open',
+  },
+  {
+    name: 'EVALSHA of an unknown script',
+    steps: [[['EVALSHA', 'ffffffffffffffffffffffffffffffffffffffff', '0'], '-NOSCRIPT No matching script.']],
+    notOnRedis7: "Redis 7.0 adds ' Please use EVAL.'",
+  },
+  {
+    name: 'integer arguments beyond 32 bits for a db index',
+    steps: [[['SELECT', '2147483648'], '-ERR value is out of range, value must between -2147483648 and 2147483647']],
+    notOnRedis7: 'Redis 7.0 words it differently',
   },
   {
     name: 'connection commands',
@@ -344,7 +365,6 @@ export const commonCases: Case[] = [
       [['SCRIPT', 'LOAD', 'return 1'], '$e0e1f9fabfc9d4800c877a703b823ac0578ff8db'],
       [['SCRIPT', 'EXISTS', 'e0e1f9fabfc9d4800c877a703b823ac0578ff8db', 'ffffffffffffffffffffffffffffffffffffffff'], [':1', ':0']],
       [['EVALSHA', 'e0e1f9fabfc9d4800c877a703b823ac0578ff8db', '0'], ':1'],
-      [['EVALSHA', 'ffffffffffffffffffffffffffffffffffffffff', '0'], '-NOSCRIPT No matching script. Please use EVAL.'],
       [['EVAL', "return redis.call('SET', KEYS[1], ARGV[1])", '1', '{b}e', 'v'], '+OK'],
       [['EVAL', 'return 1', '-1'], "-ERR Number of keys can't be negative"],
       [['EVAL', 'return 1', '3', 'a'], "-ERR Number of keys can't be greater than number of args"],

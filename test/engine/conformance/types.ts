@@ -13,6 +13,8 @@ export interface Case {
   steps: Array<[argv: string[], expected: Expected]>
   /** Debian's redis-server 7.0 words this differently (or lacks the command): engine/Valkey only. */
   notOnRedis7?: string
+  /** Not run against an external Valkey cluster (says why). */
+  engineOnly?: string
 }
 
 /** Matches an expected reply against an actual one (RegExp: on string replies; arrays element-wise). */
