@@ -18,11 +18,11 @@ import {recordCommands, where} from './record-commands.js'
 import {type Arg, CommandEncoder, type Reply} from './resp.js'
 
 export interface WriterOptions {
-  /** Commands per batch (one socket write). Default 1024. */
+  /** Commands per batch (one socket write). Default 2048. */
   batchCommands?: number
   /** Bytes per batch before it is sent early. Default 1 MiB. */
   batchBytes?: number
-  /** Commands in flight per node before write() waits. Default 8192. */
+  /** Commands in flight per node before write() waits. Default 16384. */
   windowCommands?: number
 }
 
@@ -67,9 +67,9 @@ export class RecordWriter {
     private readonly router: WriteRouter,
     options: WriterOptions = {},
   ) {
-    this.batchCommands = options.batchCommands ?? 1024
+    this.batchCommands = options.batchCommands ?? 2048
     this.batchBytes = options.batchBytes ?? 1024 * 1024
-    this.windowCommands = options.windowCommands ?? 8192
+    this.windowCommands = options.windowCommands ?? 16384
   }
 
   /**

@@ -1,117 +1,150 @@
-// Benchmark (not a test): how fast the data plane writes string keys, side by side with
-// `redis-benchmark -P 64 -t set` on the same target, and with a plain iovalkey pipeline.
+// Benchmark (not a test): the data plane alone (no file parsing, no checksums), side by side with
+// redis-benchmark on the same target in the same run.
 //
-//   npx tsx test/bench/plane-write.ts [--keys 1000000] [--cluster] [--skip-iovalkey]
+//   npx tsx test/bench/plane-write.ts [--keys 1000000] [--targets redis,cluster,engine] [--skip-iovalkey]
 //
-// Targets: a fresh Debian redis-server (standalone) and, with --cluster, a 3-primary Redis 7
-// cluster (db 0). Prints keys/s and the ratio to redis-benchmark's SET rate.
+// Per target: `redis-benchmark -P 64 -t set,get` (with --cluster for clusters), then
+//   - plane writer: N string keys through Plane.writer() (records generated before the clock starts)
+//   - plane read:   the same keys back through Plane.scanValues() (SCAN + GET/PTTL pipelines)
+//   - iovalkey:     the same writes as plain iovalkey pipelines of 10k (per node in a cluster),
+//                   the baseline the raw RESP path replaced
+// Targets: redis = Debian redis-server standalone, cluster = 3 redis-server primaries,
+// engine = the bundled engine, 3 nodes.
 import {spawnSync} from 'node:child_process'
 import {Cluster, Valkey} from 'iovalkey'
 import type {DatasetRecord} from '../../src/dataset/record.js'
+import {startEngine} from '../../src/engine/index.js'
 import {connectPlane} from '../../src/plane/index.js'
+import {keySlot} from '../../src/util/keyslot.js'
 import {startRedisServer} from '../support/redis-server.js'
 import {startRedisCluster} from '../plane/support/redis-cluster.js'
 
 const args = process.argv.slice(2)
-const keys = Number(args[args.indexOf('--keys') + 1] || 0) || 1_000_000
-const withCluster = args.includes('--cluster')
-const withIovalkey = !args.includes('--skip-iovalkey')
+const option = (name: string, fallback: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback)
+const KEYS = Number(option('--keys', '1000000'))
+const TARGETS = option('--targets', 'redis,cluster,engine').split(',')
+const WITH_IOVALKEY = !args.includes('--skip-iovalkey')
 const BATCH = 10_000
+
 const origin = {file: 'bench', line: 0}
+const batches: DatasetRecord[][] = []
+for (let start = 0; start < KEYS; start += BATCH) {
+  const batch: DatasetRecord[] = []
+  for (let n = start; n < Math.min(start + BATCH, KEYS); n++) batch.push({key: Buffer.from(`key:${n}`), value: {type: 'string', value: Buffer.from(`v${n}`)}, origin})
+  batches.push(batch)
+}
 
-function batchOf(start: number, count: number, label: string): DatasetRecord[] {
-  const records: DatasetRecord[] = new Array(count)
-  for (let i = 0; i < count; i++) {
-    const n = start + i
-    records[i] = {key: Buffer.from(`${label}:${n}`), value: {type: 'string', value: Buffer.from(`v${n}`)}, origin}
+function redisBenchmark(port: number, cluster: boolean): {set: number; get: number} {
+  const result = spawnSync(
+    'redis-benchmark',
+    ['-p', String(port), '-P', '64', '-t', 'set,get', '-n', String(KEYS), '-r', String(KEYS), '--csv', ...(cluster ? ['--cluster'] : [])],
+    {encoding: 'utf8'},
+  )
+  const rate = (name: string) => Number(JSON.parse(`[${result.stdout.split('\n').find((line) => line.startsWith(`"${name}"`))}]`)[1])
+  return {set: rate('SET'), get: rate('GET')}
+}
+
+async function planeWriteAndRead(url: string): Promise<{write: number; read: number}> {
+  const plane = await connectPlane({url, db: 0, env: {}})
+  try {
+    await plane.flushdb()
+    let started = performance.now()
+    const writer = plane.writer()
+    for (const batch of batches) await writer.write(batch)
+    await writer.finish()
+    const write = KEYS / ((performance.now() - started) / 1000)
+    const {total} = await plane.dbsize()
+    if (total !== KEYS) throw new Error(`plane wrote ${total} keys, expected ${KEYS}`)
+
+    started = performance.now()
+    let read = 0
+    for await (const stored of plane.scanValues()) read += stored.length
+    if (read !== KEYS) throw new Error(`plane read ${read} keys, expected ${KEYS}`)
+    const readRate = KEYS / ((performance.now() - started) / 1000)
+    await plane.flushdb()
+    return {write, read: readRate}
+  } finally {
+    await plane.close()
   }
-  return records
 }
 
-function redisBenchmark(port: number, cluster: boolean): number {
-  const result = spawnSync('redis-benchmark', ['-p', String(port), '-P', '64', '-t', 'set', '-n', String(keys), '-r', String(keys), '--csv', ...(cluster ? ['--cluster'] : [])], {
-    encoding: 'utf8',
-  })
-  const line = result.stdout.split('\n').find((l) => l.startsWith('"SET"'))
-  if (!line) throw new Error(`redis-benchmark printed no SET line: ${result.stdout}${result.stderr}`)
-  return Number(JSON.parse(`[${line}]`)[1])
-}
-
-async function planeRate(url: string, label: string): Promise<number> {
-  const plane = await connectPlane({url, db: 0})
-  await plane.flushdb()
-  const started = performance.now()
-  const writer = plane.writer()
-  for (let start = 0; start < keys; start += BATCH) await writer.write(batchOf(start, Math.min(BATCH, keys - start), label))
-  await writer.finish()
-  const seconds = (performance.now() - started) / 1000
-  const {total} = await plane.dbsize()
-  if (total !== keys) throw new Error(`plane wrote ${total} keys, expected ${keys}`)
-  await plane.flushdb()
-  await plane.close()
-  return keys / seconds
-}
-
-async function iovalkeyRate(port: number, cluster: boolean, label: string): Promise<number> {
-  const client = cluster ? new Cluster([{host: '127.0.0.1', port}]) : new Valkey({host: '127.0.0.1', port})
-  client.on('error', () => undefined)
+async function iovalkeyWrite(host: string, port: number, cluster: boolean): Promise<number> {
   const started = performance.now()
   if (cluster) {
-    // A cluster pipeline must stay within one node: group each batch by node, one pipeline per node.
-    const c = client as Cluster
-    await c.ping()
-    const slots = (c as unknown as {slots: string[][]}).slots
-    const {keySlot} = await import('../../src/util/keyslot.js')
-    for (let start = 0; start < keys; start += BATCH) {
+    // A cluster pipeline must stay within one node: one pipeline per node and batch.
+    const client = new Cluster([{host, port}])
+    client.on('error', () => undefined)
+    await client.ping()
+    const slots = (client as unknown as {slots: string[][]}).slots
+    for (const batch of batches) {
       const byNode = new Map<string, ReturnType<Cluster['pipeline']>>()
-      for (const record of batchOf(start, Math.min(BATCH, keys - start), label)) {
+      for (const record of batch) {
         const node = slots[keySlot(record.key)][0]
         let pipeline = byNode.get(node)
-        if (!pipeline) byNode.set(node, (pipeline = c.pipeline()))
+        if (pipeline === undefined) byNode.set(node, (pipeline = client.pipeline()))
         pipeline.set(record.key, record.value.value as Buffer)
       }
       await Promise.all([...byNode.values()].map((pipeline) => pipeline.exec()))
     }
+    await client.flushall()
+    await client.quit()
   } else {
-    for (let start = 0; start < keys; start += BATCH) {
-      const pipeline = (client as Valkey).pipeline()
-      for (const record of batchOf(start, Math.min(BATCH, keys - start), label)) pipeline.set(record.key, record.value.value as Buffer)
+    const client = new Valkey({host, port})
+    client.on('error', () => undefined)
+    for (const batch of batches) {
+      const pipeline = client.pipeline()
+      for (const record of batch) pipeline.set(record.key, record.value.value as Buffer)
       await pipeline.exec()
     }
+    await client.flushdb()
+    await client.quit()
   }
-  const seconds = (performance.now() - started) / 1000
-  await client.quit()
-  return keys / seconds
+  return KEYS / ((performance.now() - started) / 1000)
 }
 
-const rows: Array<[string, string, number, number]> = []
-function row(target: string, method: string, rate: number, baseline: number) {
-  rows.push([target, method, rate, rate / baseline])
-  console.error(`${target.padEnd(28)} ${method.padEnd(34)} ${Math.round(rate).toLocaleString('en-US').padStart(10)} keys/s  ${(rate / baseline).toFixed(2)}×`)
+const rows: string[] = []
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
+function row(target: string, method: string, rate: number, baseline: number, baselineName: string) {
+  const line = `| ${target} | ${method} | ${fmt(rate)} | ${(rate / baseline).toFixed(2)}× ${baselineName} |`
+  rows.push(line)
+  console.error(line)
 }
 
-const server = await startRedisServer()
-try {
-  const baseline = redisBenchmark(server.port, false)
-  row('redis-server 7 standalone', 'redis-benchmark -P 64 -t set', baseline, baseline)
-  row('redis-server 7 standalone', 'plane writer (raw RESP)', await planeRate(server.url, 'plane'), baseline)
-  if (withIovalkey) row('redis-server 7 standalone', 'iovalkey pipeline (10k batches)', await iovalkeyRate(server.port, false, 'io'), baseline)
-} finally {
-  await server.stop()
+async function benchTarget(name: string, url: string, host: string, port: number, cluster: boolean): Promise<void> {
+  const base = redisBenchmark(port, cluster)
+  row(name, `redis-benchmark -P 64 SET`, base.set, base.set, 'SET')
+  row(name, `redis-benchmark -P 64 GET`, base.get, base.get, 'GET')
+  const plane = await planeWriteAndRead(url)
+  row(name, 'plane writer (raw RESP)', plane.write, base.set, 'SET')
+  row(name, 'plane scanValues (SCAN + GET/PTTL)', plane.read, base.get, 'GET')
+  if (WITH_IOVALKEY) row(name, 'iovalkey pipelines of 10k', await iovalkeyWrite(host, port, cluster), base.set, 'SET')
 }
 
-if (withCluster) {
+if (TARGETS.includes('redis')) {
+  const server = await startRedisServer()
+  try {
+    await benchTarget('redis-server 7 standalone', server.url, '127.0.0.1', server.port, false)
+  } finally {
+    await server.stop()
+  }
+}
+if (TARGETS.includes('cluster')) {
   const cluster = await startRedisCluster(3)
   try {
-    const baseline = redisBenchmark(cluster.nodes[0].port, true)
-    row('redis 7 cluster, 3 primaries', 'redis-benchmark --cluster -P 64', baseline, baseline)
-    row('redis 7 cluster, 3 primaries', 'plane writer (raw RESP)', await planeRate(cluster.url, 'plane'), baseline)
-    if (withIovalkey) row('redis 7 cluster, 3 primaries', 'iovalkey per-node pipelines', await iovalkeyRate(cluster.nodes[0].port, true, 'io'), baseline)
+    await benchTarget('redis 7 cluster, 3 primaries', cluster.url, '127.0.0.1', cluster.nodes[0].port, true)
   } finally {
     await cluster.stop()
   }
 }
+if (TARGETS.includes('engine')) {
+  const engine = await startEngine({nodes: 3, databases: 16})
+  try {
+    await benchTarget('bundled engine, 3 nodes', engine.seedUrl, engine.nodes[0].host, engine.nodes[0].port, true)
+  } finally {
+    await engine.stop()
+  }
+}
 
-console.log(`\n${keys.toLocaleString('en-US')} string keys, batches of ${BATCH.toLocaleString('en-US')}`)
-console.log(`| target | method | keys/s | × redis-benchmark |\n|---|---|---:|---:|`)
-for (const [target, method, rate, ratio] of rows) console.log(`| ${target} | ${method} | ${Math.round(rate).toLocaleString('en-US')} | ${ratio.toFixed(2)} |`)
+console.log(`\n${fmt(KEYS)} string keys (key:N → vN), batches of ${fmt(BATCH)}; redis-benchmark -P 64 -n ${fmt(KEYS)} -r ${fmt(KEYS)} just before`)
+console.log('| target | method | keys/s | ratio |\n|---|---|---:|---|')
+for (const line of rows) console.log(line)

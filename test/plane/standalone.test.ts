@@ -55,6 +55,20 @@ describe('a standalone server', () => {
     await plane.flushdb()
   })
 
+  it('scans TTL presence exactly, with or without expiring keys in the db', async () => {
+    await plane.writeRecords(stringRecords(20))
+    const ttlFlags = async () => {
+      const flags: Record<string, boolean> = {}
+      for await (const batch of plane.scanValues()) for (const stored of batch) flags[stored.key.toString()] = stored.hasTtl
+      return flags
+    }
+    expect(Object.values(await ttlFlags()).every((hasTtl) => !hasTtl)).toBe(true)
+    await observer.expire('key:7', 600)
+    const flags = await ttlFlags()
+    expect(Object.keys(flags).filter((key) => flags[key])).toEqual(['key:7'])
+    await plane.flushdb()
+  })
+
   it('reads back mixed types correctly whatever type it read most recently', async () => {
     const hashes = Array.from({length: 50}, (_, n) => ({
       key: Buffer.from(`h:${n}`),
