@@ -4,6 +4,7 @@ import type {Client} from '../client.js'
 import type {Topology, TopologyNode} from '../cluster/topology.js'
 import {ErrorReply, MapReply, OK, type Reply} from '../resp/reply.js'
 import {slotOf} from '../cluster/slot.js'
+import {verbatim} from '../resp/encoder.js'
 import type {Handler} from './command.js'
 import {helpReply} from './util.js'
 import {parseInteger} from './util.js'
@@ -21,7 +22,7 @@ function nodeLine(node: TopologyNode, topology: Topology): string {
   return `${node.id} ${node.host}:${node.port}@${node.port + 10000} ${myself ? 'myself,master' : 'master'} - 0 ${pong} ${node.index + 1} connected${ranges ? ' ' + ranges : ''}\n`
 }
 
-const nodes = clusterOnly((_c, _argv, t) => t.nodes.map((n) => nodeLine(n, t)).join(''))
+const nodes = clusterOnly((_c, _argv, t) => verbatim(t.nodes.map((n) => nodeLine(n, t)).join('')))
 
 const slots = clusterOnly((_c, _argv, t) => {
   const ranges: Array<{from: number; to: number; node: TopologyNode}> = []
@@ -49,13 +50,14 @@ const shards = clusterOnly((_c, _argv, t) =>
             ]),
           ],
         ],
+        ['id', node.shardId],
       ]),
   ),
 )
 
 const info = clusterOnly((_c, _argv, t) => {
   const epoch = t.nodes.length
-  return (
+  return verbatim(
     'cluster_state:ok\r\n' +
     'cluster_slots_assigned:16384\r\n' +
     'cluster_slots_ok:16384\r\n' +

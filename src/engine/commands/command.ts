@@ -40,7 +40,8 @@ export const FLAG_ORDER = ['write', 'readonly', 'denyoom', 'module', 'admin', 'p
 export function buildCommand(name: string, raw: RawCommandSpec, handler: Handler, container: Command | null): Command {
   const flags = new Set(raw.flags)
   const legacy = legacyRange(raw.keySpecs)
-  if (legacy.movable || raw.getKeysFunction) flags.add('movablekeys')
+  // As Valkey: only key specs that are not one plain range make a command 'movablekeys'.
+  if (legacy.movable) flags.add('movablekeys')
   const acl = new Set(raw.acl)
   if (flags.has('write')) acl.add('write')
   if (flags.has('readonly') && !acl.has('scripting')) acl.add('read')
@@ -54,7 +55,7 @@ export function buildCommand(name: string, raw: RawCommandSpec, handler: Handler
   if (!acl.has('fast')) acl.add('slow')
   const single = raw.keySpecs.length === 1 ? raw.keySpecs[0] : null
   const simpleKeys =
-    single && single.begin_search.index && single.find_keys.range && single.find_keys.range.limit === 0 && !raw.getKeysFunction
+    single && single.begin_search.index && single.find_keys.range && single.find_keys.range.limit === 0
       ? {first: single.begin_search.index.pos, last: single.find_keys.range.lastkey, step: single.find_keys.range.step}
       : null
   return {

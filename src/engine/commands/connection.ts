@@ -4,6 +4,7 @@ import {ErrorReply, MapReply, OK, PONG, SimpleString, type Reply} from '../resp/
 import {discardTransaction} from '../dispatch.js'
 import type {Handler} from './command.js'
 import {helpReply} from './util.js'
+import {verbatim} from '../resp/encoder.js'
 import {SYNTAX, parseInteger} from './util.js'
 
 export const ENGINE_VERSION = '9.1.0'
@@ -149,7 +150,7 @@ const clientList: Handler = (c, argv) => {
   }
   let out = ''
   for (const client of c.node.clients) if (ids === null || ids.has(client.id)) out += describeClient(client)
-  return out
+  return verbatim(out)
 }
 
 const clientSetinfo: Handler = (c, argv) => {
@@ -200,7 +201,7 @@ export const connectionHandlers: Record<string, Handler> = {
   quit,
   reset,
   'client|list': clientList,
-  'client|info': (c) => describeClient(c),
+  'client|info': (c) => verbatim(describeClient(c)),
   'client|id': (c) => c.id,
   'client|getname': (c): Reply => (c.name === '' ? null : c.name),
   'client|setname': clientSetname,

@@ -98,7 +98,12 @@ export function scanCollection(c: Client, argv: string[], value: Collection | un
   if (value === undefined) return ['0', []]
   const members = value instanceof Set ? value : value instanceof Map ? value : value.scores
   const small = members.size <= 128 && options.cursor === 0
-  const it = resume(c, options.cursor, () => members.keys())
+  // A small sorted set answers in score order, as Valkey's listpack encoding does.
+  const start =
+    small && !(value instanceof Set) && !(value instanceof Map)
+      ? () => value.entries().map((e) => e.member)[Symbol.iterator]()
+      : () => members.keys()
+  const it = resume(c, options.cursor, start)
   if (it === null) return ['0', []]
   const out: Reply[] = []
   let visited = 0

@@ -6,6 +6,7 @@ import {slotOf} from '../cluster/slot.js'
 import {call, lookupCommand} from '../dispatch.js'
 import {ErrorReply, MapReply, OK, SetReply, type Reply} from '../resp/reply.js'
 import type {ScriptFlagsLike} from '../scripting-host.js'
+import {VerbatimReply} from '../resp/encoder.js'
 import {keyPositions, type Handler} from './command.js'
 import {NOT_INTEGER, SYNTAX, helpReply, parseInteger} from './util.js'
 
@@ -16,6 +17,7 @@ const NOSCRIPT = new ErrorReply('NOSCRIPT No matching script.')
 function toBridge(r: Reply): Reply {
   if (typeof r === 'string') return Buffer.from(r, 'latin1')
   if (typeof r === 'bigint') return Number(r)
+  if (r instanceof VerbatimReply) return Buffer.from(r.text, 'latin1')
   if (Array.isArray(r)) return r.map(toBridge)
   if (r instanceof MapReply) return new MapReply(r.entries.map(([k, v]) => [toBridge(k), toBridge(v)]))
   if (r instanceof SetReply) return new SetReply(r.items.map(toBridge))

@@ -9,6 +9,7 @@ import {ENGINE_VERSION} from './connection.js'
 import {lookupCommand} from '../dispatch.js'
 import type {RawArgumentDoc, RawKeySpec} from './spec-types.js'
 import {helpReply} from './util.js'
+import {verbatim} from '../resp/encoder.js'
 
 // ---- INFO
 
@@ -112,7 +113,7 @@ const info: Handler = (c, argv) => {
     const title = TITLES[name] ?? name[0].toUpperCase() + name.slice(1)
     return `# ${title}\r\n` + SECTIONS[name](c).map((line) => line + '\r\n').join('')
   })
-  return parts.join('\r\n')
+  return verbatim(parts.join('\r\n'))
 }
 
 // ---- CONFIG

@@ -4,6 +4,20 @@
 import {DoubleReply, ErrorReply, MapReply, NULL_ARRAY, OK, SetReply, SimpleString, type Reply} from './reply.js'
 
 const CRLF = '\r\n'
+
+/**
+ * A verbatim text reply (INFO, CLUSTER INFO/NODES, CLIENT LIST/INFO): RESP3 `=len\r\ntxt:...`,
+ * RESP2 a bulk string. Not part of the shared Reply union: handlers return it cast, and the
+ * scripting boundary hands it to Lua as a bulk string.
+ */
+export class VerbatimReply {
+  constructor(readonly text: string) {}
+}
+
+/** Wraps text as a verbatim reply (typed as Reply for handlers). */
+export function verbatim(text: string): Reply {
+  return new VerbatimReply(text) as unknown as Reply
+}
 const OK_BYTES = Buffer.from('+OK\r\n')
 
 export class ReplyWriter {
@@ -97,6 +111,10 @@ export class ReplyWriter {
     }
     if (r === NULL_ARRAY) return this.raw(resp === 3 ? '_\r\n' : '*-1\r\n')
     if (r instanceof SimpleString) return this.raw('+' + r.value + CRLF)
+    if (r instanceof VerbatimReply) {
+      if (resp !== 3) return this.bulk(r.text)
+      return this.raw('=' + (r.text.length + 4) + CRLF + 'txt:' + r.text + CRLF)
+    }
     if (r instanceof ErrorReply) return this.error(r.message)
     if (r instanceof DoubleReply) {
       const text = formatDouble(r.value)
