@@ -17,7 +17,9 @@ export async function describeTarget(plane: Plane): Promise<TargetIdentity> {
     const valkey = field('valkey_version')
     const name = field('server_name') ?? (valkey ? 'valkey' : 'redis')
     const version = valkey ?? field('redis_version')
-    if (version !== undefined) identity.server = `${name} ${version}`
+    // The bundled engine answers as Valkey (it mimics one) but names itself in `executable`.
+    const bundled = field('executable')?.endsWith('flip-engine') ? ' (flip bundled engine)' : ''
+    if (version !== undefined) identity.server = `${name} ${version}${bundled}`
   } catch {
     // INFO may be renamed or refused (ACL): the identity is still useful without it.
   }
