@@ -52,6 +52,7 @@ for (const kind of backends) {
       expect(manifest).toMatchObject({id: result.id, complete: true, db: DB.shadow, keys: 7, checksum: result.checksum})
       expect(manifest.sources[0]).toMatchObject({path: catalog, format: 'ndjson', sha256: expect.stringMatching(/^[0-9a-f]{64}$/)})
       if (kind.mode) expect({mode: manifest.target.mode, primaries: manifest.target.nodes.length}).toEqual(kind.mode)
+      if (kind.server) expect(manifest.target.server).toMatch(kind.server)
       expect(JSON.stringify(manifest)).not.toMatch(/password/i)
       expect((await live.dbsize()).total).toBe(0) // the live db is never touched
     })
