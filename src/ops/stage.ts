@@ -3,8 +3,8 @@
 // Order of events, so a failure can never leave a manifest claiming a complete shadow:
 //   1. open and check the inputs (missing file, unknown format: nothing is contacted yet);
 //   2. connect to the shadow db only (the live db is never opened by stage);
-//   3. refuse a non-empty shadow unless `replace`, which empties the shadow db first;
-//   4. write the manifest with complete: false;
+//   3. refuse a non-empty shadow unless `replace`;
+//   4. write the manifest with complete: false, then (replace) empty the shadow db;
 //   5. stream: validate each record, add it to the checksum, write it (pipelined per node);
 //   6. wait for every acknowledgement, then rewrite the manifest complete.
 // Any error in 5-6 rewrites the manifest as failed (still incomplete, with the reason) and is
@@ -94,8 +94,9 @@ export async function stage(options: StageOptions): Promise<StageResult> {
     if (before.total > 0 && !options.replace) {
       throw new OpsError(`shadow db ${shadowDb} is not empty (${before.total} keys): pass --replace to empty it first`, 1)
     }
-    if (before.total > 0) await plane.flushdb()
 
+    // The incomplete manifest goes first: from here on, whatever happens to the shadow db, the
+    // latest manifest of that db says it is not a complete dataset.
     const started = new Date()
     let manifest = startManifest({db: shadowDb, sources: reader.files.map((f) => ({...f})), csv: options.csv, target, startedAt: started})
     const manifestPath = await writeManifest(options.stateDir, manifest)
@@ -112,6 +113,7 @@ export async function stage(options: StageOptions): Promise<StageResult> {
 
     const writer = plane.writer(options.writer)
     try {
+      if (before.total > 0) await plane.flushdb()
       for await (const batch of reader.batches()) {
         for (const record of batch) checksum.add(record.key, record.value, record.ttl !== undefined)
         await writer.write(batch)
