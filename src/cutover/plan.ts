@@ -113,7 +113,7 @@ export function loadPlan(stateDir: string, idOrPath?: string): LoadedPlan {
   return {path, plan, journal, phase: phaseOf(readJournal(journal.path))}
 }
 
-/** Plan ids in the state dir, oldest first (ids sort by creation time). */
+/** Plan ids in the state dir, oldest first (by creation time: ids of one second tie). */
 export function listPlanIds(stateDir: string): string[] {
   let names: string[]
   try {
@@ -122,10 +122,19 @@ export function listPlanIds(stateDir: string): string[] {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
     throw error
   }
+  const created = (id: string): string => {
+    try {
+      return String((JSON.parse(readFileSync(planPath(stateDir, id), 'utf8')) as CutoverPlan).createdAt ?? '')
+    } catch {
+      return ''
+    }
+  }
   return names
     .filter((name) => name.endsWith('.json') && !name.startsWith('.'))
     .map((name) => basename(name, '.json'))
-    .sort()
+    .map((id) => ({id, createdAt: created(id)}))
+    .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id))
+    .map((plan) => plan.id)
 }
 
 // ---- The staged key names, written and fsynced before the first change. ----

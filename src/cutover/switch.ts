@@ -10,11 +10,12 @@
 //                                 value is still in the shadow (so live holds the old one)
 //                                 (merge) the staged keys still in the shadow (their old value, if any)
 //                       to live = the keys still in the shadow
-//   rollback, per slot: to shadow = staged keys in live that are no longer in the shadow
+//   rollback, per slot: to shadow = every staged key (MOVE skips those the shadow still holds)
 //                       to live   = every key in the archive
 // Whatever a crash interrupted, this finishes it without moving a key twice.
 import {RespError} from '../plane/errors.js'
-import {SLOT_COUNT} from '../util/keyslot.js'
+import {dirname, join} from 'node:path'
+import {SLOT_COUNT, keySlot} from '../util/keyslot.js'
 import {runAtomic, type AtomicResult} from './atomic.js'
 import {crashPoint} from './crash-hook.js'
 import {CutoverFailedError} from './errors.js'
@@ -203,22 +204,28 @@ async function swapdbState(ctx: SwitchContext): Promise<'original' | 'switched'>
   )
 }
 
-function stagedKeySet(plan: CutoverPlan, planPath: string): Set<string> {
+function readStagedKeys(plan: CutoverPlan, planPath: string): Buffer[] {
   if (!plan.keysFile) throw new CutoverFailedError(`plan ${plan.id} has no staged key list; cannot resume or roll back a ${plan.strategy} cutover without it`)
-  const file = plan.keysFile.includes('/') ? plan.keysFile : planPath.replace(/[^/]*$/, plan.keysFile)
-  return new Set(readKeysFile(file).map((key) => key.toString('latin1')))
+  const file = plan.keysFile.includes('/') ? plan.keysFile : join(dirname(planPath), plan.keysFile)
+  return readKeysFile(file)
+}
+
+function stagedKeySet(plan: CutoverPlan, planPath: string): Set<string> {
+  return new Set(readStagedKeys(plan, planPath).map((key) => key.toString('latin1')))
 }
 
 async function forwardJobsFromServer(ctx: SwitchContext): Promise<SlotJob[]> {
   const {plan} = ctx.loaded
-  const staged = stagedKeySet(plan, ctx.loaded.path)
-  const [live, shadow] = await Promise.all([scanKeysBySlot(ctx.session.live), scanKeysBySlot(ctx.session.shadow)])
+  // Merge needs only the shadow: its keys' old values (if any) go to the archive, then they go live.
+  const replace = plan.mode === 'replace'
+  const staged = replace ? stagedKeySet(plan, ctx.loaded.path) : new Set<string>()
+  const [live, shadow] = await Promise.all([replace ? scanKeysBySlot(ctx.session.live) : undefined, scanKeysBySlot(ctx.session.shadow)])
   const jobs: SlotJob[] = []
   for (let slot = 0; slot < SLOT_COUNT; slot++) {
     const inShadow = shadow.keysBySlot[slot] ?? []
-    const inLive = live.keysBySlot[slot] ?? []
+    const inLive = live?.keysBySlot[slot] ?? []
     let archive: Buffer[]
-    if (plan.mode === 'merge') archive = inShadow
+    if (!replace) archive = inShadow
     else {
       const stillStaged = new Set(inShadow.map((key) => key.toString('latin1')))
       archive = inLive.filter((key) => {
@@ -234,25 +241,20 @@ async function forwardJobsFromServer(ctx: SwitchContext): Promise<SlotJob[]> {
 
 async function backwardJobsFromServer(ctx: SwitchContext): Promise<SlotJob[]> {
   const {plan} = ctx.loaded
-  const staged = stagedKeySet(plan, ctx.loaded.path)
-  const [live, shadow, archive] = await Promise.all([
-    scanKeysBySlot(ctx.session.live),
-    scanKeysBySlot(ctx.session.shadow),
-    scanKeysBySlot(ctx.session.archive),
-  ])
+  // Every staged key goes back from live to the shadow: MOVE does nothing where the shadow
+  // still (or again) holds it, or where live does not have it. Only the archive is read.
+  const unstage: SlotKeys = new Array(SLOT_COUNT)
+  for (const key of readStagedKeys(plan, ctx.loaded.path)) (unstage[keySlot(key)] ??= []).push(key)
+  const archive = await scanKeysBySlot(ctx.session.archive)
   const jobs: SlotJob[] = []
   for (let slot = 0; slot < SLOT_COUNT; slot++) {
-    const inShadow = new Set((shadow.keysBySlot[slot] ?? []).map((key) => key.toString('latin1')))
-    const unstage = (live.keysBySlot[slot] ?? []).filter((key) => {
-      const name = key.toString('latin1')
-      return staged.has(name) && !inShadow.has(name)
-    })
+    const back = unstage[slot] ?? []
     const restore = archive.keysBySlot[slot] ?? []
-    if (unstage.length === 0 && restore.length === 0) continue
+    if (back.length === 0 && restore.length === 0) continue
     jobs.push({
       slot,
       steps: [
-        {from: plan.dbs.live, to: plan.dbs.shadow, keys: unstage, label: 'unstaged', zeroIsConflict: false},
+        {from: plan.dbs.live, to: plan.dbs.shadow, keys: back, label: 'unstaged', zeroIsConflict: false},
         {from: plan.dbs.archive, to: plan.dbs.live, keys: restore, label: 'restored', zeroIsConflict: true},
       ],
     })
