@@ -23,7 +23,7 @@ import {rate, throttled} from './progress.js'
 import {openPlane, type PlaneTarget} from './target.js'
 
 export interface VerifyOptions {
-  /** Manifest id or path; default the latest complete manifest (of `db` when given). */
+  /** Manifest id or path; default the latest manifest (of `db` when given), which must be complete. */
   manifest?: string
   /** Compare against these files instead of a manifest. */
   source?: string[]
@@ -184,10 +184,12 @@ async function findManifest(options: VerifyOptions): Promise<LoadedManifest> {
   const loaded =
     options.manifest !== undefined
       ? await readManifest(options.stateDir, options.manifest)
-      : await latestManifest(options.stateDir, {db: options.db, complete: true})
+      : // The latest, complete or not: after a failed stage an older complete manifest no longer
+        // describes the db, and verify must say that the db is incomplete, not that it differs.
+        await latestManifest(options.stateDir, {db: options.db})
   if (loaded === undefined) {
     const which = options.db === undefined ? '' : ` of db ${options.db}`
-    throw new OpsError(`no complete manifest${which} in ${options.stateDir}: stage a dataset first, or pass --manifest or --source`, 2)
+    throw new OpsError(`no manifest${which} in ${options.stateDir}: stage a dataset first, or pass --manifest or --source`, 2)
   }
   if (!loaded.manifest.complete) {
     const why = loaded.manifest.failure ? ` (${loaded.manifest.failure})` : ' (its stage did not finish)'

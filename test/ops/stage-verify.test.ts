@@ -105,6 +105,8 @@ for (const kind of backends) {
     })
 
     it('a bad record stops the stage with its one-line error, leaves the manifest incomplete, and never touches live', async () => {
+      await stage({files: [catalog], shadowDb: DB.shadow, stateDir, target: target()}) // an earlier, complete stage
+      await shadow.flushdb()
       await live.command(live.nodeForKey('price:live'), ['SET', 'price:live', 'old'])
       const dir = mkdtempSync(join(tmpdir(), 'flip-bad-'))
       const file = join(dir, 'prices.ndjson')
@@ -117,8 +119,9 @@ for (const kind of backends) {
       expect(failure).toMatchObject({shadowDb: DB.shadow, keysWritten: expect.any(Number)})
       const {manifest} = await readManifest(stateDir, failure.manifest)
       expect(manifest).toMatchObject({complete: false, failure: (error as Error).message})
-      await expect(verify({stateDir, target: target(), db: DB.shadow})).rejects.toThrow(/no complete manifest/)
       await expect(verify({stateDir, target: target(), manifest: failure.id})).rejects.toThrow(/is incomplete \(.*unknown type "sett".*\): db 12 does not hold a complete dataset/)
+      await expect(verify({stateDir, target: target(), db: DB.shadow})).rejects.toMatchObject({exitCode: 1, message: expect.stringMatching(/is incomplete/)})
+      await expect(verify({stateDir, target: target(), db: DB.other})).rejects.toThrow(`no manifest of db ${DB.other} in ${stateDir}`)
       expect((await live.dbsize()).total).toBe(1)
       expect(String(await live.command(live.nodeForKey('price:live'), ['GET', 'price:live']))).toBe('old')
     })
