@@ -365,6 +365,10 @@ async function resumeCutover(options: CutoverOptions): Promise<CutoverResult> {
   if (loaded.phase === 'rolling-back' || loaded.phase === 'rolled-back') {
     throw new CutoverRefusedError(`plan ${plan.id} is ${loaded.phase === 'rolled-back' ? 'rolled back' : 'being rolled back'}; finish with: ${plan.commands.rollback}`)
   }
+  const stopped = loaded.phase === 'planned' ? loaded.journal.entries().find((entry) => entry.event === 'failed') : undefined
+  if (stopped && stopped.event === 'failed') {
+    throw new CutoverRefusedError(`cutover ${plan.id} stopped before changing anything (${stopped.message}); start a new cutover instead`)
+  }
   const session = await openSession(options, plan.dbs)
   const summary: CutoverSummary = {
     target: plan.target.url,

@@ -3,7 +3,7 @@
 // standalone (SWAPDB, or the batched moves for merge mode).
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {cutover} from '../../src/cutover/cutover.js'
-import {CutoverFailedError, CutoverRefusedError, CutoverUsageError} from '../../src/cutover/errors.js'
+import {CutoverCancelledError, CutoverFailedError, CutoverRefusedError, CutoverUsageError} from '../../src/cutover/errors.js'
 import {readJournal} from '../../src/cutover/journal.js'
 import {loadPlan} from '../../src/cutover/plan.js'
 import {rollback} from '../../src/cutover/rollback.js'
@@ -173,6 +173,33 @@ for (const kind of servers) {
       const now = await fingerprints(server.url)
       expect(now.live).toEqual(before.live)
       expect(now.shadow).toEqual(before.shadow)
+    })
+
+    it('Ctrl-C (an AbortSignal) before the moment cancels cleanly: nothing changed, the plan cannot be resumed, the lock is free', async () => {
+      const manifest = await stageLines(server.url, stateDir, prices(20, NEW))
+      const before = await fingerprints(server.url)
+      const controller = new AbortController()
+      let prepared = false
+      const cancelled = cutover({
+        ...base(),
+        manifest,
+        schedule: {at: new Date(Date.now() + 2500).toISOString(), prepare: '2s'},
+        signal: controller.signal,
+        onProgress: (event) => {
+          if (event.phase === 'preflight' && event.step.startsWith('reading live')) prepared = true
+        },
+        onCountdown: () => {
+          if (prepared) controller.abort()
+        },
+      })
+      await expect(cancelled).rejects.toBeInstanceOf(CutoverCancelledError)
+      await expect(cancelled).rejects.toMatchObject({exitCode: 130})
+      expect(await fingerprints(server.url)).toEqual(before)
+      const {plan, phase} = loadPlan(stateDir)
+      expect(phase).toBe('planned')
+      await expect(cutover({...base(), resume: plan.id})).rejects.toThrow(/stopped before changing anything \(cancelled before the switch; nothing was changed\)/)
+      // The lock was released: a new cutover runs at once.
+      expect((await cutover({...base(), manifest})).verified.ok).toBe(true)
     })
 
     it('dry run: all checks, lock included, and no change', async () => {
