@@ -2,6 +2,7 @@
 //  1. redis-benchmark pipelined SET/GET (-P 16): engine cluster (--cluster) vs redis-server
 //  2. peak RSS of the engine cluster holding 1M small keys
 //  3. idle RSS and CPU of an engine node with 16 vs 10,000,000 databases
+//  4. the atomic-cutover shape: one EVAL on one node that SCANs a db and MOVEs every key
 // Goals (issue 2): >= 0.5x redis-server throughput; 10M dbs add <= 10 MB and no idle CPU.
 // Knobs: BENCH_REQUESTS (default 1000000), BENCH_KEYS (default 1000000).
 import {execFile} from 'node:child_process'
@@ -15,6 +16,56 @@ import {startRedisServer} from '../support/redis-server.js'
 const run = promisify(execFile)
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 1_000_000)
 const KEYS = Number(process.env.BENCH_KEYS ?? 1_000_000)
+const MOVE_KEYS = Number(process.env.BENCH_MOVE_KEYS ?? 333_000)
+
+const MOVE_SCRIPT = `
+local moved, cursor = 0, '0'
+redis.call('SELECT', ARGV[1])
+repeat
+  local r = redis.call('SCAN', cursor, 'COUNT', 1000)
+  cursor = r[1]
+  for _, k in ipairs(r[2]) do moved = moved + redis.call('MOVE', k, ARGV[2]) end
+until cursor == '0'
+return moved`
+
+/** Stages MOVE_KEYS keys in db 1 of a 1-node engine, then times one EVAL moving them to db 0. */
+async function scriptMove(): Promise<{keys: number; ms: number}> {
+  const engine = await startEngine({nodes: 1})
+  const socket = connect({host: '127.0.0.1', port: engine.nodes[0].port})
+  await new Promise((r) => socket.once('connect', r))
+  let replies = 0
+  let waiting: (() => void) | null = null
+  let target = 0
+  let text = ''
+  socket.on('data', (chunk: Buffer) => {
+    for (const byte of chunk) if (byte === 0x0a) replies++
+    text = chunk.toString('latin1')
+    if (waiting && replies >= target) waiting()
+  })
+  const until = (n: number) => new Promise<void>((resolve) => (replies >= n ? resolve() : ((target = n), (waiting = resolve))))
+  try {
+    socket.write('*2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n')
+    await until(1)
+    for (let i = 0; i < MOVE_KEYS; i += 1000) {
+      let batch = ''
+      for (let j = i; j < Math.min(MOVE_KEYS, i + 1000); j++) {
+        const key = `price:${j}`
+        batch += `*3\r\n$3\r\nSET\r\n$${key.length}\r\n${key}\r\n$2\r\n99\r\n`
+      }
+      socket.write(batch)
+    }
+    await until(1 + MOVE_KEYS)
+    const started = Date.now()
+    socket.write(`*5\r\n$4\r\nEVAL\r\n$${MOVE_SCRIPT.length}\r\n${MOVE_SCRIPT}\r\n$1\r\n0\r\n$1\r\n1\r\n$1\r\n0\r\n`)
+    await until(2 + MOVE_KEYS)
+    const ms = Date.now() - started
+    const moved = Number(/:(\d+)/.exec(text)?.[1] ?? NaN)
+    return {keys: moved, ms}
+  } finally {
+    socket.destroy()
+    await engine.stop()
+  }
+}
 
 async function redisBenchmark(port: number, cluster: boolean): Promise<{set: number; get: number}> {
   const args = ['-p', String(port), '-n', String(REQUESTS), '-P', '16', '-t', 'set,get', '-q', '-r', '100000']
@@ -124,6 +175,9 @@ async function main() {
   console.log(`  16 databases           ${mb(small.rss).padStart(8)}   ${small.cpuPercent.toFixed(1)}%`)
   console.log(`  10,000,000 databases   ${mb(huge.rss).padStart(8)}   ${huge.cpuPercent.toFixed(1)}%`)
   console.log(`  10M dbs add ${mb(extra)} ${extra <= 10 * 1024 * 1024 ? '(goal <= 10 MB: ok)' : '(ABOVE GOAL 10 MB)'}, ${huge.cpuPercent <= 0.5 ? 'no idle CPU' : 'IDLE CPU USED'}`)
+
+  const move = await scriptMove()
+  console.log(`\none EVAL that SCANs db 1 and MOVEs every key to db 0: ${move.keys} keys in ${move.ms} ms (${kops((move.keys / move.ms) * 1000)})`)
 }
 
 main().catch((error) => {

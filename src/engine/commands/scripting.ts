@@ -15,6 +15,7 @@ const NOSCRIPT = new ErrorReply('NOSCRIPT No matching script.')
 
 /** Bulk strings handed to the bridge are Buffers (our latin1 strings are bytes). */
 function toBridge(r: Reply): Reply {
+  if (typeof r === 'number' || r === null) return r
   if (typeof r === 'string') return Buffer.from(r, 'latin1')
   if (typeof r === 'bigint') return Number(r)
   if (r instanceof VerbatimReply) return Buffer.from(r.text, 'latin1')
@@ -81,7 +82,8 @@ function prepare(c: Client, flags: ScriptFlagsLike, readOnlyCommand: boolean, de
 /** Valkey's scriptCall: the checks a command from inside a script goes through, then the call. */
 function scriptCall(sc: Client, ctx: RunContext, raw: Buffer[]): Reply {
   if (raw.length === 0) return new ErrorReply('ERR Please specify at least one argument for this call')
-  const argv = raw.map((b) => b.toString('latin1'))
+  const argv: string[] = new Array(raw.length)
+  for (let i = 0; i < raw.length; i++) argv[i] = raw[i].latin1Slice(0, raw[i].length)
   const cmd = lookupCommand(argv)
   if (cmd === undefined) return new ErrorReply('ERR Unknown command called from script')
   if ((cmd.arity > 0 && cmd.arity !== argv.length) || argv.length < -cmd.arity) {
