@@ -5,6 +5,7 @@ import {Client} from './client.js'
 import {processCommand} from './dispatch.js'
 import type {EngineNode} from './node.js'
 import {RequestParser} from './resp/parser.js'
+import {ErrorReply} from './resp/reply.js'
 
 const openSockets = new WeakMap<Server, Set<Socket>>()
 
@@ -39,7 +40,15 @@ function handleConnection(node: EngineNode, socket: Socket): void {
   const writer = client.writer
   const sink = {
     command(argv: string[]): boolean {
-      writer.reply(processCommand(client, argv), client.resp)
+      let reply
+      try {
+        reply = processCommand(client, argv)
+      } catch (error) {
+        // A bug in one handler must not take the whole node down: answer an error and go on.
+        reply = new ErrorReply(`ERR internal error running '${argv[0]}': ${String((error as Error)?.message ?? error).split('\n')[0]}`)
+        process.stderr.write(`flip engine: ${(error as Error)?.stack ?? error}\n`)
+      }
+      writer.reply(reply, client.resp)
       parser.authRequired = !client.authenticated
       return !client.closeAfterReply
     },
