@@ -3,6 +3,8 @@
 //  - Debian's redis-server 7.0 (common cases where its wording agrees),
 //  - an external Valkey 9 cluster when FLIP_TEST_VALKEY_URL is set. WARNING: that cluster must be
 //    a scratch one: each case starts with FLUSHALL on the node serving slot 3300.
+//  - or a scratch Valkey 9 cluster this file starts itself when FLIP_TEST_VALKEY_SERVER names a
+//    valkey-server binary (e.g. FLIP_TEST_VALKEY_SERVER=/opt/valkey/bin/valkey-server).
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {hasRedisServer, startRedisServer, type RedisServer} from '../support/redis-server.js'
 import {nodeForSlot, startTestEngine, type TestEngine} from '../support/engine.js'
@@ -10,6 +12,7 @@ import {clusterCases} from './conformance/cluster-cases.js'
 import {commonCases} from './conformance/common-cases.js'
 import {SLEEP, matches, type Case} from './conformance/types.js'
 import {RespClient} from './support/resp-client.js'
+import {startValkeyCluster, type ScratchCluster} from './support/valkey-cluster.js'
 
 interface Target {
   host: string
@@ -93,16 +96,20 @@ describe.skipIf(!redisAvailable)("conformance: Debian redis-server 7.0 (standalo
 })
 
 const externalUrl = process.env.FLIP_TEST_VALKEY_URL
-if (!externalUrl) {
+const valkeyServer = process.env.FLIP_TEST_VALKEY_SERVER
+if (!externalUrl && !valkeyServer) {
   describe('conformance: external Valkey 9 cluster', () => {
-    it.skip('skipped: set FLIP_TEST_VALKEY_URL=valkey://[:password@]host:port to run the suite against a scratch Valkey 9 cluster', () => {})
+    it.skip('skipped: set FLIP_TEST_VALKEY_URL=valkey://[:password@]host:port (a scratch cluster) or FLIP_TEST_VALKEY_SERVER=/path/to/valkey-server to run the suite against Valkey 9', () => {})
   })
 } else {
-  describe('conformance: external Valkey 9 cluster (FLIP_TEST_VALKEY_URL)', () => {
+  describe(`conformance: external Valkey 9 cluster (${externalUrl ? 'FLIP_TEST_VALKEY_URL' : 'FLIP_TEST_VALKEY_SERVER'})`, () => {
     let target: Target
+    let scratch: ScratchCluster | undefined
     beforeAll(async () => {
-      target = await externalNodeForSlot(externalUrl, 3300)
+      if (!externalUrl) scratch = await startValkeyCluster(valkeyServer!)
+      target = await externalNodeForSlot(externalUrl ?? scratch!.url, 3300)
     })
+    afterAll(() => scratch?.stop())
     defineCases(clusterCases, () => target, (c) => !c.engineOnly)
     defineCases(commonCases, () => target, (c) => !c.engineOnly)
   })
