@@ -30,7 +30,8 @@ export function parseShebang(body: Buffer): Shebang | ErrorReply {
   if (end < 0) return new ErrorReply('ERR Invalid script shebang')
   const parts = splitArgs(body.toString('latin1', 0, end))
   if (parts === null || parts.length === 0) return new ErrorReply('ERR Invalid engine in script shebang')
-  if (parts[0] !== '#!lua') return new ErrorReply(`ERR Unexpected engine in script shebang: ${parts[0]}`)
+  // Valkey 9 looks the engine up by name (eval.c): an unknown one is "Could not find scripting engine".
+  if (parts[0] !== '#!lua') return new ErrorReply(`ERR Could not find scripting engine '${parts[0].slice(2)}'`)
 
   const flags = new Set<string>()
   for (const part of parts.slice(1)) {

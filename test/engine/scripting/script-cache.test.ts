@@ -100,7 +100,7 @@ describe('shebang flags', () => {
   it('refuses unknown flags, options and engines with Valkey errors', () => {
     expect(flags('#!lua flags=allow-oom,what?\nreturn 1')).toEqual(new ErrorReply('ERR Unexpected flag in script shebang: what?'))
     expect(flags('#!lua badger=data\nreturn 1')).toEqual(new ErrorReply('ERR Unknown lua shebang option: badger=data'))
-    expect(flags('#!not-lua\nreturn 1')).toEqual(new ErrorReply('ERR Unexpected engine in script shebang: #!not-lua'))
+    expect(flags('#!not-lua\nreturn 1')).toEqual(new ErrorReply("ERR Could not find scripting engine 'not-lua'"))
     expect(flags('#!lua')).toEqual(new ErrorReply('ERR Invalid script shebang'))
   })
 
