@@ -1,10 +1,12 @@
 // The bulk write path: records → per-node RESP batches on raw sockets, windowed.
 //
 // Each record is routed by its key's slot to the primary that owns it and encoded straight into
-// that node's current batch buffer. A batch is sent when it holds `batchCommands` commands
-// (or `batchBytes` bytes). At most `windowCommands` commands are in flight per node: when a node
-// is over its window, write() waits for its oldest batch, so a fast producer is slowed to the
-// servers' pace and memory stays flat whatever the dataset size.
+// that node's current batch buffer. A full batch (`batchCommands` commands or `batchBytes`
+// bytes) joins the node's queue. Each node sends from its own queue on its own pace, keeping up
+// to `windowCommands` commands in flight: nodes never wait for each other, so one node that is
+// briefly slow (a busy core) does not leave the others idle. The producer waits (write() does not
+// resolve) only while some node's queue holds more than `queueCommands` unsent commands, so
+// memory stays flat whatever the dataset size.
 //
 // Replies are only counted; error replies are kept with their command index so a failure names
 // the record (file:line and key). MOVED/ASK/TRYAGAIN replies are not failures: those commands are
@@ -22,8 +24,10 @@ export interface WriterOptions {
   batchCommands?: number
   /** Bytes per batch before it is sent early. Default 1 MiB. */
   batchBytes?: number
-  /** Commands in flight per node before write() waits. Default 16384. */
+  /** Commands in flight per node. Default 16384. */
   windowCommands?: number
+  /** Unsent commands queued per node before write() waits. Default 2 × windowCommands. */
+  queueCommands?: number
 }
 
 export interface WriteSummary {
@@ -43,21 +47,32 @@ export interface WriteRouter {
 
 const SET = Buffer.from('SET')
 
-interface NodeBatch {
+interface Batch {
+  bytes: Buffer
+  count: number
+  /** The record of each command (a record with n commands appears n times in a row). */
+  records: DatasetRecord[]
+}
+
+interface NodeState {
   connection: NodeConnection
   encoder: CommandEncoder
-  /** The record of each command in the current batch (a record with n commands appears n times in a row). */
+  /** Records of the commands in the encoder. */
   records: DatasetRecord[]
-  /** Completions of sent batches, oldest first, with their command counts. */
-  inFlight: Array<{done: Promise<void>; count: number}>
+  /** Full batches not sent yet, oldest first. */
+  queue: Batch[]
+  queuedCommands: number
   inFlightCommands: number
+  /** Wakes a producer waiting for this node's queue to shrink. */
+  drained: (() => void) | null
 }
 
 export class RecordWriter {
   private readonly batchCommands: number
   private readonly batchBytes: number
   private readonly windowCommands: number
-  private readonly nodes = new Map<NodeConnection, NodeBatch>()
+  private readonly queueCommands: number
+  private readonly nodes = new Map<NodeConnection, NodeState>()
   private readonly outstanding = new Set<Promise<void>>()
   private failure: Error | null = null
   private finished = false
@@ -70,12 +85,13 @@ export class RecordWriter {
     this.batchCommands = options.batchCommands ?? 2048
     this.batchBytes = options.batchBytes ?? 1024 * 1024
     this.windowCommands = options.windowCommands ?? 16384
+    this.queueCommands = options.queueCommands ?? 2 * this.windowCommands
   }
 
   /**
-   * Queues records for writing. Resolves once they are encoded and every node is within its
-   * window (not when the server has acknowledged them: finish() waits for that). Rejects with
-   * the first failure of any earlier batch.
+   * Queues records for writing (call it again only after it resolved). Resolves once they are
+   * encoded and no node's queue is over its limit (not when the servers have acknowledged them:
+   * finish() waits for that). Rejects with the first failure of any earlier batch.
    */
   async write(records: readonly DatasetRecord[]): Promise<void> {
     if (this.finished) throw new Error('RecordWriter.write() after finish()')
@@ -94,11 +110,11 @@ export class RecordWriter {
       }
       this.summary.records++
       if (node.encoder.count >= this.batchCommands || node.encoder.byteLength >= this.batchBytes) {
-        this.send(node)
-        while (node.inFlightCommands > this.windowCommands) {
-          await node.inFlight[0].done
-          this.throwIfFailed()
+        this.enqueue(node)
+        while (node.queuedCommands > this.queueCommands && this.failure === null) {
+          await new Promise<void>((resolve) => (node.drained = resolve))
         }
+        this.throwIfFailed()
       }
     }
   }
@@ -106,7 +122,7 @@ export class RecordWriter {
   /** Sends what is buffered and waits until every command is acknowledged; throws the first failure. */
   async finish(): Promise<WriteSummary> {
     this.finished = true
-    for (const node of this.nodes.values()) if (node.encoder.count > 0) this.send(node)
+    for (const node of this.nodes.values()) if (node.encoder.count > 0) this.enqueue(node)
     while (this.outstanding.size > 0) await Promise.all([...this.outstanding])
     this.throwIfFailed()
     return {...this.summary}
@@ -116,24 +132,41 @@ export class RecordWriter {
     if (this.failure !== null) throw this.failure
   }
 
-  private nodeFor(connection: NodeConnection): NodeBatch {
+  private nodeFor(connection: NodeConnection): NodeState {
     let node = this.nodes.get(connection)
     if (node === undefined) {
-      node = {connection, encoder: new CommandEncoder(256 * 1024), records: [], inFlight: [], inFlightCommands: 0}
+      node = {connection, encoder: new CommandEncoder(256 * 1024), records: [], queue: [], queuedCommands: 0, inFlightCommands: 0, drained: null}
       this.nodes.set(connection, node)
     }
     return node
   }
 
-  private send(node: NodeBatch): void {
+  private enqueue(node: NodeState): void {
     const count = node.encoder.count
-    const bytes = node.encoder.take()
-    const records = node.records
+    node.queue.push({bytes: node.encoder.take(), count, records: node.records})
     node.records = []
+    node.queuedCommands += count
     this.summary.commands += count
-    node.inFlightCommands += count
-    const entry = {done: Promise.resolve(), count}
-    const done = node.connection
+    this.pump(node)
+  }
+
+  /** Sends queued batches while the node's window has room (always at least one batch in flight). */
+  private pump(node: NodeState): void {
+    while (node.queue.length > 0 && (node.inFlightCommands === 0 || node.inFlightCommands + node.queue[0].count <= this.windowCommands)) {
+      const batch = node.queue.shift()!
+      node.queuedCommands -= batch.count
+      node.inFlightCommands += batch.count
+      this.send(node, batch)
+    }
+    if (node.drained !== null && node.queuedCommands <= this.queueCommands) {
+      const wake = node.drained
+      node.drained = null
+      wake()
+    }
+  }
+
+  private send(node: NodeState, {bytes, count, records}: Batch): void {
+    const done: Promise<void> = node.connection
       .execCountingErrors(bytes, count)
       .then((errors) => this.handleErrors(errors, records))
       .catch((error: Error) => {
@@ -141,11 +174,14 @@ export class RecordWriter {
       })
       .finally(() => {
         node.inFlightCommands -= count
-        node.inFlight.splice(node.inFlight.indexOf(entry), 1)
         this.outstanding.delete(done)
+        if (this.failure !== null) {
+          // Stop sending; wake a waiting producer so write() can report the failure.
+          node.queue = []
+          node.queuedCommands = 0
+        }
+        this.pump(node)
       })
-    entry.done = done
-    node.inFlight.push(entry)
     this.outstanding.add(done)
   }
 
