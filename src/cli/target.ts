@@ -2,6 +2,7 @@
 // url in flip.config.json, then the bundled engine recorded by `flip engine start`.
 import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
+import {isProcessAlive} from '../util/process.js'
 import {EXIT, FlipError} from './exit-codes.js'
 
 export interface Target {
@@ -31,15 +32,6 @@ export function readEngineRecord(stateDir: string): EngineRecord | undefined {
     return JSON.parse(readFileSync(path, 'utf8')) as EngineRecord
   } catch {
     return undefined
-  }
-}
-
-export function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
 

@@ -3,15 +3,10 @@
 import {existsSync, readFileSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {writeFileAtomicSync} from '../../util/atomic-file.js'
+import type {EngineNodeInfo} from '../index.js'
 
-export interface DaemonNode {
-  index: number
-  id: string
-  host: string
-  port: number
-  pid: number
-  slots: Array<[number, number]>
-}
+/** A node as the running engine reports it: the shape startEngine returns. */
+export type DaemonNode = EngineNodeInfo
 
 /** What the running engine writes once every node serves. Read by `flip engine status|stop`. */
 export interface DaemonState {
@@ -66,14 +61,7 @@ export function removeRunFiles(dir: string, pid?: number): void {
   rmSync(pidPath(dir), {force: true})
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
+export {isProcessAlive as isAlive} from '../../util/process.js'
 
 /** The last lines of the log written since `fromByte` (what a failed start printed). */
 export function logTail(dir: string, fromByte = 0, lines = 5): string[] {
