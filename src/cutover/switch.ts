@@ -169,20 +169,20 @@ async function atomic(ctx: SwitchContext, op: 'cutover-replace' | 'cutover-merge
   }
 }
 
-/** The connection is opened first: the switch is timed from the journal entry before SWAPDB to its acknowledgement. */
+/** The switch is the SWAPDB round trip: the connection is opened and the journal written around it. */
 async function swapdb(ctx: SwitchContext): Promise<SwitchOutcome> {
   const {plan} = ctx.loaded
   const plane = ctx.session.live
   const connection = await plane.dedicated(plane.primaries[0], {db: plan.dbs.live})
-  const started = performance.now()
   let durationMs: number
   try {
     ctx.loaded.journal.append({event: 'swapdb', phase: ctx.phase, acknowledged: false})
+    const started = performance.now()
     const reply = await connection.call(['SWAPDB', plan.dbs.live, plan.dbs.shadow])
+    durationMs = performance.now() - started
     crashPoint(ctx.phase === 'rollback' ? 'rollback-swapdb' : 'swapdb')
     if (reply instanceof RespError) throw new CutoverFailedError(`SWAPDB refused: ${reply.message}`)
     ctx.loaded.journal.append({event: 'swapdb', phase: ctx.phase, acknowledged: true})
-    durationMs = performance.now() - started
   } finally {
     await connection.close().catch(() => undefined)
   }

@@ -105,10 +105,17 @@ try {
       await prepare(url, stateDir, file)
       await timed('redis-server standalone, SWAPDB cutover', () => cutover({url, stateDir, dbs: DBS}))
       await timed('redis-server standalone, SWAPDB rollback', () => rollback({url, stateDir}))
-      // --at a few seconds ahead: pre-flight (a full verify of 1M keys) runs before the moment.
-      const at = new Date(Date.now() + 15_000)
-      const scheduled = await cutover({url, stateDir, dbs: DBS, schedule: {at: at.toISOString(), prepare: '14s'}})
-      report('redis-server standalone, --at 15 s ahead: drift', ms(scheduled.driftMs))
+      // The cluster strategies on one real server: the client's share next to the server's own work.
+      await timed('redis-server standalone, batched (MULTI per slot) cutover', () => cutover({url, stateDir, dbs: DBS, strategy: 'move'}))
+      await timed('redis-server standalone, batched rollback', () => rollback({url, stateDir}))
+      const script = (await timed('redis-server standalone, --atomic cutover', () => cutover({url, stateDir, dbs: DBS, atomic: true}))) as CutoverResult
+      report('redis-server standalone, --atomic: script / client stall', `${ms(script.atomic!.scriptMs)} / ${ms(script.atomic!.clientStallMs)}`)
+      await timed('redis-server standalone, --atomic rollback', () => rollback({url, stateDir}))
+      // --at ahead: pre-flight (a full verify of the shadow, a read of live) runs before the moment.
+      const lead = Math.max(20_000, KEYS / 20)
+      const at = new Date(Date.now() + lead)
+      const scheduled = await cutover({url, stateDir, dbs: DBS, schedule: {at: at.toISOString(), prepare: `${lead - 1000}ms`}})
+      report(`redis-server standalone, --at ${lead / 1000} s ahead: drift`, ms(scheduled.driftMs))
       await rollback({url, stateDir})
     } finally {
       await server.stop()
