@@ -16,7 +16,7 @@ import type {DatasetRecord} from '../dataset/record.js'
 import {keySlot} from '../util/keyslot.js'
 import type {NodeConnection} from './connection.js'
 import {CommandError, describeKey, isRetryable, RespError} from './errors.js'
-import {recordCommands, where} from './record-commands.js'
+import {recordCommands} from './record-commands.js'
 import {type Arg, CommandEncoder, type Reply} from './resp.js'
 
 export interface WriterOptions {
@@ -47,18 +47,27 @@ export interface WriteRouter {
 
 const SET = Buffer.from('SET')
 
+/**
+ * A batch keeps only its encoded bytes and, per command, where its record came from: not the
+ * records themselves, which would outlive the parser's batch and pile up in the old generation.
+ * The rare error path re-reads a command (key, argv) out of the bytes.
+ */
 interface Batch {
   bytes: Buffer
   count: number
-  /** The record of each command (a record with n commands appears n times in a row). */
-  records: DatasetRecord[]
+  origins: Origins
+}
+
+interface Origins {
+  files: string[]
+  lines: number[]
 }
 
 interface NodeState {
   connection: NodeConnection
   encoder: CommandEncoder
-  /** Records of the commands in the encoder. */
-  records: DatasetRecord[]
+  /** Origins of the commands in the encoder. */
+  origins: Origins
   /** Full batches not sent yet, oldest first. */
   queue: Batch[]
   queuedCommands: number
@@ -98,14 +107,17 @@ export class RecordWriter {
     this.throwIfFailed()
     for (const record of records) {
       const node = this.nodeFor(this.router.connectionForSlot(keySlot(record.key)))
+      const {files, lines} = node.origins
       if (record.value.type === 'string' && record.ttl === undefined) {
         // The common case without allocating an argv.
         node.encoder.append3(SET, record.key, record.value.value)
-        node.records.push(record)
+        files.push(record.origin.file)
+        lines.push(record.origin.line)
       } else {
         for (const argv of recordCommands(record)) {
           node.encoder.append(argv)
-          node.records.push(record)
+          files.push(record.origin.file)
+          lines.push(record.origin.line)
         }
       }
       this.summary.records++
@@ -135,7 +147,7 @@ export class RecordWriter {
   private nodeFor(connection: NodeConnection): NodeState {
     let node = this.nodes.get(connection)
     if (node === undefined) {
-      node = {connection, encoder: new CommandEncoder(256 * 1024), records: [], queue: [], queuedCommands: 0, inFlightCommands: 0, drained: null}
+      node = {connection, encoder: new CommandEncoder(256 * 1024), origins: {files: [], lines: []}, queue: [], queuedCommands: 0, inFlightCommands: 0, drained: null}
       this.nodes.set(connection, node)
     }
     return node
@@ -143,8 +155,8 @@ export class RecordWriter {
 
   private enqueue(node: NodeState): void {
     const count = node.encoder.count
-    node.queue.push({bytes: node.encoder.take(), count, records: node.records})
-    node.records = []
+    node.queue.push({bytes: node.encoder.take(), count, origins: node.origins})
+    node.origins = {files: [], lines: []}
     node.queuedCommands += count
     this.summary.commands += count
     this.pump(node)
@@ -165,10 +177,11 @@ export class RecordWriter {
     }
   }
 
-  private send(node: NodeState, {bytes, count, records}: Batch): void {
+  private send(node: NodeState, batch: Batch): void {
+    const {bytes, count} = batch
     const done: Promise<void> = node.connection
       .execCountingErrors(bytes, count)
-      .then((errors) => this.handleErrors(errors, records))
+      .then((errors) => this.handleErrors(errors, batch))
       .catch((error: Error) => {
         this.failure ??= error
       })
@@ -185,34 +198,50 @@ export class RecordWriter {
     this.outstanding.add(done)
   }
 
-  private async handleErrors(errors: Array<[number, RespError]>, records: DatasetRecord[]): Promise<void> {
+  private async handleErrors(errors: Array<[number, RespError]>, batch: Batch): Promise<void> {
     if (errors.length === 0) return
+    const commands = splitCommands(batch.bytes)
     const retry: number[] = []
     for (const [index, error] of errors) {
       if (isRetryable(error)) retry.push(index)
       else {
-        this.failure ??= recordFailure(records[index], error)
+        this.failure ??= commandFailure(batch, index, commands[index], error)
         return
       }
     }
     this.summary.redirected += retry.length
-    const replies = await this.router.execute(retry.map((index) => ({argv: commandAt(records, index), slot: keySlot(records[index].key)})))
+    // Every write command has its key first: argv[1].
+    const replies = await this.router.execute(retry.map((index) => ({argv: commands[index], slot: keySlot(commands[index][1] as Buffer)})))
     replies.forEach((reply, i) => {
-      if (reply instanceof RespError) {
-        this.failure ??= recordFailure(records[retry[i]], reply)
-      }
+      if (reply instanceof RespError) this.failure ??= commandFailure(batch, retry[i], commands[retry[i]], reply)
     })
   }
 }
 
-/** The argv of command `index` of a batch: which of its record's commands it was, re-derived. */
-function commandAt(records: DatasetRecord[], index: number): Arg[] {
-  const record = records[index]
-  let first = index
-  while (first > 0 && records[first - 1] === record) first--
-  return recordCommands(record)[index - first]
+/** The commands of an encoded batch, as argv arrays of Buffers (views into the batch). */
+export function splitCommands(bytes: Buffer): Buffer[][] {
+  const commands: Buffer[][] = []
+  let pos = 0
+  const readInt = (): number => {
+    const end = bytes.indexOf(13, pos)
+    const value = Number(bytes.toString('latin1', pos + 1, end))
+    pos = end + 2
+    return value
+  }
+  while (pos < bytes.length) {
+    const argc = readInt() // *N
+    const argv: Buffer[] = []
+    for (let i = 0; i < argc; i++) {
+      const length = readInt() // $len
+      argv.push(bytes.subarray(pos, pos + length))
+      pos += length + 2
+    }
+    commands.push(argv)
+  }
+  return commands
 }
 
-function recordFailure(record: DatasetRecord, error: RespError): CommandError {
-  return new CommandError(`${where(record)}: writing key ${describeKey(record.key)} failed: ${error.message}`, error.message, record.key)
+function commandFailure({origins}: Batch, index: number, argv: Buffer[], error: RespError): CommandError {
+  const key = Buffer.from(argv[1])
+  return new CommandError(`${origins.files[index]}:${origins.lines[index]}: writing key ${describeKey(key)} failed: ${error.message}`, error.message, key)
 }
