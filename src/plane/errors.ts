@@ -84,3 +84,10 @@ export function describeKey(key: Buffer, max = 60): string {
   const shown = printable ? text : `0x${key.toString('hex')}`
   return JSON.stringify(shown.length > max ? `${shown.slice(0, max)}…` : shown)
 }
+
+/** A reply in an error message: short, printable. */
+export function describeReply(reply: unknown): string {
+  if (reply instanceof RespError) return reply.message
+  if (Buffer.isBuffer(reply)) return JSON.stringify(reply.toString('utf8').slice(0, 80))
+  return JSON.stringify(reply)
+}

@@ -20,6 +20,9 @@
 //   await plane.dedicatedClient(node, {db})            // a new iovalkey client bound to db and checked; the caller quits it
 //   await plane.close()
 //
+// TLS (valkeys://, rediss://) verifies the server certificate; a private CA comes from
+// PlaneOptions.tlsCa or the file named by env FLIP_TLS_CA.
+//
 // Connections: one raw socket per primary, bound to `db` by a checked SELECT in its handshake
 // (see connection.ts); never a runtime SELECT on a shared connection. Commands are routed by
 // key slot; MOVED refreshes the topology (asking the node named in the reply first), ASK sends
@@ -28,24 +31,28 @@
 import {readFileSync} from 'node:fs'
 import {isIP} from 'node:net'
 import {Valkey} from 'iovalkey'
-import type {DatasetRecord, StoredKey, ValueType} from '../dataset/record.js'
+import type {DatasetRecord, StoredKey} from '../dataset/record.js'
 import {keySlot} from '../util/keyslot.js'
 import {NodeConnection, type ConnectionOptions} from './connection.js'
-import {CommandError, ConnectionError, DbNotAvailableError, PlaneError, RespError, UsageError, describeKey, isRetryable} from './errors.js'
-import {decodeValue, isValueType, readCommand} from './record-commands.js'
+import {CommandError, ConnectionError, DbNotAvailableError, PlaneError, RespError, UsageError, describeReply, isRetryable} from './errors.js'
+import {type KeyedExecutor, ValueReader} from './read-values.js'
 import {type Arg, CommandEncoder, type Reply} from './resp.js'
+import {merge, scanNode, type ScanOptions} from './scan.js'
 import {
   type PlaneMode,
   type PrimaryInfo,
   buildSlotTable,
   discoverTopology,
   formatRanges,
+  migrationProblems,
+  parseAddress,
   uncoveredRanges,
 } from './topology.js'
 import {formatAddress, parseTargetUrl, redactUrl, resolveTargetUrl, type Target} from './url.js'
 import {RecordWriter, type WriterOptions, type WriteRouter} from './writer.js'
 
 export type {PlaneMode, PrimaryInfo} from './topology.js'
+export type {ScanOptions} from './scan.js'
 export type {WriteSummary, WriterOptions} from './writer.js'
 export {RecordWriter} from './writer.js'
 
@@ -78,16 +85,6 @@ export interface DbSize {
   perNode: Array<{id: string; address: string; keys: number}>
 }
 
-export interface ScanOptions {
-  match?: string
-  /** SCAN COUNT hint (default 1000). */
-  count?: number
-}
-
-const GET = Buffer.from('GET')
-const PTTL = Buffer.from('PTTL')
-const TYPE = Buffer.from('TYPE')
-
 /** Attempts per command on MOVED/ASK/TRYAGAIN before giving up with the server's error. */
 const MAX_REDIRECTS = 8
 
@@ -113,7 +110,7 @@ function readCaFile(path: string): Buffer {
   }
 }
 
-export class Plane implements WriteRouter {
+export class Plane implements WriteRouter, KeyedExecutor {
   mode: PlaneMode = 'standalone'
   primaries: PrimaryInfo[] = []
   private slotTable: Int32Array = new Int32Array(0)
@@ -121,8 +118,7 @@ export class Plane implements WriteRouter {
   /** Every connection this plane opened, by host:port (primaries and ASK targets). */
   private readonly connections = new Map<string, Promise<NodeConnection>>()
   private refreshing: Promise<void> | null = null
-  /** The type readValues reads first (see there). */
-  private typeGuess: ValueType = 'string'
+  private readonly reader = new ValueReader(this)
   private closed = false
 
   /** @internal use connectPlane() */
@@ -206,7 +202,7 @@ export class Plane implements WriteRouter {
     const reads: Array<Promise<StoredKey[]>> = []
     try {
       for await (const keys of scanNode(connection, options)) {
-        const read = this.readValuesWith(keys, withTtl)
+        const read = this.reader.read(keys, withTtl)
         read.catch(() => undefined) // awaited below; this only silences "unhandled" while queued
         reads.push(read)
         if (reads.length >= window) yield present(await reads.shift()!)
@@ -229,77 +225,10 @@ export class Plane implements WriteRouter {
 
   /**
    * Values and TTL presence of keys, in order; value null for a key that does not exist.
-   * One round trip when the keys have the type guessed (the type most keys had in the previous
-   * call, at first string): the type's full read (GET, HGETALL, SMEMBERS, ZRANGE 0 -1
-   * WITHSCORES, LRANGE 0 -1) + PTTL, pipelined. Keys of another type answer WRONGTYPE and take
-   * two more rounds: TYPE, then the right read.
+   * See read-values.ts for the rounds it takes.
    */
   async readValues(keys: readonly Buffer[]): Promise<StoredKey[]> {
-    return this.readValuesWith(keys, true)
-  }
-
-  /** readValues; withTtl false skips PTTL (hasTtl false) where no key can have an expiry. */
-  private async readValuesWith(keys: readonly Buffer[], withTtl: boolean): Promise<StoredKey[]> {
-    const guess = this.typeGuess
-    const slots = new Array<number>(keys.length)
-    for (let i = 0; i < keys.length; i++) slots[i] = keySlot(keys[i])
-    const read = guess === 'string' ? GET : (key: Buffer) => readCommand(guess, key)
-    const per = withTtl ? 2 : 1
-    const replies = await this.executePerKey(keys, slots, withTtl ? [read, PTTL] : [read])
-    const stored: StoredKey[] = new Array(keys.length)
-    const retyped: number[] = []
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]
-      const value = replies[per * i]
-      const pttl = withTtl ? replies[per * i + 1] : -1
-      const hasTtl = typeof pttl === 'number' && pttl >= 0
-      if (value instanceof RespError) {
-        if (value.code !== 'WRONGTYPE') throw readFailure(key, value)
-        stored[i] = {key, value: null, hasTtl}
-        retyped.push(i)
-      } else {
-        const decoded = decodeValue(guess, value)
-        stored[i] = {key, value: decoded, hasTtl: decoded !== null && hasTtl}
-      }
-    }
-    if (retyped.length > 0) await this.readRetyped(keys, slots, retyped, stored)
-
-    // Guess next time what most keys were this time (datasets are usually of one type).
-    if (retyped.length * 2 > keys.length) {
-      const counts = new Map<ValueType, number>()
-      for (const i of retyped) {
-        const type = stored[i].value?.type
-        if (type !== undefined) counts.set(type, (counts.get(type) ?? 0) + 1)
-      }
-      const [top] = [...counts].sort((x, y) => y[1] - x[1])
-      if (top !== undefined) this.typeGuess = top[0]
-    }
-    return stored
-  }
-
-  /** Rounds 2 and 3 of readValues for keys whose type was not the guessed one. */
-  private async readRetyped(keys: readonly Buffer[], slots: readonly number[], retyped: number[], stored: StoredKey[]): Promise<void> {
-    const types = await this.executePerKey(
-      retyped.map((i) => keys[i]),
-      retyped.map((i) => slots[i]),
-      [TYPE],
-    )
-    const reads: number[] = []
-    const readTypes: ValueType[] = []
-    retyped.forEach((i, n) => {
-      if (types[n] instanceof RespError) throw readFailure(keys[i], types[n])
-      const type = String(types[n])
-      if (type === 'none') return
-      if (!isValueType(type)) throw new CommandError(`key ${describeKey(keys[i])} has type ${type}, which flip does not handle`, type, keys[i])
-      reads.push(i)
-      readTypes.push(type)
-    })
-    const values = await this.execute(reads.map((i, n) => ({argv: readCommand(readTypes[n], keys[i]), slot: slots[i]})))
-    reads.forEach((i, n) => {
-      if (values[n] instanceof RespError) throw readFailure(keys[i], values[n])
-      const value = decodeValue(readTypes[n], values[n])
-      stored[i] = {key: keys[i], value, hasTtl: value !== null && stored[i].hasTtl}
-    })
+    return this.reader.read(keys, true)
   }
 
   /** Keys in this db, per primary and summed. */
@@ -463,7 +392,8 @@ export class Plane implements WriteRouter {
    * giving the argv. One pipeline per primary; only keys that meet a redirect go through
    * execute() again (all their commands, in order).
    */
-  private async executePerKey(keys: readonly Buffer[], slots: readonly number[], names: ReadonlyArray<Buffer | ((key: Buffer) => Arg[])>): Promise<Reply[]> {
+  /** @internal */
+  async executePerKey(keys: readonly Buffer[], slots: readonly number[], names: ReadonlyArray<Buffer | ((key: Buffer) => Arg[])>): Promise<Reply[]> {
     const per = names.length
     const results: Reply[] = new Array(keys.length * per)
     const groups = new Map<NodeConnection, number[]>()
@@ -604,6 +534,7 @@ export class Plane implements WriteRouter {
         // A probe without SELECT: a cluster that refuses our db must still tell us it is a cluster.
         probe = await NodeConnection.open(this.connectionOptions(candidate.host, candidate.port, undefined))
         const topology = await probe.withinConnectTimeout(discoverTopology(probe, this.target.tls))
+        if (topology.primaries.length === 0) throw new ConnectionError(`the cluster at ${probe.address} has no primary serving slots yet`)
         const connections = await Promise.all(topology.primaries.map((primary) => this.connectionAt(primary.host, primary.port, topology.mode === 'cluster')))
         this.mode = topology.mode
         this.primaries = topology.primaries
@@ -658,81 +589,9 @@ export class Plane implements WriteRouter {
   }
 }
 
-/** SCAN one node page by page, the next page requested while the caller handles this one. */
-async function* scanNode(connection: NodeConnection, options: ScanOptions): AsyncGenerator<Buffer[]> {
-  const extra: Arg[] = options.match === undefined ? [] : ['MATCH', options.match]
-  extra.push('COUNT', options.count ?? 1000)
-  const page = (cursor: string) => {
-    const reply = connection.call(['SCAN', cursor, ...extra])
-    reply.catch(() => undefined) // awaited below
-    return reply
-  }
-  let next = page('0')
-  for (;;) {
-    const reply = await next
-    if (reply instanceof RespError) throw new CommandError(`${connection.address} refused SCAN: ${reply.message}`, reply.message)
-    const [cursorReply, keys] = reply as [Buffer, Buffer[]]
-    const cursor = cursorReply.toString()
-    if (cursor !== '0') next = page(cursor)
-    if (keys.length > 0) yield keys
-    if (cursor === '0') return
-  }
-}
-
-/** Interleaves several async iterators, yielding items as they arrive (one pending next() each). */
-async function* merge<T>(sources: Array<AsyncIterator<T>>): AsyncGenerator<T> {
-  const pending = new Map<number, Promise<{index: number; result: IteratorResult<T>}>>()
-  const pull = (index: number) => pending.set(index, sources[index].next().then((result) => ({index, result})))
-  sources.forEach((_, index) => pull(index))
-  try {
-    while (pending.size > 0) {
-      const {index, result} = await Promise.race(pending.values())
-      if (result.done) {
-        pending.delete(index)
-        continue
-      }
-      pull(index)
-      yield result.value
-    }
-  } finally {
-    for (const [index, next] of pending) {
-      next.catch(() => undefined)
-      void sources[index].return?.()
-    }
-  }
-}
-
+/** Keys that vanished between SCAN and read are left out of a scan. */
 function present(stored: StoredKey[]): StoredKey[] {
   return stored.filter((entry) => entry.value !== null)
-}
-
-/** "slot-a->-id" / "slot-<-id" markers on a node's own CLUSTER NODES line. */
-function migrationProblems(nodes: string, address: string): string[] {
-  const myself = nodes.split('\n').find((line) => line.split(' ')[2]?.split(',').includes('myself'))
-  if (myself === undefined) return []
-  const problems: string[] = []
-  for (const match of myself.matchAll(/\[(\d+)-([<>])-([0-9a-f]+)\]/g)) {
-    const [, slot, direction, peer] = match
-    problems.push(direction === '>' ? `slot ${slot} is migrating from ${address} to node ${peer}` : `slot ${slot} is importing into ${address} from node ${peer}`)
-  }
-  return problems
-}
-
-function readFailure(key: Buffer, reply: Reply): CommandError {
-  const message = reply instanceof RespError ? reply.message : describeReply(reply)
-  return new CommandError(`reading key ${describeKey(key)} failed: ${message}`, message, key)
-}
-
-function describeReply(reply: Reply): string {
-  if (reply instanceof RespError) return reply.message
-  if (Buffer.isBuffer(reply)) return JSON.stringify(reply.toString('utf8').slice(0, 80))
-  return JSON.stringify(reply)
-}
-
-function parseAddress(address: string): {host: string; port: number} {
-  const colon = address.lastIndexOf(':')
-  const host = address.slice(0, colon).replace(/^\[(.*)\]$/, '$1')
-  return {host, port: Number(address.slice(colon + 1))}
 }
 
 function sleep(ms: number): Promise<void> {

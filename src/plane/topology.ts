@@ -135,3 +135,23 @@ function text(reply: Reply | undefined): string {
   if (Buffer.isBuffer(reply)) return reply.toString('utf8')
   return String(reply)
 }
+
+/** "slot-a->-id" / "slot-<-id" markers on a node's own CLUSTER NODES line. */
+export function migrationProblems(nodes: string, address: string): string[] {
+  const myself = nodes.split('\n').find((line) => line.split(' ')[2]?.split(',').includes('myself'))
+  if (myself === undefined) return []
+  const problems: string[] = []
+  for (const match of myself.matchAll(/\[(\d+)-([<>])-([0-9a-f]+)\]/g)) {
+    const [, slot, direction, peer] = match
+    problems.push(direction === '>' ? `slot ${slot} is migrating from ${address} to node ${peer}` : `slot ${slot} is importing into ${address} from node ${peer}`)
+  }
+  return problems
+}
+
+/** host:port (IPv6 in brackets or not) → its parts. */
+export function parseAddress(address: string): {host: string; port: number} {
+  const colon = address.lastIndexOf(':')
+  const host = address.slice(0, colon).replace(/^\[(.*)\]$/, '$1')
+  return {host, port: Number(address.slice(colon + 1))}
+}
+
