@@ -3,14 +3,17 @@
 // at a time and serves nobody meanwhile, so each node switches at one instant. Across nodes
 // the switch looks instantaneous to readers only if every script has started before any has
 // finished: a reader that saw new data on node A (after A's script ended) then reads node B
-// after B's script started, i.e. after it ended too. To make that hold, no script ends before
-// a common deadline — `minDurationMs` after they are sent, at least 50 ms and several round
-// trips (the hard case is a tiny dataset on a fast node, or a node descheduled for a moment on
-// a busy machine) — given to each node in its own clock (offset measured with TIME just
-// before). Any script that starts before the deadline overlaps every other. Each returns the
-// server TIME at its start and end, so the overlap is proven afterwards: latest start <
-// earliest end. (Across machines this relies on their clocks agreeing, as NTP keeps them to
-// well under a millisecond; the margin is reported.)
+// after B's script started, i.e. after it ended too.
+//
+// To make that hold, each script keeps running for `minDurationMs` after its work (at least
+// 50 ms and several round trips: the hard case is a tiny dataset on a fast node, or a node
+// descheduled for a moment on a busy machine). A script cannot watch a clock — Valkey serves
+// TIME from a clock it updates only between top-level commands, so TIME inside a script is
+// its start — so the wait is an empty Lua loop whose speed is measured on each node just
+// before (TIME, EVAL loop, TIME pipelined). The overlap is then proven from server clocks:
+// each script returns TIME (its start), and a TIME pipelined right after it gives its end;
+// latest start < earliest end. (Across machines this relies on their clocks agreeing, as NTP
+// keeps them to well under a millisecond; the margin is reported.)
 //
 // A script that fails half-way keeps what it did: the caller then finishes with the batched
 // strategy, which is idempotent.
@@ -28,7 +31,7 @@ export type ScriptOp = 'cutover-replace' | 'cutover-merge' | 'rollback-replace'
 export const SWITCH_SCRIPT = `#!lua flags=allow-cross-slot-keys
 local op = ARGV[1]
 local live, shadow, archive = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local deadlineUs = tonumber(ARGV[5])
+local pad = tonumber(ARGV[5])
 local t0 = redis.call('TIME')
 local function scanAll(db)
   redis.call('SELECT', db)
@@ -68,12 +71,13 @@ elseif op == 'rollback-replace' then
 else
   return redis.error_reply('ERR unknown flip switch op ' .. tostring(op))
 end
-local t1 = redis.call('TIME')
-while tonumber(t1[1]) * 1000000 + tonumber(t1[2]) < deadlineUs do
-  t1 = redis.call('TIME')
-end
-return {t0[1], t0[2], t1[1], t1[2], first, second, expected}
+-- Keep running until every other node's script has surely started (see atomic.ts).
+for i = 1, pad do end
+return {t0[1], t0[2], first, second, expected}
 `
+
+/** An empty loop of ARGV[1] rounds: measures how fast a node runs the padding loop. */
+const PAD_SCRIPT = 'local n = tonumber(ARGV[1]) for i = 1, n do end return n'
 
 export interface ScriptRun {
   node: string
@@ -105,7 +109,7 @@ export interface AtomicOptions {
   op: ScriptOp
   journal: Journal
   phase: 'cutover' | 'rollback'
-  /** No script ends sooner than this after the scripts are sent; default 4 × the slowest round trip + 20 ms, at least 50 ms. */
+  /** How long each script keeps running after its work; default 4 × the slowest round trip + 20 ms, at least 50 ms. */
   minDurationMs?: number
 }
 
@@ -115,28 +119,30 @@ export async function runAtomic(options: AtomicOptions): Promise<AtomicResult> {
   const connections = await Promise.all(nodes.map((node) => plane.dedicated(node, {db: dbs.live})))
   const probes = await Promise.all(nodes.map((node) => plane.dedicated(node, {db: dbs.live})))
   try {
-    const clocks = await measureClocks(connections)
-    const minDurationMs = options.minDurationMs ?? Math.max(50, 4 * Math.max(...clocks.map((clock) => clock.roundTripMs)) + 20)
+    const speeds = await measurePadSpeed(connections)
+    const minDurationMs = options.minDurationMs ?? Math.max(50, 4 * Math.max(...speeds.map((speed) => speed.roundTripMs)) + 20)
     const stall = startStallProbes(probes)
-    const deadlineMs = Date.now() + minDurationMs
-    // Written to every socket in the same tick: the scripts start as close together as the network allows.
+    // Written to every socket in the same tick: the scripts start as close together as the
+    // network allows. The TIME behind each script runs the moment it ends.
     const replies = connections.map((connection, i) => {
-      const deadlineUs = Math.round((deadlineMs + clocks[i].offsetMs) * 1000)
-      return connection.call(['EVAL', SWITCH_SCRIPT, 0, options.op, dbs.live, dbs.shadow, dbs.archive, deadlineUs]).catch((error: Error) => new RespError(error.message))
+      const pad = Math.min(MAX_PAD, Math.ceil(minDurationMs * speeds[i].roundsPerMs))
+      return connection
+        .pipeline([['EVAL', SWITCH_SCRIPT, 0, options.op, dbs.live, dbs.shadow, dbs.archive, pad], ['TIME']])
+        .catch((error: Error) => [new RespError(error.message), null] as Reply[])
     })
     crashPoint(options.phase === 'rollback' ? 'rollback-script' : 'script')
-    const settled: Reply[] = await Promise.all(replies)
+    const settled: Reply[][] = await Promise.all(replies)
     const clientStallMs = await stall.stop()
     const runs: ScriptRun[] = []
     const failures: AtomicResult['failures'] = []
-    settled.forEach((reply, i) => {
+    settled.forEach(([reply, time], i) => {
       const node = formatAddress(nodes[i])
-      if (!Array.isArray(reply) || reply.length < 7) {
+      if (!Array.isArray(reply) || reply.length < 5) {
         failures.push({node, message: reply instanceof RespError ? reply.message : `unexpected reply ${String(reply)}`})
         return
       }
       const n = reply.map((part) => Number(Buffer.isBuffer(part) ? part.toString() : part))
-      const run: ScriptRun = {node, startUs: n[0] * 1e6 + n[1], endUs: n[2] * 1e6 + n[3], first: n[4], second: n[5], expected: n[6]}
+      const run: ScriptRun = {node, startUs: n[0] * 1e6 + n[1], endUs: microsOf(time) ?? n[0] * 1e6 + n[1], first: n[2], second: n[3], expected: n[4]}
       runs.push(run)
       options.journal.append({event: 'script', phase: options.phase, node, startUs: run.startUs, endUs: run.endUs, moved: run.second, archived: run.first})
     })
@@ -155,26 +161,37 @@ export async function runAtomic(options: AtomicOptions): Promise<AtomicResult> {
   }
 }
 
-/** Per node: the slowest of three TIME round trips, and its clock minus ours (from the fastest). */
-async function measureClocks(connections: Array<{call(argv: Array<string | number>): Promise<Reply>}>): Promise<Array<{roundTripMs: number; offsetMs: number}>> {
+/** Padding rounds never exceed this (a safety net should a speed measurement go wrong). */
+const MAX_PAD = 2_000_000_000
+
+/**
+ * Per node: how many padding-loop rounds run per ms (TIME, EVAL loop, TIME pipelined; the
+ * loop grows until it takes a few ms) and the slowest round trip seen.
+ */
+async function measurePadSpeed(connections: Array<{pipeline(commands: Array<Array<string | number>>): Promise<Reply[]>}>): Promise<Array<{roundsPerMs: number; roundTripMs: number}>> {
   return Promise.all(
     connections.map(async (connection) => {
-      let slowest = 0
-      let best = {roundTripMs: Infinity, offsetMs: 0}
-      for (let round = 0; round < 3; round++) {
-        const sent = Date.now()
+      let roundTripMs = 0
+      const timed = async (rounds: number): Promise<number> => {
         const start = performance.now()
-        const reply = await connection.call(['TIME'])
-        const roundTripMs = performance.now() - start
-        slowest = Math.max(slowest, roundTripMs)
-        if (Array.isArray(reply) && roundTripMs < best.roundTripMs) {
-          const serverMs = Number(String(reply[0])) * 1000 + Number(String(reply[1])) / 1000
-          best = {roundTripMs, offsetMs: serverMs - (sent + roundTripMs / 2)}
-        }
+        const [before, ran, after] = await connection.pipeline([['TIME'], ['EVAL', PAD_SCRIPT, 0, rounds], ['TIME']])
+        roundTripMs = Math.max(roundTripMs, performance.now() - start)
+        if (ran instanceof RespError) throw new Error(`the padding loop failed: ${ran.message}`)
+        return (microsOf(after) ?? 0) - (microsOf(before) ?? 0)
       }
-      return {roundTripMs: slowest, offsetMs: best.offsetMs}
+      let rounds = 100_000
+      let tookUs = await timed(rounds)
+      while (tookUs < 3000 && rounds < 100_000_000) tookUs = await timed((rounds *= 10))
+      // Measured twice, the faster run counts: a node slowed by a busy moment would pad too little.
+      tookUs = Math.min(tookUs, await timed(rounds))
+      return {roundsPerMs: rounds / Math.max(tookUs / 1000, 0.001), roundTripMs}
     }),
   )
+}
+
+function microsOf(reply: Reply | undefined): number | undefined {
+  if (!Array.isArray(reply) || reply.length < 2) return undefined
+  return Number(String(reply[0])) * 1e6 + Number(String(reply[1]))
 }
 
 /** Another client per node sending PING back to back: the longest wait is the stall readers saw. */

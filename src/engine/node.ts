@@ -33,6 +33,11 @@ export class EngineNode {
   /** The fake client scripts run their commands as (Valkey's script client). */
   scriptClient: Client | null = null
   scriptsUnavailable = 'ERR scripting is not available in this engine build'
+  /**
+   * The command time while a script or EXEC runs: Valkey updates its cached clock only between
+   * top-level commands, so TIME inside a script or a transaction returns the moment it started.
+   */
+  frozenTimeUs: bigint | null = null
   readonly startedAt = Date.now()
   totalCommands = 0
   totalConnections = 0
@@ -122,5 +127,21 @@ export class EngineNode {
     const it = this.cursors.get(cursor)
     if (it) this.cursors.delete(cursor)
     return it
+  }
+}
+
+/** Current time in microseconds since the epoch, as TIME reports it. */
+export function nowMicros(): bigint {
+  return BigInt(Date.now()) * 1000n + (process.hrtime.bigint() / 1000n) % 1000n
+}
+
+/** Runs `body` with the node's command time frozen (nested runs keep the outer moment). */
+export function withFrozenTime<T>(node: EngineNode, body: () => T): T {
+  if (node.frozenTimeUs !== null) return body()
+  node.frozenTimeUs = nowMicros()
+  try {
+    return body()
+  } finally {
+    node.frozenTimeUs = null
   }
 }

@@ -66,4 +66,13 @@ describe('scripts on the engine cluster', () => {
     expect(await c.call('EVAL', "return redis.pcall('GET', 'c')", '0')).toMatch(/^-ERR (Script a|A)ttempted to access a non local key in a cluster node/)
     c.close()
   })
+
+  it('TIME stands still inside a script, as in Valkey 9.1 (os.clock is how a script measures time)', async () => {
+    const c = await RespClient.connect(engine.nodes[0].port)
+    const busy = "local a = redis.call('TIME'); local c0 = os.clock(); while os.clock() - c0 < 0.05 do end; local b = redis.call('TIME'); return {a[1] == b[1] and a[2] == b[2] and 1 or 0, math.floor((os.clock() - c0) * 1000)}"
+    const [same, elapsedMs] = (await c.call('EVAL', busy, '0')) as string[]
+    expect(same).toBe(':1')
+    expect(Number(elapsedMs.slice(1))).toBeGreaterThanOrEqual(50)
+    c.close()
+  })
 })

@@ -3,6 +3,7 @@
 // what a script may call, cluster slot checks for undeclared keys, SELECT scoped to the script.
 import {Client} from '../client.js'
 import {slotOf} from '../cluster/slot.js'
+import {withFrozenTime} from '../node.js'
 import {call, lookupCommand} from '../dispatch.js'
 import {ErrorReply, MapReply, OK, SetReply, type Reply} from '../resp/reply.js'
 import type {ScriptFlagsLike} from '../scripting-host.js'
@@ -59,7 +60,7 @@ function runScript(c: Client, body: Buffer, argv: string[], readOnlyCommand: boo
   scriptClient.resp = 2
   scriptClient.authenticated = true
   const host = {call: (cmdArgv: Buffer[]) => toBridge(scriptCall(scriptClient, ctx, cmdArgv))}
-  return fromBridge(engine.run(body, keys, args, host))
+  return fromBridge(withFrozenTime(c.node, () => engine.run(body, keys, args, host)))
 }
 
 function prepare(c: Client, flags: ScriptFlagsLike, readOnlyCommand: boolean, declared: string[]): RunContext | ErrorReply {

@@ -10,6 +10,7 @@ import {lookupCommand} from '../dispatch.js'
 import type {RawArgumentDoc, RawKeySpec} from './spec-types.js'
 import {helpReply} from './util.js'
 import {verbatim} from '../resp/encoder.js'
+import {nowMicros} from '../node.js'
 
 // ---- INFO
 
@@ -342,10 +343,9 @@ const commandHelp: Handler = () => helpReply([
 
 export const serverHandlers: Record<string, Handler> = {
   info,
-  time: () => {
-    const now = process.hrtime.bigint() / 1000n
-    const wall = BigInt(Date.now()) * 1000n + (now % 1000n)
-    return [String(wall / 1_000_000n), String(wall % 1_000_000n)]
+  time: (c) => {
+    const us = c.node.frozenTimeUs ?? nowMicros()
+    return [String(us / 1_000_000n), String(us % 1_000_000n)]
   },
   lastsave: (c) => {
     const saved = c.node.ops?.persistence?.lastSaveAt

@@ -1,6 +1,7 @@
 // MULTI / EXEC / DISCARD / WATCH / UNWATCH (Valkey multi.c). Queueing itself happens in dispatch.
 import {ErrorReply, NULL_ARRAY, OK, type Reply} from '../resp/reply.js'
 import {call, discardTransaction} from '../dispatch.js'
+import {withFrozenTime} from '../node.js'
 import type {Handler} from './command.js'
 
 const multi: Handler = (c) => {
@@ -25,7 +26,9 @@ const exec: Handler = (c) => {
   c.node.unwatchAll(c)
   c.multi = null
   const replies: Reply[] = new Array(queued.length)
-  for (let i = 0; i < queued.length; i++) replies[i] = call(c, queued[i].cmd, queued[i].argv)
+  withFrozenTime(c.node, () => {
+    for (let i = 0; i < queued.length; i++) replies[i] = call(c, queued[i].cmd, queued[i].argv)
+  })
   return replies
 }
 
