@@ -64,9 +64,16 @@ export interface CutoverOptions extends ConnectOptions {
   batchCommands?: number
 }
 
+/**
+ * In order: 'preflight' steps (first checks), 'waiting' (the schedule's sleep begins; for a
+ * moment further away than --prepare, the full pre-flight runs later, shortly before it, with
+ * more 'preflight' steps), 'armed' (pre-flight passed, plan on disk, lock held: only the
+ * moment is missing), 'switch' progress, 'check'.
+ */
 export type CutoverProgress =
   | {phase: 'preflight'; step: string; keys?: number}
   | {phase: 'waiting'; scheduledAt: Date}
+  | {phase: 'armed'; scheduledAt: Date; planPath: string; preflightMs: number}
   | {phase: 'switch'; keys: number; slots: number; totalSlots: number}
   | {phase: 'check'}
 
@@ -206,12 +213,14 @@ export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
       onCountdown: options.onCountdown ? (ms) => options.onCountdown!(ms, schedule.scheduledAt) : undefined,
       countdownEveryMs: 1000,
       prepare: async () => {
+        const started = performance.now()
         session ??= await openSession(options, dbs)
         if (schedule.kind !== 'now') await checkHealth(session)
         prepared = await runPreflight(session)
         stopKeepAlive = keepLockAlive(prepared.lock, options.lockTtlMs ?? DEFAULT_LOCK_TTL_MS)
         loaded = await writeCutoverPlan(options.stateDir, planId, session, displayUrl, strategy, mode, manifest, prepared, schedule)
         crashPoint('planned')
+        options.onProgress?.({phase: 'armed', scheduledAt: schedule.scheduledAt, planPath: loaded.path, preflightMs: performance.now() - started})
       },
     }).catch((error) => {
       if (loaded && error instanceof CutoverCancelledError) loaded.journal.append({event: 'failed', phase: 'cutover', message: error.message})

@@ -114,8 +114,18 @@ try {
       // --at ahead: pre-flight (a full verify of the shadow, a read of live) runs before the moment.
       const lead = Math.max(20_000, KEYS / 20)
       const at = new Date(Date.now() + lead)
-      const scheduled = await cutover({url, stateDir, dbs: DBS, schedule: {at: at.toISOString(), prepare: `${lead - 1000}ms`}})
-      report(`redis-server standalone, --at ${lead / 1000} s ahead: drift`, ms(scheduled.driftMs))
+      let armedAt = 0
+      const scheduled = await cutover({
+        url,
+        stateDir,
+        dbs: DBS,
+        schedule: {at: at.toISOString(), prepare: `${lead - 1000}ms`},
+        onProgress: (event) => {
+          if (event.phase === 'armed') armedAt = Date.now()
+        },
+      })
+      const slack = at.getTime() - armedAt
+      report(`redis-server standalone, --at ${lead / 1000} s ahead: drift`, `${ms(scheduled.driftMs)} (pre-flight done ${slack >= 0 ? `${ms(slack)} before` : `${ms(-slack)} AFTER`} the moment)`)
       await rollback({url, stateDir})
     } finally {
       await server.stop()
