@@ -304,7 +304,7 @@ export interface WaitOptions {
 /** Longest single timer: well under 2^31-1 ms, and short enough to notice clock jumps (suspend, NTP). */
 const MAX_CHUNK_MS = 60_000
 /** Within this many ms of the moment, stop trusting timers and spin on setImmediate. */
-const FINAL_APPROACH_MS = 25
+const FINAL_APPROACH_MS = 40
 
 /**
  * Resolves at `target` (as read from the wall clock, not a monotonic one: the user named a
