@@ -6,7 +6,8 @@
 // For each target: `redis-benchmark -P 64 -t set,get` (with --cluster on the engine), then
 //   stage N small string keys, verify them, stage M hashes (--replace), verify them.
 // Each stage/verify runs in a child process so its peak RSS (maxRSS) is its own; the child runs
-// the built code (dist/, as the CLI ships; run `npm run build` first) or, without it, the sources via tsx.
+// the built code with plain Node (dist/, as the CLI ships; run `npm run build` first) or, without
+// dist/, the sources via tsx (whose loader adds to the RSS).
 // Goals (issue 4): stage >= 0.6x redis-benchmark SET, verify >= 0.4x its GET, peak RSS <= 200 MB.
 import {execFile, spawnSync} from 'node:child_process'
 import {createWriteStream, existsSync, mkdtempSync, rmSync} from 'node:fs'
@@ -64,11 +65,20 @@ async function writeLines(path: string, count: number, line: (n: number) => stri
   })
 }
 
+/** The child's code when dist/ exists: plain Node, no TypeScript loader inflating its RSS. */
+const BUILT_CHILD = `
+const {op, url, file, db, stateDir, ops} = JSON.parse(process.argv[1])
+const {stage, verify} = await import(ops)
+const target = {url, env: {}}
+const result = op === 'stage' ? await stage({files: [file], shadowDb: db, replace: true, stateDir, target}) : await verify({db, stateDir, target})
+console.log(JSON.stringify({keys: result.keys, seconds: result.seconds, keysPerSecond: result.keysPerSecond, maxRssMB: process.resourceUsage().maxRSS / 1024, ok: result.ok}))
+process.exit(0)
+`
+
 async function childOp(op: 'stage' | 'verify', url: string, file: string, stateDir: string): Promise<OpReport> {
-  // The child script is this TypeScript file, so tsx loads it; with dist/ only the script itself is transpiled.
-  const {stdout} = await run(process.execPath, ['--import', 'tsx', self, '--child', JSON.stringify({op, url, file, db: 1, stateDir, ops: opsModule})], {
-    maxBuffer: 1 << 24,
-  })
+  const job = JSON.stringify({op, url, file, db: 1, stateDir, ops: opsModule})
+  const argv = useBuilt ? ['--input-type=module', '-e', BUILT_CHILD, job] : ['--import', 'tsx', self, '--child', job]
+  const {stdout} = await run(process.execPath, argv, {maxBuffer: 1 << 24})
   const report = JSON.parse(stdout.trim().split('\n').pop()!) as OpReport
   if (op === 'verify' && report.ok !== true) throw new Error(`verify failed on ${url}`)
   return report
