@@ -98,6 +98,8 @@ export interface AtomicResult {
   overlap: {proven: boolean; marginMs: number}
   /** Longest script, by the server's own clock. */
   scriptMs: number
+  /** From sending the scripts to the last reply (the switch itself; the speed measurement before is not part of it). */
+  switchMs: number
   /** Longest time a PING from another client waited on any node during the switch. */
   clientStallMs: number
   minDurationMs: number
@@ -124,6 +126,7 @@ export async function runAtomic(options: AtomicOptions): Promise<AtomicResult> {
     const stall = startStallProbes(probes)
     // Written to every socket in the same tick: the scripts start as close together as the
     // network allows. The TIME behind each script runs the moment it ends.
+    const sentAt = performance.now()
     const replies = connections.map((connection, i) => {
       const pad = Math.min(MAX_PAD, Math.ceil(minDurationMs * speeds[i].roundsPerMs))
       return connection
@@ -132,6 +135,7 @@ export async function runAtomic(options: AtomicOptions): Promise<AtomicResult> {
     })
     crashPoint(options.phase === 'rollback' ? 'rollback-script' : 'script')
     const settled: Reply[][] = await Promise.all(replies)
+    const switchMs = performance.now() - sentAt
     const clientStallMs = await stall.stop()
     const runs: ScriptRun[] = []
     const failures: AtomicResult['failures'] = []
@@ -153,6 +157,7 @@ export async function runAtomic(options: AtomicOptions): Promise<AtomicResult> {
       failures,
       overlap: {proven: failures.length === 0 && runs.length > 0 && latestStart < earliestEnd, marginMs: runs.length > 0 ? (earliestEnd - latestStart) / 1000 : 0},
       scriptMs: runs.length > 0 ? Math.max(...runs.map((run) => (run.endUs - run.startUs) / 1000)) : 0,
+      switchMs,
       clientStallMs,
       minDurationMs,
     }

@@ -64,7 +64,7 @@ export async function switchForward(ctx: SwitchContext, lists: {staged?: SlotKey
   const {plan} = ctx.loaded
   const started = performance.now()
   if (plan.strategy === 'swapdb') return swapdb(ctx)
-  if (plan.strategy === 'atomic') return atomic(ctx, plan.mode === 'replace' ? 'cutover-replace' : 'cutover-merge', started)
+  if (plan.strategy === 'atomic') return atomic(ctx, plan.mode === 'replace' ? 'cutover-replace' : 'cutover-merge')
   const jobs: SlotJob[] = []
   for (let slot = 0; slot < SLOT_COUNT; slot++) {
     const staged = lists.staged?.[slot] ?? []
@@ -97,7 +97,7 @@ export async function switchBack(ctx: SwitchContext, fresh: boolean): Promise<Sw
     return swapdb(ctx)
   }
   // The whole-node script is only right when every slot is switched and none rolled back yet.
-  if (plan.strategy === 'atomic' && plan.mode === 'replace' && fresh) return atomic(ctx, 'rollback-replace', started)
+  if (plan.strategy === 'atomic' && plan.mode === 'replace' && fresh) return atomic(ctx, 'rollback-replace')
   return moveOutcome(ctx, await backwardJobsFromServer(ctx), started)
 }
 
@@ -131,7 +131,7 @@ async function moveOutcome(ctx: SwitchContext, jobs: SlotJob[], started: number)
   }
 }
 
-async function atomic(ctx: SwitchContext, op: 'cutover-replace' | 'cutover-merge' | 'rollback-replace', started: number): Promise<SwitchOutcome> {
+async function atomic(ctx: SwitchContext, op: 'cutover-replace' | 'cutover-merge' | 'rollback-replace'): Promise<SwitchOutcome> {
   const result: AtomicResult = await runAtomic({
     plane: ctx.session.live,
     dbs: ctx.session.dbs,
@@ -144,10 +144,13 @@ async function atomic(ctx: SwitchContext, op: 'cutover-replace' | 'cutover-merge
   let keysSetAside = result.runs.reduce((n, run) => n + run.first, 0)
   const shortfall = result.runs.reduce((n, run) => n + (run.expected - run.second), 0)
   const conflicts = {count: shortfall, keys: [] as string[]}
+  let durationMs = result.switchMs
   if (result.failures.length > 0) {
     // A failed script keeps what it did; the batched strategy finishes from the server's state.
+    const started = performance.now()
     const rest = ctx.phase === 'cutover' ? await forwardJobsFromServer(ctx) : await backwardJobsFromServer(ctx)
     const finish = await moveOutcome(ctx, rest, started)
+    durationMs += finish.durationMs
     keysMoved += finish.keysMoved
     keysSetAside += finish.keysSetAside
     conflicts.count = finish.conflicts.count
@@ -156,7 +159,7 @@ async function atomic(ctx: SwitchContext, op: 'cutover-replace' | 'cutover-merge
   return {
     keysMoved,
     keysSetAside,
-    durationMs: performance.now() - started,
+    durationMs,
     conflicts,
     atomic: {
       overlapProven: result.overlap.proven,
