@@ -163,13 +163,19 @@ async function runNode(
   }
 }
 
+const MOVE = Buffer.from('MOVE')
+const dbNames = new Map<number, Buffer>()
+
 /** MULTI, then per step SELECT from + MOVE key to…, SELECT home, EXEC. */
 function encodeSlot(encoder: CommandEncoder, job: SlotJob, home: number): void {
   encoder.append(['MULTI'])
   for (const step of job.steps) {
     if (step.keys.length === 0) continue
     encoder.append(['SELECT', step.from])
-    for (const key of step.keys) encoder.append(['MOVE', key, step.to])
+    let to = dbNames.get(step.to)
+    if (to === undefined) dbNames.set(step.to, (to = Buffer.from(String(step.to))))
+    // The hot loop (two MOVEs per key switched): no argv array per command.
+    for (const key of step.keys) encoder.append3(MOVE, key, to)
   }
   encoder.append(['SELECT', home])
   encoder.append(['EXEC'])
@@ -182,15 +188,15 @@ function readBatch(jobs: SlotJob[], replies: Reply[], totals: MoveTotals, failur
   for (const job of jobs) {
     const queued = 1 + job.steps.reduce((n, step) => n + (step.keys.length > 0 ? 1 + step.keys.length : 0), 0) + 1
     const first = replies[at]
-    const queueReplies = replies.slice(at + 1, at + queued)
     const exec = replies[at + queued]
+    const queuedFrom = at + 1
     at += queued + 1
     if (first instanceof RespError) {
       failures.push(classify(job, first))
       continue
     }
     if (!Array.isArray(exec)) {
-      const cause = queueReplies.find((reply): reply is RespError => reply instanceof RespError)
+      const cause = replies.slice(queuedFrom, queuedFrom + queued - 1).find((reply): reply is RespError => reply instanceof RespError)
       failures.push(classify(job, cause ?? (exec instanceof RespError ? exec : new RespError('EXEC returned nothing (transaction aborted)'))))
       continue
     }
