@@ -1,8 +1,14 @@
 // NDJSON source: one JSON record per line. Blank lines are skipped; a trailing "\r" is allowed.
-// Each chunk is decoded to text once, up to its last newline (so a UTF-8 sequence is never cut),
-// and lines are sliced from that text; the bytes after the last newline carry over to the next
-// chunk. Memory holds one chunk plus one partial line.
+// Lines are found in the bytes of each chunk; the bytes after the last newline carry over to the
+// next chunk. Memory holds one chunk plus one partial line.
+//
+// The common record shapes — a string or a flat hash of strings, every text plain printable
+// ASCII — are read straight from the bytes (fast-record.ts): no text decoding, no JSON objects,
+// keys and values are views into the chunk. Every other line (escapes, numbers, non-ASCII, other
+// types, a TTL, anything malformed) goes through JSON.parse and recordFromJson, which define the
+// behaviour; the fast path only ever accepts lines for which they give the very same record.
 import {DatasetError} from './errors.js'
+import {fastRecord} from './fast-record.js'
 import {recordFromJson} from './parse-record.js'
 import type {DatasetRecord} from './record.js'
 
@@ -20,24 +26,29 @@ export async function* ndjsonRecords(chunks: AsyncIterable<Buffer>, file: string
     const head = carry === undefined ? chunk.subarray(0, last) : Buffer.concat([carry, chunk.subarray(0, last)])
     carry = last + 1 < chunk.length ? chunk.subarray(last + 1) : undefined
     const records: DatasetRecord[] = []
-    line = parseLines(head.toString('utf8'), file, line, records)
+    line = parseLines(head, file, line, records)
     if (records.length > 0) yield records
   }
   if (carry !== undefined) {
     const records: DatasetRecord[] = []
-    parseLines(carry.toString('utf8'), file, line, records)
+    parseLines(carry, file, line, records)
     if (records.length > 0) yield records
   }
 }
 
-/** Parses every line of `text` (no trailing newline); returns the number of the last line. */
-function parseLines(text: string, file: string, line: number, into: DatasetRecord[]): number {
+/** Parses every line of `bytes` (no trailing newline); returns the number of the last line. */
+function parseLines(bytes: Buffer, file: string, line: number, into: DatasetRecord[]): number {
   let start = 0
+  const length = bytes.length
   for (;;) {
-    const end = text.indexOf('\n', start)
+    let end = bytes.indexOf(NEWLINE, start)
+    const last = end < 0
+    if (last) end = length
     line++
-    parseLine(end < 0 ? text.slice(start) : text.slice(start, end), file, line, into)
-    if (end < 0) return line
+    const record = fastRecord(bytes, start, end, file, line)
+    if (record !== undefined) into.push(record)
+    else parseLine(bytes.toString('utf8', start, end), file, line, into)
+    if (last) return line
     start = end + 1
   }
 }

@@ -331,7 +331,8 @@ async function nameKeys(
           digest: keyDigest(record.key, record.value, hasTtl),
           type: record.value.type,
           hasTtl,
-          value: record.value.type === 'string' ? record.value.value : undefined,
+          // A copy: the record's bytes may be a view into a whole chunk of the file.
+          value: record.value.type === 'string' ? Buffer.from(record.value.value) : undefined,
         })
       }
     }

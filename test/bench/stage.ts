@@ -25,6 +25,8 @@ interface OpReport {
   seconds: number
   keysPerSecond: number
   maxRssMB: number
+  /** CPU time (user + system) of the child per key: robust when the machine is shared. */
+  cpuMicrosPerKey: number
   ok?: boolean
 }
 
@@ -33,6 +35,11 @@ if (args[0] === '--child') {
   const {op, url, file, db, stateDir, ops} = JSON.parse(args[1]) as {op: 'stage' | 'verify'; url: string; file: string; db: number; stateDir: string; ops: string}
   const {stage, verify} = (await import(ops)) as typeof import('../../src/ops/index.js')
   const target = {url, env: {}}
+  const cpuBefore = process.cpuUsage()
+  const cpuMicros = () => {
+    const used = process.cpuUsage(cpuBefore)
+    return used.user + used.system
+  }
   const result =
     op === 'stage' ? await stage({files: [file], shadowDb: db, replace: true, stateDir, target}) : await verify({db, stateDir, target})
   const report: OpReport = {
@@ -40,6 +47,7 @@ if (args[0] === '--child') {
     seconds: result.seconds,
     keysPerSecond: result.keysPerSecond,
     maxRssMB: process.resourceUsage().maxRSS / 1024,
+    cpuMicrosPerKey: cpuMicros() / Math.max(1, result.keys),
     ok: 'ok' in result ? result.ok : undefined,
   }
   console.log(JSON.stringify(report))
@@ -70,8 +78,10 @@ const BUILT_CHILD = `
 const {op, url, file, db, stateDir, ops} = JSON.parse(process.argv[1])
 const {stage, verify} = await import(ops)
 const target = {url, env: {}}
+const cpuBefore = process.cpuUsage()
 const result = op === 'stage' ? await stage({files: [file], shadowDb: db, replace: true, stateDir, target}) : await verify({db, stateDir, target})
-console.log(JSON.stringify({keys: result.keys, seconds: result.seconds, keysPerSecond: result.keysPerSecond, maxRssMB: process.resourceUsage().maxRSS / 1024, ok: result.ok}))
+const cpu = process.cpuUsage(cpuBefore)
+console.log(JSON.stringify({keys: result.keys, seconds: result.seconds, keysPerSecond: result.keysPerSecond, maxRssMB: process.resourceUsage().maxRSS / 1024, cpuMicrosPerKey: (cpu.user + cpu.system) / Math.max(1, result.keys), ok: result.ok}))
 process.exit(0)
 `
 
@@ -103,7 +113,7 @@ await writeLines(hashes, HASHES, (n) => `{"key":"product:${n}","value":{"name":"
 const rows: string[] = []
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 function row(target: string, what: string, report: OpReport, baseline: number, baselineName: string) {
-  const line = `| ${target} | ${what} | ${fmt(report.keys)} | ${report.seconds.toFixed(2)} | ${fmt(report.keysPerSecond)} | ${(report.keysPerSecond / baseline).toFixed(2)}× ${baselineName} (${fmt(baseline)}/s) | ${report.maxRssMB.toFixed(0)} |`
+  const line = `| ${target} | ${what} | ${fmt(report.keys)} | ${report.seconds.toFixed(2)} | ${fmt(report.keysPerSecond)} | ${(report.keysPerSecond / baseline).toFixed(2)}× ${baselineName} (${fmt(baseline)}/s) | ${report.maxRssMB.toFixed(0)} | ${report.cpuMicrosPerKey.toFixed(2)} |`
   rows.push(line)
   console.error(line)
 }
@@ -142,5 +152,5 @@ try {
 
 console.log(`\nops from ${useBuilt ? 'dist/ (built)' : 'src/ via tsx'}`)
 console.log(`${fmt(KEYS)} string keys, ${fmt(HASHES)} hashes of 3 fields; redis-benchmark -P 64 -n ${fmt(KEYS)} on the same target just before`)
-console.log('| target | op | keys | seconds | keys/s | vs redis-benchmark | peak RSS MB |\n|---|---|---:|---:|---:|---|---:|')
+console.log('| target | op | keys | seconds | keys/s | vs redis-benchmark | peak RSS MB | flip CPU µs/key |\n|---|---|---:|---:|---:|---|---:|---:|')
 for (const line of rows) console.log(line)
