@@ -154,6 +154,25 @@ export class DatasetChecksum {
     return digest
   }
 
+  /**
+   * Counts a key whose digest is summed elsewhere (another thread, see parallel-checksum.ts);
+   * its digest joins through addSums().
+   */
+  countKey(slot: number, type: ValueType): void {
+    this.slotKeys[slot]++
+    this.keys++
+    this.types[type]++
+  }
+
+  /** Adds 128-bit sums computed elsewhere: the total and per slot (four limbs each, as kept here). */
+  addSums(total: Uint32Array, slotSums: Uint32Array): void {
+    addLimbs(this.total, 0, total[0], total[1], total[2], total[3])
+    for (let at = 0; at < SLOT_COUNT * 4; at += 4) {
+      if ((slotSums[at] | slotSums[at + 1] | slotSums[at + 2] | slotSums[at + 3]) === 0) continue
+      addLimbs(this.slotSums, at, slotSums[at], slotSums[at + 1], slotSums[at + 2], slotSums[at + 3])
+    }
+  }
+
   addDigest(slot: number, digest: Uint8Array, type: ValueType): void {
     const d0 = readU32(digest, 0)
     const d1 = readU32(digest, 4)
@@ -205,7 +224,7 @@ function readU32(bytes: Uint8Array, at: number): number {
   return ((bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3]) >>> 0
 }
 
-function addLimbs(target: Uint32Array, at: number, d0: number, d1: number, d2: number, d3: number): void {
+export function addLimbs(target: Uint32Array, at: number, d0: number, d1: number, d2: number, d3: number): void {
   let sum = target[at + 3] + d3
   target[at + 3] = sum >>> 0
   let carry = sum > 0xffffffff ? 1 : 0
