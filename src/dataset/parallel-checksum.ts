@@ -25,10 +25,12 @@ const MAX_IN_FLIGHT = 4
 const ENTRY_HEADER = 6
 
 // The worker's whole program. addLimbs is this module's own (one definition of the arithmetic).
+// Valid as a CommonJS script and as an ES module (node --input-type=module makes eval code one).
 const WORKER_SOURCE = `
-const {parentPort, workerData} = require('node:worker_threads')
-const {hash} = require('node:crypto')
 ${addLimbs.toString()}
+void (async () => {
+const {parentPort, workerData} = await import('node:worker_threads')
+const {hash} = await import('node:crypto')
 const total = new Uint32Array(4)
 const slotSums = new Uint32Array(workerData.slots * 4)
 parentPort.on('message', (message) => {
@@ -51,6 +53,7 @@ parentPort.on('message', (message) => {
   }
   parentPort.postMessage(message.buffer, [message.buffer])
 })
+})()
 `
 
 interface Sums {
@@ -138,7 +141,7 @@ export class ParallelChecksum {
 
   private startWorker(): boolean {
     try {
-      const worker = new Worker(WORKER_SOURCE, {eval: true, workerData: {slots: SLOT_COUNT}, resourceLimits: {maxYoungGenerationSizeMb: 4}})
+      const worker = new Worker(WORKER_SOURCE, {eval: true, workerData: {slots: SLOT_COUNT}, execArgv: [], resourceLimits: {maxYoungGenerationSizeMb: 4}})
       worker.unref() // never what keeps a process alive
       worker.on('message', (message: ArrayBuffer | Sums) => {
         if (message instanceof ArrayBuffer) {

@@ -1,5 +1,6 @@
 // The checksum with its SHA-256 in a worker thread gives exactly the in-thread checksum: total,
 // per type and per slot, whichever thread summed which key.
+import {spawnSync} from 'node:child_process'
 import {describe, expect, it} from 'vitest'
 import {DatasetChecksum} from '../../src/dataset/checksum.js'
 import {ParallelChecksum} from '../../src/dataset/parallel-checksum.js'
@@ -42,5 +43,19 @@ describe('ParallelChecksum', () => {
   it('is empty when nothing was added', async () => {
     const sum = await new ParallelChecksum({workerAfterKeys: 0}).finish()
     expect(sum.checksum).toBe('0'.repeat(32))
+  })
+
+  it('works in a process whose eval code is an ES module (node --input-type=module -e, as bench:stage runs)', () => {
+    const module = new URL('../../src/dataset/parallel-checksum.ts', import.meta.url).href
+    const code = `
+      const {ParallelChecksum} = await import(${JSON.stringify(module)})
+      const parallel = new ParallelChecksum({workerAfterKeys: 0})
+      parallel.add(Buffer.from('k'), {type: 'string', value: Buffer.from('v')}, false)
+      console.log((await parallel.finish()).checksum)`
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {encoding: 'utf8'})
+    const want = new DatasetChecksum()
+    want.add(Buffer.from('k'), {type: 'string', value: Buffer.from('v')}, false)
+    expect(child.stderr).toBe('')
+    expect(child.stdout.trim()).toBe(want.checksum)
   })
 })
