@@ -100,8 +100,10 @@ export interface AtomicResult {
   scriptMs: number
   /** From sending the scripts to the last reply (the switch itself; the speed measurement before is not part of it). */
   switchMs: number
-  /** Longest time a PING from another client waited on any node during the switch. */
+  /** Longest time a PING from another client waited for PONG on any node during the switch. */
   clientStallMs: number
+  /** BUSY errors other clients got meanwhile (Valkey answers BUSY once a script runs past busy-reply-threshold, 5 s by default). */
+  busyReplies: number
   minDurationMs: number
 }
 
@@ -136,7 +138,7 @@ export async function runAtomic(options: AtomicOptions): Promise<AtomicResult> {
     crashPoint(options.phase === 'rollback' ? 'rollback-script' : 'script')
     const settled: Reply[][] = await Promise.all(replies)
     const switchMs = performance.now() - sentAt
-    const clientStallMs = await stall.stop()
+    const {stallMs: clientStallMs, busyReplies} = await stall.stop()
     const runs: ScriptRun[] = []
     const failures: AtomicResult['failures'] = []
     settled.forEach(([reply, time], i) => {
@@ -159,6 +161,7 @@ export async function runAtomic(options: AtomicOptions): Promise<AtomicResult> {
       scriptMs: runs.length > 0 ? Math.max(...runs.map((run) => (run.endUs - run.startUs) / 1000)) : 0,
       switchMs,
       clientStallMs,
+      busyReplies,
       minDurationMs,
     }
   } finally {
@@ -202,15 +205,25 @@ function microsOf(reply: Reply | undefined): number | undefined {
   return Number(String(reply[0])) * 1e6 + Number(String(reply[1]))
 }
 
-/** Another client per node sending PING back to back: the longest wait is the stall readers saw. */
-function startStallProbes(probes: Array<{call(argv: Array<string | number>): Promise<Reply>}>): {stop(): Promise<number>} {
+/**
+ * Another client per node sending PING back to back: the longest wait for a PONG is the stall
+ * readers saw. A BUSY reply (the script ran past busy-reply-threshold) is counted and the wait
+ * goes on: such a client got an error instead of its data.
+ */
+function startStallProbes(probes: Array<{call(argv: Array<string | number>): Promise<Reply>}>): {stop(): Promise<{stallMs: number; busyReplies: number}>} {
   let running = true
   let worst = 0
+  let busyReplies = 0
   const loops = probes.map(async (probe) => {
     while (running) {
       const start = performance.now()
       try {
-        await probe.call(['PING'])
+        let reply = await probe.call(['PING'])
+        while (reply instanceof RespError && reply.code === 'BUSY') {
+          busyReplies++
+          await new Promise((resolve) => setTimeout(resolve, 1))
+          reply = await probe.call(['PING'])
+        }
       } catch {
         return
       }
@@ -221,7 +234,7 @@ function startStallProbes(probes: Array<{call(argv: Array<string | number>): Pro
     async stop() {
       running = false
       await Promise.all(loops)
-      return worst
+      return {stallMs: worst, busyReplies}
     },
   }
 }

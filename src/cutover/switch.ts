@@ -44,17 +44,20 @@ export interface AtomicReport {
   overlapMarginMs: number
   scriptMs: number
   clientStallMs: number
+  /** BUSY errors other clients got while a script ran past busy-reply-threshold (5 s by default). */
+  busyReplies: number
   minDurationMs: number
   /** Scripts that failed; their nodes were finished with the batched strategy. */
   failedNodes: Array<{node: string; message: string}>
 }
 
 export interface SwitchOutcome {
+  /** From the first change to the last (reading the key names to move comes before). */
+  durationMs: number
   /** cutover: staged keys now in live; rollback: old keys back in live. */
   keysMoved: number
   /** cutover: old keys moved to the archive; rollback: staged keys back in the shadow. */
   keysSetAside: number
-  durationMs: number
   conflicts: {count: number; keys: string[]}
   atomic?: AtomicReport
 }
@@ -62,7 +65,6 @@ export interface SwitchOutcome {
 /** A first cutover run, with the key lists read during pre-flight. */
 export async function switchForward(ctx: SwitchContext, lists: {staged?: SlotKeys; live?: SlotKeys}): Promise<SwitchOutcome> {
   const {plan} = ctx.loaded
-  const started = performance.now()
   if (plan.strategy === 'swapdb') return swapdb(ctx)
   if (plan.strategy === 'atomic') return atomic(ctx, plan.mode === 'replace' ? 'cutover-replace' : 'cutover-merge')
   const jobs: SlotJob[] = []
@@ -72,25 +74,24 @@ export async function switchForward(ctx: SwitchContext, lists: {staged?: SlotKey
     if (staged.length === 0 && archive.length === 0) continue
     jobs.push(forwardJob(plan, slot, archive, staged))
   }
-  return moveOutcome(ctx, jobs, started)
+  return moveOutcome(ctx, jobs, performance.now())
 }
 
 /** Finishes an interrupted cutover from the server's current state. */
 export async function resumeForward(ctx: SwitchContext): Promise<SwitchOutcome> {
   const {plan} = ctx.loaded
-  const started = performance.now()
   if (plan.strategy === 'swapdb') {
     const where = await swapdbState(ctx)
     if (where === 'switched') return {keysMoved: 0, keysSetAside: 0, durationMs: 0, conflicts: {count: 0, keys: []}}
     return swapdb(ctx)
   }
-  return moveOutcome(ctx, await forwardJobsFromServer(ctx), started)
+  const jobs = await forwardJobsFromServer(ctx)
+  return moveOutcome(ctx, jobs, performance.now())
 }
 
 /** Undoes a cutover (complete or interrupted). `fresh`: the cutover finished and no rollback ran yet. */
 export async function switchBack(ctx: SwitchContext, fresh: boolean): Promise<SwitchOutcome> {
   const {plan} = ctx.loaded
-  const started = performance.now()
   if (plan.strategy === 'swapdb') {
     const where = await swapdbState(ctx)
     if (where === 'original') return {keysMoved: 0, keysSetAside: 0, durationMs: 0, conflicts: {count: 0, keys: []}}
@@ -98,7 +99,8 @@ export async function switchBack(ctx: SwitchContext, fresh: boolean): Promise<Sw
   }
   // The whole-node script is only right when every slot is switched and none rolled back yet.
   if (plan.strategy === 'atomic' && plan.mode === 'replace' && fresh) return atomic(ctx, 'rollback-replace')
-  return moveOutcome(ctx, await backwardJobsFromServer(ctx), started)
+  const jobs = await backwardJobsFromServer(ctx)
+  return moveOutcome(ctx, jobs, performance.now())
 }
 
 function forwardJob(plan: CutoverPlan, slot: number, archive: Buffer[], staged: Buffer[]): SlotJob {
@@ -147,9 +149,8 @@ async function atomic(ctx: SwitchContext, op: 'cutover-replace' | 'cutover-merge
   let durationMs = result.switchMs
   if (result.failures.length > 0) {
     // A failed script keeps what it did; the batched strategy finishes from the server's state.
-    const started = performance.now()
     const rest = ctx.phase === 'cutover' ? await forwardJobsFromServer(ctx) : await backwardJobsFromServer(ctx)
-    const finish = await moveOutcome(ctx, rest, started)
+    const finish = await moveOutcome(ctx, rest, performance.now())
     durationMs += finish.durationMs
     keysMoved += finish.keysMoved
     keysSetAside += finish.keysSetAside
@@ -166,6 +167,7 @@ async function atomic(ctx: SwitchContext, op: 'cutover-replace' | 'cutover-merge
       overlapMarginMs: result.overlap.marginMs,
       scriptMs: result.scriptMs,
       clientStallMs: result.clientStallMs,
+      busyReplies: result.busyReplies,
       minDurationMs: result.minDurationMs,
       failedNodes: result.failures,
     },

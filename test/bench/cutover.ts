@@ -89,7 +89,7 @@ try {
       const atomic = (await timed('engine cluster, --atomic cutover', () => cutover({url, stateDir, dbs: DBS, atomic: true}))) as CutoverResult
       const a = atomic.atomic!
       report('engine cluster, --atomic: longest script (server TIME)', ms(a.scriptMs))
-      report('engine cluster, --atomic: client stall (PING on each node)', `${ms(a.clientStallMs)} (${(a.clientStallMs / a.scriptMs).toFixed(2)}x the script)`)
+      report('engine cluster, --atomic: client stall (PING on each node)', `${ms(a.clientStallMs)} (${(a.clientStallMs / a.scriptMs).toFixed(2)}x the script), ${a.busyReplies} BUSY replies`)
       report('engine cluster, --atomic: scripts overlap', `${a.overlapProven ? 'proven' : 'NOT proven'}, margin ${ms(a.overlapMarginMs)}`)
       await timed('engine cluster, --atomic rollback (script per primary)', () => rollback({url, stateDir}))
     } finally {
@@ -109,7 +109,7 @@ try {
       await timed('redis-server standalone, batched (MULTI per slot) cutover', () => cutover({url, stateDir, dbs: DBS, strategy: 'move'}))
       await timed('redis-server standalone, batched rollback', () => rollback({url, stateDir}))
       const script = (await timed('redis-server standalone, --atomic cutover', () => cutover({url, stateDir, dbs: DBS, atomic: true}))) as CutoverResult
-      report('redis-server standalone, --atomic: script / client stall', `${ms(script.atomic!.scriptMs)} / ${ms(script.atomic!.clientStallMs)}`)
+      report('redis-server standalone, --atomic: script / client stall', `${ms(script.atomic!.scriptMs)} / ${ms(script.atomic!.clientStallMs)}, ${script.atomic!.busyReplies} BUSY replies to other clients`)
       await timed('redis-server standalone, --atomic rollback', () => rollback({url, stateDir}))
       // --at ahead: pre-flight (a full verify of the shadow, a read of live) runs before the moment.
       const lead = Math.max(20_000, KEYS / 20)
