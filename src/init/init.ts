@@ -31,6 +31,8 @@ export interface InitOptions {
   config?: {url?: string; stateDir?: string; live?: number; shadow?: number; archive?: number}
   /** How late a triggered cutover may still fire (default 5m). */
   notAfter?: string
+  /** Start the scheduled job this many minutes before the moment, for pre-flight (default 5; see triggerCron). */
+  leadMinutes?: number
   /** The dataset file the CI templates stage (default data/prices.ndjson). */
   dataFile?: string
   /** Where the templates are (default: the package's templates/init/). */
@@ -50,6 +52,8 @@ export interface InitResult {
   files: InitFile[]
   schedule: {
     cron: string
+    /** When the schedulers start flip: `leadMinutes` before cron when it can be written so, else cron itself. */
+    trigger: string
     tz: string
     /** Next three fire times, as instants and as wall-clock times in tz ("2026-11-27 00:01:00"). */
     next: Array<{at: string; local: string}>
@@ -93,7 +97,8 @@ export async function init(options: InitOptions = {}): Promise<InitResult> {
   if (cron !== undefined) {
     const now = options.now ?? new Date()
     const next = nextCronTimes(cron, tz, 3, now).map((at) => ({at: at.toISOString(), local: formatLocal(at, tz)}))
-    schedule = {cron: cron.trim().split(/\s+/).join(' '), tz, next}
+    const normalized = cron.trim().split(/\s+/).join(' ')
+    schedule = {cron: normalized, trigger: triggerCron(normalized, options.leadMinutes ?? 5), tz, next}
   }
 
   const config: Record<string, unknown> = {
@@ -107,8 +112,11 @@ export async function init(options: InitOptions = {}): Promise<InitResult> {
   }
   const outputs: Output[] = [{path: 'flip.config.json', what: 'flip settings (no secrets)', content: JSON.stringify(config, null, 2) + '\n'}]
   if (schedule) {
+    const lead = schedule.trigger === schedule.cron ? 0 : (options.leadMinutes ?? 5)
     const values: Record<string, string> = {
       CRON: schedule.cron,
+      TRIGGER_CRON: schedule.trigger,
+      LEAD: `${lead} minutes`,
       TZ: tz,
       NOT_AFTER: notAfter,
       WORKDIR: dir,
@@ -116,7 +124,7 @@ export async function init(options: InitOptions = {}): Promise<InitResult> {
       GITLAB_PATH: OUTPUTS.gitlab[0].path,
       NEXT_TIMES: schedule.next.map((time) => `${time.local} ${tz}`).join(', '),
     }
-    if (schedulers.includes('systemd')) values.ON_CALENDAR = cronToOnCalendar(schedule.cron, tz)
+    if (schedulers.includes('systemd')) values.ON_CALENDAR = cronToOnCalendar(schedule.trigger, tz)
     else if (schedule.cron.split(' ').length !== 5) throw new InitError(`the schedule files need a 5-field cron expression (minute hour day month weekday), got "${schedule.cron}"`)
     const templatesDir = options.templatesDir ?? defaultTemplatesDir()
     for (const scheduler of schedulers) {
@@ -138,6 +146,21 @@ export async function init(options: InitOptions = {}): Promise<InitResult> {
     files.push({path: output.path, what: output.what, overwritten: existing.includes(output)})
   }
   return {dir, files, schedule, config}
+}
+
+/**
+ * The job schedulers start flip `leadMinutes` before the moment so that connecting and
+ * pre-flight (a full verify of the shadow) are done when it comes; flip's own --cron then
+ * fires on the second. Written only for the common shape "M H * * *" (every day at one time),
+ * where moving back across midnight changes nothing else; any other expression triggers at
+ * the moment itself (flip then fires as soon as pre-flight is done, within --not-after).
+ */
+export function triggerCron(cron: string, leadMinutes: number): string {
+  const fields = cron.split(' ')
+  if (leadMinutes <= 0 || fields.length !== 5 || !/^\d+$/.test(fields[0]) || !/^\d+$/.test(fields[1])) return cron
+  if (fields.slice(2).some((field) => field !== '*')) return cron
+  const minuteOfDay = (((Number(fields[1]) * 60 + Number(fields[0]) - leadMinutes) % 1440) + 1440) % 1440
+  return `${minuteOfDay % 60} ${Math.floor(minuteOfDay / 60)} * * *`
 }
 
 function parseSchedulers(list: string[]): Scheduler[] {

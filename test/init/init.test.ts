@@ -8,7 +8,7 @@ import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {cronToOnCalendar} from '../../src/init/calendar.js'
 import {InitError} from '../../src/init/errors.js'
-import {init} from '../../src/init/init.js'
+import {init, triggerCron} from '../../src/init/init.js'
 
 const NOW = new Date('2026-11-26T12:00:00Z')
 const ALL = ['cron,systemd,k8s,github,gitlab']
@@ -45,6 +45,8 @@ describe('flip init', () => {
     ])
     expect(result.schedule).toEqual({
       cron: '1 0 * * *',
+      // The schedulers start flip 5 minutes early, for pre-flight; flip fires at 00:01:00 itself.
+      trigger: '56 23 * * *',
       tz: 'America/New_York',
       next: [
         {at: '2026-11-27T05:01:00.000Z', local: '2026-11-27 00:01:00'},
@@ -65,11 +67,11 @@ describe('flip init', () => {
 
     const crontab = read(dir, 'deploy/cron/flip-cutover.crontab')
     expect(crontab).toContain('CRON_TZ=America/New_York\n')
-    expect(crontab).toMatch(/^1 0 \* \* \* cd .* && flock -n \/tmp\/flip-cutover\.lock npx --no-install flip cutover --yes --cron '1 0 \* \* \*' --tz America\/New_York --not-after 5m/m)
+    expect(crontab).toMatch(/^56 23 \* \* \* cd .* && flock -n \/tmp\/flip-cutover\.lock npx --no-install flip cutover --yes --cron '1 0 \* \* \*' --tz America\/New_York --not-after 5m/m)
     expect(crontab).not.toContain('%') // cron would cut the command there
 
     const timer = read(dir, 'deploy/systemd/flip-cutover.timer')
-    expect(timer).toContain('OnCalendar=*-*-* 00:01:00 America/New_York\n')
+    expect(timer).toContain('OnCalendar=*-*-* 23:56:00 America/New_York\n')
     expect(timer).toContain('AccuracySec=1s\n')
     expect(timer).not.toMatch(/^Persistent=true/m)
     expect(read(dir, 'deploy/systemd/flip-cutover.service')).toMatch(/^Type=oneshot$/m)
@@ -80,11 +82,12 @@ describe('flip init', () => {
       const cronJob = yamlOf(read(dir, 'deploy/k8s/flip-cutover-cronjob.yaml'))
       expect(cronJob).toMatchObject({
         kind: 'CronJob',
-        spec: {schedule: '1 0 * * *', timeZone: 'America/New_York', concurrencyPolicy: 'Forbid', startingDeadlineSeconds: 120},
+        spec: {schedule: '56 23 * * *', timeZone: 'America/New_York', concurrencyPolicy: 'Forbid', startingDeadlineSeconds: 120},
       })
       const workflow = yamlOf(github)
       const on = workflow.on ?? workflow.true // YAML 1.1 parsers read the key `on` as true
-      expect(on.schedule).toEqual([{cron: '1 0 * * *', timezone: 'America/New_York'}])
+      expect(on.schedule).toEqual([{cron: '56 23 * * *', timezone: 'America/New_York'}])
+      expect(workflow.jobs.cutover.steps.at(-2).run).toBe("npx flip cutover --yes --cron '1 0 * * *' --tz America/New_York --not-after 5m --json")
       expect(on.push.paths).toEqual(['data/prices.ndjson'])
       expect(workflow.jobs.stage.steps.map((step: {run?: string}) => step.run).filter(Boolean)).toEqual([
         'npm ci',
@@ -139,6 +142,13 @@ describe('flip init', () => {
       await expect(attempt).rejects.toMatchObject({exitCode: 2})
     }
     expect(existsSync(join(dir, 'flip.config.json'))).toBe(false)
+  })
+
+  it('starts the scheduled job a few minutes early only where cron can say so simply', () => {
+    expect(triggerCron('1 0 * * *', 5)).toBe('56 23 * * *')
+    expect(triggerCron('30 14 * * *', 10)).toBe('20 14 * * *')
+    expect(triggerCron('1 0 * * 5', 5)).toBe('1 0 * * 5') // the day would change too: trigger at the moment
+    expect(triggerCron('*/15 * * * *', 5)).toBe('*/15 * * * *')
   })
 
   it('converts cron to systemd calendars, refusing what systemd cannot express', () => {
