@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {confirmOnTerminal} from '../cli/confirm.js'
 import {DataCommand, dbFlag} from '../cli/data-command.js'
-import {color, formatCount, formatDuration, interactiveStderr, startProgress, type Progress} from '../cli/output.js'
+import {color, formatCount, formatDuration, startProgress, type Progress} from '../cli/output.js'
 import {cutover, type CutoverResult, type CutoverSummary, type StrategyChoice} from '../cutover/cutover.js'
 import type {CutoverMode} from '../cutover/plan.js'
 
@@ -60,7 +60,13 @@ counts down and reports the drift. Ctrl-C before the moment cancels: nothing was
     process.once('SIGTERM', onSigint)
 
     let progress: Progress = startProgress('Pre-flight…')
-    let waiting: Progress | undefined
+    let stage: 'preflight' | 'waiting' | 'switching' = 'preflight'
+    /** One spinner (or plain-line writer) per stage; the countdown prints a line a minute off a terminal. */
+    const enter = (next: typeof stage, text: string, intervalMs?: number) => {
+      progress.stop()
+      stage = next
+      progress = startProgress(text, {intervalMs})
+    }
     try {
       const result = await cutover({
         ...target,
@@ -90,13 +96,13 @@ counts down and reports the drift. Ctrl-C before the moment cancels: nothing was
               progress.update(`Pre-flight: ${event.step}${event.keys === undefined ? '' : ` (${formatCount(event.keys)} keys)`}`)
               break
             case 'waiting':
-              progress.succeed('Pre-flight passed')
-              if (event.scheduledAt.getTime() - Date.now() < 1000) break
-              // A line a minute when not on a terminal; a live countdown on one.
-              waiting = startProgress(`Waiting for ${event.scheduledAt.toISOString()}…`, {intervalMs: 60_000})
+              if (event.scheduledAt.getTime() - Date.now() >= 1000) enter('waiting', `Cutover scheduled for ${event.scheduledAt.toISOString()}`, 60_000)
+              break
+            case 'armed':
+              progress.note(`Pre-flight passed in ${formatDuration(event.preflightMs)}; rollback plan written: ${event.planPath}`)
               break
             case 'switch':
-              waiting?.stop()
+              if (stage !== 'switching') enter('switching', 'Switching…')
               progress.update(`Switching: ${formatCount(event.keys)} keys, ${event.slots}/${event.totalSlots} slots`)
               break
             case 'check':
@@ -105,16 +111,14 @@ counts down and reports the drift. Ctrl-C before the moment cancels: nothing was
           }
         },
         onCountdown: (remainingMs, scheduledAt) => {
-          waiting?.update(`Cutover at ${scheduledAt.toISOString()} — in ${formatDuration(remainingMs)} (Ctrl-C cancels, nothing changed yet)`)
+          if (stage === 'waiting') progress.update(`Cutover at ${scheduledAt.toISOString()} — in ${formatDuration(remainingMs)} (Ctrl-C cancels, nothing changed yet)`)
         },
       })
       progress.stop()
-      waiting?.stop()
       this.render(result)
       return result
     } catch (error) {
       progress.fail()
-      waiting?.stop()
       throw error
     } finally {
       process.off('SIGINT', onSigint)
