@@ -173,8 +173,10 @@ function acquireFileLock(path: string, owner: LockOwner, ttlMs: number): HeldLoc
         )
       }
       // Stale (expired, or its process is gone): move it aside; only one contender's rename wins.
+      const aside = `${path}.stale-${randomBytes(4).toString('hex')}`
       try {
-        renameSync(path, `${path}.stale-${randomBytes(4).toString('hex')}`)
+        renameSync(path, aside)
+        rmSync(aside, {force: true})
       } catch {
         // Someone else moved it first; try again.
       }
