@@ -2,12 +2,11 @@
 // (sleep) → switch → check. It never prints and never exits: callbacks report progress and
 // the countdown and ask for confirmation; errors carry their exit code (errors.ts).
 import {mkdirSync} from 'node:fs'
-import {hostname} from 'node:os'
 import {redactUrl, resolveTargetUrl} from '../plane/url.js'
 import {checkAfterCutover} from './check.js'
 import {CutoverCancelledError, CutoverFailedError, CutoverRefusedError, CutoverUsageError} from './errors.js'
 import {crashPoint} from './crash-hook.js'
-import {acquireLock, keepLockAlive, DEFAULT_LOCK_TTL_MS} from './lock.js'
+import type {HeldLock} from './lock.js'
 import {
   keysFilePath,
   loadPlan,
@@ -22,7 +21,7 @@ import {
   type LoadedPlan,
   type Strategy,
 } from './plan.js'
-import {checkHealth, findManifest, preflight, type Preflight} from './preflight.js'
+import {checkHealth, findManifest, lockForRecovery, preflight, type Preflight} from './preflight.js'
 import {resolveSchedule, waitForMoment, type Firing, type ScheduleOptions} from './schedule.js'
 import {openSession, type ConnectOptions, type Dbs, type Session, type SlotKeys} from './state.js'
 import {resumeForward, switchForward, type AtomicReport, type SwitchOutcome, type SwitchProgress} from './switch.js'
@@ -154,7 +153,6 @@ export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
   let session: Session | undefined = await openSession(options, dbs)
   let prepared: Preflight | undefined
   let loaded: LoadedPlan | undefined
-  let stopKeepAlive: (() => void) | undefined
   try {
     progress('checking the target’s health')
     await checkHealth(session)
@@ -217,7 +215,6 @@ export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
         session ??= await openSession(options, dbs)
         if (schedule.kind !== 'now') await checkHealth(session)
         prepared = await runPreflight(session)
-        stopKeepAlive = keepLockAlive(prepared.lock, options.lockTtlMs ?? DEFAULT_LOCK_TTL_MS)
         loaded = await writeCutoverPlan(options.stateDir, planId, session, displayUrl, strategy, mode, manifest, prepared, schedule)
         crashPoint('planned')
         options.onProgress?.({phase: 'armed', scheduledAt: schedule.scheduledAt, planPath: loaded.path, preflightMs: performance.now() - started})
@@ -238,7 +235,6 @@ export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
     prepared!.liveKeys = undefined
     return await finish(options, live, loaded!, plan, outcome, firing, summary, {kind: prepared!.lock.kind, where: prepared!.lock.where}, false)
   } finally {
-    stopKeepAlive?.()
     await prepared?.lock.release().catch(() => undefined)
     await session?.close().catch(() => undefined)
   }
@@ -390,20 +386,9 @@ async function resumeCutover(options: CutoverOptions): Promise<CutoverResult> {
     schedule: {kind: plan.schedule.kind, scheduledAt: plan.schedule.scheduledAt, tz: plan.schedule.tz},
     dryRun: false,
   }
-  let lock: Awaited<ReturnType<typeof acquireLock>> | undefined
-  let stopKeepAlive: (() => void) | undefined
+  let lock: HeldLock | undefined
   try {
-    await checkHealth(session)
-    if (options.confirm && !(await options.confirm(summary))) throw new CutoverRefusedError('not confirmed; nothing was changed')
-    lock = await acquireLock({
-      plane: session.live,
-      dbsInUse: [plan.dbs.live, plan.dbs.shadow, plan.dbs.archive],
-      lockDb: options.lockDb,
-      stateDir: options.stateDir,
-      ttlMs: options.lockTtlMs,
-      purpose: `resume of cutover ${plan.id} on ${hostname()}`,
-    })
-    stopKeepAlive = keepLockAlive(lock, options.lockTtlMs ?? DEFAULT_LOCK_TTL_MS)
+    lock = await lockForRecovery(session, plan, options, options.confirm && (() => options.confirm!(summary)), 'resume of cutover')
     const startedAt = new Date()
     if (loaded.phase === 'planned') loaded.journal.append({event: 'switch-started', strategy: plan.strategy, startedAt: startedAt.toISOString()})
     const outcome =
@@ -413,7 +398,6 @@ async function resumeCutover(options: CutoverOptions): Promise<CutoverResult> {
     const firing: Firing = {scheduledAt: new Date(plan.schedule.scheduledAt), startedAt, driftMs: startedAt.getTime() - Date.parse(plan.schedule.scheduledAt)}
     return await finish(options, session, loaded, plan, outcome, firing, summary, {kind: lock.kind, where: lock.where}, true)
   } finally {
-    stopKeepAlive?.()
     await lock?.release().catch(() => undefined)
     await session.close().catch(() => undefined)
   }

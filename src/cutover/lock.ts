@@ -16,6 +16,7 @@ import {randomBytes} from 'node:crypto'
 import {closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {writeFileAtomicSync} from '../util/atomic-file.js'
+import {isProcessAlive} from '../util/process.js'
 import type {Plane} from '../plane/plane.js'
 import {RespError} from '../plane/errors.js'
 import {CutoverRefusedError} from './errors.js'
@@ -71,8 +72,24 @@ export async function acquireLock(options: LockOptions): Promise<HeldLock> {
     since: new Date().toISOString(),
   }
   const db = await chooseLockDb(options.plane, options.dbsInUse, options.lockDb)
-  if (db === undefined) return acquireFileLock(join(options.stateDir, 'cutover.lock'), owner, ttlMs)
-  return acquireServerLock(options.plane, db, owner, ttlMs)
+  const held = db === undefined ? acquireFileLock(join(options.stateDir, 'cutover.lock'), owner, ttlMs) : await acquireServerLock(options.plane, db, owner, ttlMs)
+  return keptAlive(held, ttlMs)
+}
+
+/**
+ * Renews the lock every ttl/3 from the moment it is taken until it is released, so a long
+ * pre-flight (a full verify of millions of keys) or switch never outlives it.
+ */
+function keptAlive(lock: HeldLock, ttlMs: number): HeldLock {
+  const timer = setInterval(() => void lock.renew(), Math.max(1000, Math.floor(ttlMs / 3)))
+  timer.unref()
+  return {
+    ...lock,
+    async release() {
+      clearInterval(timer)
+      await lock.release()
+    },
+  }
 }
 
 const RENEW_SCRIPT = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end"
@@ -95,7 +112,7 @@ async function acquireServerLock(plane: Plane, db: number, owner: LockOwner, ttl
       // A holder on this machine whose process is gone (kill -9, crash) cannot renew or release:
       // take the lock over at once instead of making the operator wait out the ttl.
       const holder = parseOwner(held)
-      const orphaned = holder !== undefined && holder.host === owner.host && holder.pid !== process.pid && !isAlive(holder.pid)
+      const orphaned = holder !== undefined && holder.host === owner.host && holder.pid !== process.pid && !isProcessAlive(holder.pid)
       const taken = orphaned && (await connection.call(['EVAL', TAKEOVER_SCRIPT, 1, LOCK_KEY, String(held), value, ttlMs])) === 1
       if (!taken) throw new CutoverRefusedError(`another cutover holds the lock (${where}): ${describeHolder(held, pttl)}`)
     }
@@ -167,7 +184,7 @@ function acquireFileLock(path: string, owner: LockOwner, ttlMs: number): HeldLoc
       }
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
       const held = readFileLock(path)
-      if (held && held.expiresAt > Date.now() && !(held.host === owner.host && !isAlive(held.pid))) {
+      if (held && held.expiresAt > Date.now() && !(held.host === owner.host && !isProcessAlive(held.pid))) {
         throw new CutoverRefusedError(
           `another cutover holds the lock (${path}): ${held.purpose} by pid ${held.pid} on ${held.host} since ${held.since}`,
         )
@@ -193,30 +210,4 @@ function readFileLock(path: string): FileLockContent | undefined {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
-/** Renews `lock` every ttl/3 until stopped; `onLost` runs once if the lock is lost. */
-export function keepLockAlive(lock: HeldLock, ttlMs: number = DEFAULT_LOCK_TTL_MS, onLost?: () => void): () => void {
-  let stopped = false
-  const timer = setInterval(() => {
-    void lock.renew().then((ok) => {
-      if (!ok && !stopped) {
-        stopped = true
-        clearInterval(timer)
-        onLost?.()
-      }
-    })
-  }, Math.max(1000, Math.floor(ttlMs / 3)))
-  timer.unref()
-  return () => {
-    stopped = true
-    clearInterval(timer)
-  }
-}

@@ -12,7 +12,8 @@ import {latestManifest, readManifest, type LoadedManifest} from '../dataset/mani
 import {formatAddress} from '../plane/url.js'
 import {CutoverRefusedError, CutoverUsageError} from './errors.js'
 import {acquireLock, type HeldLock} from './lock.js'
-import type {CutoverMode, DbSummary, Strategy} from './plan.js'
+import {hostname} from 'node:os'
+import type {CutoverMode, CutoverPlan, DbSummary, Strategy} from './plan.js'
 import {describeSummary, scanDb, scanKeysBySlot, summary, type Session, type SlotKeys} from './state.js'
 
 export async function findManifest(stateDir: string, shadowDb: number, idOrPath?: string): Promise<LoadedManifest> {
@@ -131,4 +132,27 @@ export async function preflight(input: PreflightInput): Promise<Preflight> {
 
 export function describeNodes(session: Session): string {
   return session.live.primaries.map((primary) => formatAddress(primary)).join(', ')
+}
+
+/**
+ * Before resuming or undoing a plan: the target is healthy, the operator agrees, and the lock
+ * is ours (released by the caller).
+ */
+export async function lockForRecovery(
+  session: Session,
+  plan: CutoverPlan,
+  options: {lockDb?: number; stateDir: string; lockTtlMs?: number},
+  confirm: (() => boolean | Promise<boolean>) | undefined,
+  purpose: string,
+): Promise<HeldLock> {
+  await checkHealth(session)
+  if (confirm && !(await confirm())) throw new CutoverRefusedError('not confirmed; nothing was changed')
+  return acquireLock({
+    plane: session.live,
+    dbsInUse: [plan.dbs.live, plan.dbs.shadow, plan.dbs.archive],
+    lockDb: options.lockDb,
+    stateDir: options.stateDir,
+    ttlMs: options.lockTtlMs,
+    purpose: `${purpose} ${plan.id} on ${hostname()}`,
+  })
 }

@@ -3,13 +3,12 @@
 // more SWAPDB. Journaled, idempotent (every key decided from where it is now, see switch.ts),
 // so an interrupted rollback is finished by running it again. Afterwards live must match the
 // "before" checksum in the plan, and the shadow the staged data.
-import {hostname} from 'node:os'
 import {checkAfterRollback} from './check.js'
 import {CutoverFailedError, CutoverRefusedError} from './errors.js'
-import {acquireLock, DEFAULT_LOCK_TTL_MS, keepLockAlive} from './lock.js'
+import type {HeldLock} from './lock.js'
 import type {PlanPhase} from './journal.js'
 import {listPlanIds, loadPlan, type CutoverPlan} from './plan.js'
-import {checkHealth} from './preflight.js'
+import {lockForRecovery} from './preflight.js'
 import {openSession, type ConnectOptions} from './state.js'
 import {switchBack, type SwitchProgress} from './switch.js'
 
@@ -75,20 +74,9 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
     restores: plan.before.live,
   }
   const session = await openSession(options, plan.dbs)
-  let lock: Awaited<ReturnType<typeof acquireLock>> | undefined
-  let stopKeepAlive: (() => void) | undefined
+  let lock: HeldLock | undefined
   try {
-    await checkHealth(session)
-    if (options.confirm && !(await options.confirm(summary))) throw new CutoverRefusedError('not confirmed; nothing was changed')
-    lock = await acquireLock({
-      plane: session.live,
-      dbsInUse: [plan.dbs.live, plan.dbs.shadow, plan.dbs.archive],
-      lockDb: options.lockDb,
-      stateDir: options.stateDir,
-      ttlMs: options.lockTtlMs,
-      purpose: `rollback of cutover ${plan.id} on ${hostname()}`,
-    })
-    stopKeepAlive = keepLockAlive(lock, options.lockTtlMs ?? DEFAULT_LOCK_TTL_MS)
+    lock = await lockForRecovery(session, plan, options, options.confirm && (() => options.confirm!(summary)), 'rollback of cutover')
     const alreadyDone = loaded.phase === 'planned' || loaded.phase === 'rolled-back'
     let keysRestored = 0
     let keysUnstaged = 0
@@ -128,7 +116,6 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
     if (!check.ok) throw Object.assign(new CutoverFailedError(`rolled back, but the check failed: ${check.problems[0]}`), {result})
     return result
   } finally {
-    stopKeepAlive?.()
     await lock?.release().catch(() => undefined)
     await session.close().catch(() => undefined)
   }
