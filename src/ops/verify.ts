@@ -57,7 +57,17 @@ export interface KeyDifference {
   reason: string
 }
 
-export interface VerifyResult {
+/** The keys verify names, first `sampleSize` of each kind with the full counts. */
+export interface NamedKeys {
+  missing: string[]
+  missingCount: number
+  extra: string[]
+  extraCount: number
+  different: KeyDifference[]
+  differentCount: number
+}
+
+export interface VerifyResult extends NamedKeys {
   ok: boolean
   db: number
   against: 'manifest' | 'source'
@@ -72,12 +82,6 @@ export interface VerifyResult {
   /** Number of slots whose count or checksum differs, and the first of them. */
   perSlotMismatches: number
   mismatchedSlots: number[]
-  missing: string[]
-  missingCount: number
-  extra: string[]
-  extraCount: number
-  different: KeyDifference[]
-  differentCount: number
   /** Whether the lists above name the wrong keys (false: only slots are known; see note). */
   named: boolean
   note?: string
@@ -293,15 +297,6 @@ interface ExpectedKey {
   value?: Buffer
 }
 
-interface Named {
-  missing: string[]
-  missingCount: number
-  extra: string[]
-  extraCount: number
-  different: KeyDifference[]
-  differentCount: number
-}
-
 /**
  * Compares key by key within the mismatching slots: the source's keys of those slots go into a
  * map (key → digest, type, TTL presence), then the db's keys of those slots are read and checked
@@ -315,7 +310,7 @@ async function nameKeys(
   groups: Uint8Array[],
   sampleSize: number,
   onKeys: (keys: number) => void,
-): Promise<Named> {
+): Promise<NamedKeys> {
   const missing = new Samples<string>(sampleSize)
   const extra = new Samples<string>(sampleSize)
   const different = new Samples<KeyDifference>(sampleSize)
