@@ -1,7 +1,9 @@
 // npm run bench:cutover — cutover and rollback of 1M keys, through the real src/cutover code.
 //
-//   npx tsx test/bench/cutover.ts [--keys 1000000] [--only engine|redis]
+//   npx tsx test/bench/cutover.ts [--keys 1000000] [--only engine|redis|valkey] [--valkey URL]
 //
+// --valkey (or env BENCH_VALKEY_URL) adds the cluster runs on a real Valkey 9 cluster started with
+// cluster-databases >= 16 (dbs 0-2 and the lock db are flushed/used there: use a scratch cluster).
 // Bundled engine, cluster of 3: batched cutover (MULTI per slot) and its rollback; --atomic
 // cutover (one script per primary) with its client stall, and its rollback. Local redis-server,
 // standalone: SWAPDB cutover and rollback. And the drift of an --at a few seconds ahead.
@@ -25,6 +27,7 @@ const option = (name: string, fallback: string) => (args.includes(name) ? args[a
 const KEYS = Number(option('--keys', '1000000'))
 const ONLY = option('--only', '')
 const DBS = {live: 0, shadow: 1, archive: 2}
+const VALKEY_URL = option('--valkey', process.env.BENCH_VALKEY_URL ?? '')
 
 const rows: Array<[string, string]> = []
 const ms = (n: number) => `${n.toFixed(1)} ms`
@@ -72,32 +75,38 @@ async function timed<T extends CutoverResult | RollbackResult>(label: string, ru
   return result
 }
 
+/** Batched and --atomic cutover and rollback on a cluster, with the atomic script's stall and overlap. */
+async function clusterRuns(label: string, url: string, stateDir: string): Promise<void> {
+  await prepare(url, stateDir, file)
+  await timed(`${label}, batched cutover`, () => cutover({url, stateDir, dbs: DBS}))
+  await timed(`${label}, batched rollback`, () => rollback({url, stateDir}))
+  const atomic = (await timed(`${label}, --atomic cutover`, () => cutover({url, stateDir, dbs: DBS, atomic: true}))) as CutoverResult
+  const a = atomic.atomic!
+  report(`${label}, --atomic: longest script (server TIME)`, ms(a.scriptMs))
+  report(`${label}, --atomic: client stall (PING on each node)`, `${ms(a.clientStallMs)} (${(a.clientStallMs / a.scriptMs).toFixed(2)}x the script), ${a.busyReplies} BUSY replies`)
+  report(`${label}, --atomic: scripts overlap`, `${a.overlapProven ? 'proven' : 'NOT proven'}, margin ${ms(a.overlapMarginMs)}`)
+  await timed(`${label}, --atomic rollback (script per primary)`, () => rollback({url, stateDir}))
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'flip-bench-cutover-'))
 const file = join(dir, 'catalog.ndjson')
 await writeLines(file, KEYS, (n) => `{"key":"price:${n}","value":"sale-${n}"}\n`)
 console.log(`cutover benchmark, ${KEYS.toLocaleString('en-US')} keys live and ${KEYS.toLocaleString('en-US')} staged\n`)
 
 try {
-  if (ONLY !== 'redis') {
+  if (ONLY === '' || ONLY === 'engine') {
     const engine = await startEngine({mode: 'cluster', nodes: 3, databases: 16})
     try {
-      const url = engine.seedUrl
-      const stateDir = join(dir, 'engine-state')
-      await prepare(url, stateDir, file)
-      await timed('engine cluster, batched cutover', () => cutover({url, stateDir, dbs: DBS}))
-      await timed('engine cluster, batched rollback', () => rollback({url, stateDir}))
-      const atomic = (await timed('engine cluster, --atomic cutover', () => cutover({url, stateDir, dbs: DBS, atomic: true}))) as CutoverResult
-      const a = atomic.atomic!
-      report('engine cluster, --atomic: longest script (server TIME)', ms(a.scriptMs))
-      report('engine cluster, --atomic: client stall (PING on each node)', `${ms(a.clientStallMs)} (${(a.clientStallMs / a.scriptMs).toFixed(2)}x the script), ${a.busyReplies} BUSY replies`)
-      report('engine cluster, --atomic: scripts overlap', `${a.overlapProven ? 'proven' : 'NOT proven'}, margin ${ms(a.overlapMarginMs)}`)
-      await timed('engine cluster, --atomic rollback (script per primary)', () => rollback({url, stateDir}))
+      await clusterRuns('engine cluster', engine.seedUrl, join(dir, 'engine-state'))
     } finally {
       await engine.stop()
     }
   }
 
-  if (ONLY !== 'engine') {
+  // The same runs on a real Valkey 9 cluster (cluster-databases >= 16), side by side: the floor.
+  if (VALKEY_URL && (ONLY === '' || ONLY === 'valkey')) await clusterRuns('valkey cluster', VALKEY_URL, join(dir, 'valkey-state'))
+
+  if (ONLY === '' || ONLY === 'redis') {
     const server = await startRedisServer()
     try {
       const url = server.url
