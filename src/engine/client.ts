@@ -8,7 +8,11 @@ import {ReplyWriter} from './resp/encoder.js'
 export interface QueuedCommand {
   cmd: Command
   argv: string[]
+  /** Slot of its keys, found when it was queued (cluster mode); -1 = no keys, NOT_ROUTED = not computed. */
+  slot: number
 }
+
+export const NOT_ROUTED = -2
 
 export class Client {
   readonly id: number

@@ -1,6 +1,6 @@
 // Runs one command for a client the way Valkey's processCommand does: lookup, arity, auth,
 // MULTI rules, cluster routing (MOVED / CROSSSLOT), queueing, then the handler.
-import type {Client} from './client.js'
+import {NOT_ROUTED, type Client} from './client.js'
 import {keyPositions, type Command} from './commands/command.js'
 import {COMMANDS} from './commands/table.js'
 import {arityError} from './commands/util.js'
@@ -49,27 +49,27 @@ export function processCommand(c: Client, argv: string[]): Reply {
   const arity = cmd.arity
   if ((arity > 0 && arity !== argv.length) || argv.length < -arity) {
     // Valkey 9 answers a rejected EXEC with the reason and drops the transaction.
-    if (cmd.fullname === 'exec' && c.multi !== null) return execAbort(c, arityError(cmd.fullname))
+    if (cmd.isExec && c.multi !== null) return execAbort(c, arityError(cmd.fullname))
     return reject(c, arityError(cmd.fullname))
   }
   if (!c.authenticated && !cmd.noAuth) return reject(c, NOAUTH)
   if (c.multi !== null && cmd.noMulti) return reject(c, new ErrorReply(`ERR Command '${cmd.fullname}' not allowed inside a transaction`))
-  if (node.topology !== null && (cmd.keySpecs.length !== 0 || cmd.fullname === 'exec')) {
-    const redirect = route(c, cmd, argv)
+  let slot = NOT_ROUTED
+  if (node.topology !== null && (cmd.keySpecs.length !== 0 || cmd.isExec)) {
+    slot = cmd.isExec ? transactionSlot(c) : commandSlot(cmd, argv)
+    const redirect = slot === -1 ? null : routeSlot(c, slot)
     if (redirect !== null) {
-      if (cmd.fullname === 'exec') discardTransaction(c)
+      if (cmd.isExec) discardTransaction(c)
       else if (c.multi !== null) c.multiDirty = true
       return redirect
     }
   }
-  if (c.multi !== null && !MULTI_CONTROL.has(cmd.fullname)) {
-    c.multi.push({cmd, argv})
+  if (c.multi !== null && !cmd.multiControl) {
+    c.multi.push({cmd, argv, slot})
     return QUEUED
   }
   return call(c, cmd, argv)
 }
-
-const MULTI_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset'])
 
 function execAbort(c: Client, error: ErrorReply): ErrorReply {
   discardTransaction(c)
@@ -114,36 +114,45 @@ export function discardTransaction(c: Client): void {
   c.node.unwatchAll(c)
 }
 
+/** commandSlot / transactionSlot: the keys span several slots. */
+export const CROSS_SLOT = -3
+
+/** The one slot of a command's keys, -1 when it names none, CROSS_SLOT when they differ. */
+export function commandSlot(cmd: Command, argv: string[]): number {
+  const simple = cmd.simpleKeys
+  if (simple !== null && simple.last === 0) {
+    // The hot path: one key.
+    return simple.first >= argv.length ? -1 : slotOf(argv[simple.first])
+  }
+  let slot = -1
+  for (const pos of keyPositions(cmd, argv)) {
+    const s = slotOf(argv[pos])
+    if (slot < 0) slot = s
+    else if (s !== slot) return CROSS_SLOT
+  }
+  return slot
+}
+
+/** The one slot of a whole MULTI (for EXEC), from the slots found while queueing. */
+function transactionSlot(c: Client): number {
+  if (c.multi === null) return -1
+  let slot = -1
+  for (const queued of c.multi) {
+    const s = queued.slot === NOT_ROUTED ? commandSlot(queued.cmd, queued.argv) : queued.slot
+    if (s === CROSS_SLOT) return CROSS_SLOT
+    if (s < 0) continue
+    if (slot < 0) slot = s
+    else if (s !== slot) return CROSS_SLOT
+  }
+  return slot
+}
+
 /**
  * Valkey's getNodeByQuery for a node that owns its slots: every key of the command (or of the
  * whole MULTI for EXEC) must share one slot, and that slot must be ours. null = serve it here.
  */
-function route(c: Client, cmd: Command, argv: string[]): ErrorReply | null {
-  let slot = -1
-  if (cmd.fullname === 'exec') {
-    if (c.multi === null) return null
-    for (const queued of c.multi) {
-      for (const pos of keyPositions(queued.cmd, queued.argv)) {
-        const s = slotOf(queued.argv[pos])
-        if (slot < 0) slot = s
-        else if (s !== slot) return CROSSSLOT
-      }
-    }
-  } else {
-    const simple = cmd.simpleKeys
-    if (simple !== null && simple.last === 0) {
-      // The hot path: one key.
-      if (simple.first >= argv.length) return null
-      slot = slotOf(argv[simple.first])
-    } else {
-      for (const pos of keyPositions(cmd, argv)) {
-        const s = slotOf(argv[pos])
-        if (slot < 0) slot = s
-        else if (s !== slot) return CROSSSLOT
-      }
-    }
-  }
-  if (slot < 0) return null
+function routeSlot(c: Client, slot: number): ErrorReply | null {
+  if (slot === CROSS_SLOT) return CROSSSLOT
   const topology = c.node.topology!
   if (topology.isMine(slot)) return null
   const owner = topology.ownerOf(slot)

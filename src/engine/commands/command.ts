@@ -31,7 +31,13 @@ export interface Command {
   subcommands: Map<string, Command> | null
   /** Fast key extraction for the common single-range shape; null = walk the key specs. */
   simpleKeys: {first: number; last: number; step: number} | null
+  /** EXEC (routed for its whole transaction). */
+  isExec: boolean
+  /** Runs at once inside MULTI instead of being queued (EXEC, DISCARD, MULTI, WATCH, QUIT, RESET). */
+  multiControl: boolean
 }
+
+const MULTI_CONTROL = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset'])
 
 // Valkey's ACL category order (ACLCommandCategories) and flag order (addReplyCommandFlags).
 const ACL_ORDER = ['keyspace', 'read', 'write', 'set', 'sortedset', 'list', 'hash', 'string', 'bitmap', 'hyperloglog', 'geo', 'stream', 'pubsub', 'admin', 'fast', 'slow', 'blocking', 'dangerous', 'connection', 'transaction', 'scripting']
@@ -58,9 +64,10 @@ export function buildCommand(name: string, raw: RawCommandSpec, handler: Handler
     single && single.begin_search.index && single.find_keys.range && single.find_keys.range.limit === 0
       ? {first: single.begin_search.index.pos, last: single.find_keys.range.lastkey, step: single.find_keys.range.step}
       : null
+  const fullname = container ? `${container.name}|${name}` : name
   return {
     name,
-    fullname: container ? `${container.name}|${name}` : name,
+    fullname,
     arity: raw.arity,
     flags: FLAG_ORDER.filter((f) => flags.has(f)),
     write: flags.has('write'),
@@ -79,6 +86,8 @@ export function buildCommand(name: string, raw: RawCommandSpec, handler: Handler
     container,
     subcommands: null,
     simpleKeys,
+    isExec: fullname === 'exec',
+    multiControl: MULTI_CONTROL.has(fullname),
   }
 }
 
