@@ -4,6 +4,8 @@ import type {ErrorReply, Reply} from './resp/reply.js'
 
 export interface ScriptHostLike {
   call(argv: Buffer[]): Reply
+  /** Every Buffer in call()'s replies is new and handed over (Lua keeps it without a copy). */
+  handsOverBuffers?: boolean
 }
 
 export interface ScriptFlagsLike {

@@ -4,11 +4,11 @@
 import {Client} from '../client.js'
 import {slotOf} from '../cluster/slot.js'
 import {withFrozenTime} from '../node.js'
-import {call, lookupCommand} from '../dispatch.js'
+import {CROSS_SLOT, call, commandSlot, lookupCommand} from '../dispatch.js'
 import {ErrorReply, MapReply, OK, SetReply, type Reply} from '../resp/reply.js'
 import type {ScriptFlagsLike} from '../scripting-host.js'
 import {VerbatimReply} from '../resp/encoder.js'
-import {keyPositions, type Handler} from './command.js'
+import type {Handler} from './command.js'
 import {NOT_INTEGER, SYNTAX, helpReply, parseInteger} from './util.js'
 
 const NON_LOCAL = new ErrorReply('ERR Attempted to access a non local key in a cluster node')
@@ -40,6 +40,7 @@ interface RunContext {
   allowCrossSlot: boolean
   /** Slot of the keys seen so far (declared keys first), -1 = none yet. */
   slot: number
+  argvCache: ArgvCache
 }
 
 function runScript(c: Client, body: Buffer, argv: string[], readOnlyCommand: boolean): Reply {
@@ -59,7 +60,8 @@ function runScript(c: Client, body: Buffer, argv: string[], readOnlyCommand: boo
   scriptClient.db = c.db
   scriptClient.resp = 2
   scriptClient.authenticated = true
-  const host = {call: (cmdArgv: Buffer[]) => toBridge(scriptCall(scriptClient, ctx, cmdArgv))}
+  // Every Buffer in a reply is made here by toBridge: Lua may keep it without a copy.
+  const host = {call: (cmdArgv: Buffer[]) => toBridge(scriptCall(scriptClient, ctx, cmdArgv)), handsOverBuffers: true}
   return fromBridge(withFrozenTime(c.node, () => engine.run(body, keys, args, host)))
 }
 
@@ -77,14 +79,38 @@ function prepare(c: Client, flags: ScriptFlagsLike, readOnlyCommand: boolean, de
     // Scripts without a shebang (eval compatibility mode) may touch several slots of this node.
     allowCrossSlot: !flags.shebang || flags.flags.has('allow-cross-slot-keys'),
     slot,
+    argvCache: {raw: [], argv: []},
   }
+}
+
+/**
+ * The argv strings of the previous call from a script, by position with the Buffer they came
+ * from: a script's command name and constant arguments are the same Lua strings on every call
+ * (Lua strings never change), so `MOVE` and the target db are converted once, not per key.
+ */
+interface ArgvCache {
+  raw: Buffer[]
+  argv: string[]
+}
+
+function convertArgv(raw: Buffer[], cache: ArgvCache): string[] {
+  const argv: string[] = new Array(raw.length)
+  for (let i = 0; i < raw.length; i++) {
+    const buf = raw[i]
+    if (cache.raw[i] === buf) argv[i] = cache.argv[i]
+    else {
+      argv[i] = buf.latin1Slice(0, buf.length)
+      cache.raw[i] = buf
+      cache.argv[i] = argv[i]
+    }
+  }
+  return argv
 }
 
 /** Valkey's scriptCall: the checks a command from inside a script goes through, then the call. */
 function scriptCall(sc: Client, ctx: RunContext, raw: Buffer[]): Reply {
   if (raw.length === 0) return new ErrorReply('ERR Please specify at least one argument for this call')
-  const argv: string[] = new Array(raw.length)
-  for (let i = 0; i < raw.length; i++) argv[i] = raw[i].latin1Slice(0, raw[i].length)
+  const argv = convertArgv(raw, ctx.argvCache)
   const cmd = lookupCommand(argv)
   if (cmd === undefined) return new ErrorReply('ERR Unknown command called from script')
   if ((cmd.arity > 0 && cmd.arity !== argv.length) || argv.length < -cmd.arity) {
@@ -96,14 +122,10 @@ function scriptCall(sc: Client, ctx: RunContext, raw: Buffer[]): Reply {
   }
   const topology = sc.node.topology
   if (topology !== null && cmd.keySpecs.length !== 0) {
-    let slot = -1
-    for (const pos of keyPositions(cmd, argv)) {
-      const s = slotOf(argv[pos])
-      if (slot < 0) slot = s
-      // Valkey 9.1 words a cross-slot command inside a script like a non-local key (observed; it
-      // also leaves that node unable to run any redis.call until restart, which we do not copy).
-      else if (s !== slot) return NON_LOCAL
-    }
+    const slot = commandSlot(cmd, argv)
+    // Valkey 9.1 words a cross-slot command inside a script like a non-local key (observed; it
+    // also leaves that node unable to run any redis.call until restart, which we do not copy).
+    if (slot === CROSS_SLOT) return NON_LOCAL
     if (slot >= 0) {
       if (!topology.isMine(slot)) return NON_LOCAL
       if (!ctx.allowCrossSlot) {

@@ -82,8 +82,11 @@ export function pushErrorTable(L: LuaState, line: string, fromCommand: boolean):
   }
 }
 
-/** Pushes one command reply as the Lua value a script sees from redis.call. */
-export function pushReply(L: LuaState, reply: Reply, resp: RespVersion): void {
+/**
+ * Pushes one command reply as the Lua value a script sees from redis.call. Bulk Buffers are
+ * copied unless `owned` (the host made them for this reply and never touches them again).
+ */
+export function pushReply(L: LuaState, reply: Reply, resp: RespVersion, owned = false): void {
   if (!lua.lua_checkstack(L, 4)) throw new Error('lua stack limit reached when converting a reply')
   switch (typeof reply) {
     case 'number':
@@ -101,10 +104,10 @@ export function pushReply(L: LuaState, reply: Reply, resp: RespVersion): void {
     if (resp === 2) lua.lua_pushboolean(L, false)
     else lua.lua_pushnil(L)
   } else if (reply instanceof Uint8Array) {
-    // Copy: the engine may later change a stored value in place; a Lua string must not change.
-    pushOwnedBytes(L, Buffer.from(reply))
+    // Copy unless owned: a host may later change a stored value in place; a Lua string must not change.
+    pushOwnedBytes(L, owned ? reply : Buffer.from(reply))
   } else if (Array.isArray(reply)) {
-    pushArray(L, reply, resp)
+    pushArray(L, reply, resp, owned)
   } else if (reply instanceof SimpleString) {
     lua.lua_createtable(L, 0, 1)
     pushText(L, reply.value)
@@ -119,24 +122,24 @@ export function pushReply(L: LuaState, reply: Reply, resp: RespVersion): void {
       lua.lua_setfield(L, -2, KEY_DOUBLE)
     }
   } else if (reply instanceof MapReply) {
-    if (resp === 2) pushArray(L, reply.entries.flat(), resp)
+    if (resp === 2) pushArray(L, reply.entries.flat(), resp, owned)
     else {
       lua.lua_createtable(L, 0, 1)
       lua.lua_createtable(L, 0, reply.entries.length)
       for (const [key, value] of reply.entries) {
-        pushReply(L, key, resp)
-        pushReply(L, value, resp)
+        pushReply(L, key, resp, owned)
+        pushReply(L, value, resp, owned)
         lua.lua_rawset(L, -3)
       }
       lua.lua_setfield(L, -2, KEY_MAP)
     }
   } else if (reply instanceof SetReply) {
-    if (resp === 2) pushArray(L, reply.items, resp)
+    if (resp === 2) pushArray(L, reply.items, resp, owned)
     else {
       lua.lua_createtable(L, 0, 1)
       lua.lua_createtable(L, 0, reply.items.length)
       for (const item of reply.items) {
-        pushReply(L, item, resp)
+        pushReply(L, item, resp, owned)
         lua.lua_pushboolean(L, true)
         lua.lua_rawset(L, -3)
       }
@@ -147,10 +150,10 @@ export function pushReply(L: LuaState, reply: Reply, resp: RespVersion): void {
   }
 }
 
-function pushArray(L: LuaState, items: readonly Reply[], resp: RespVersion): void {
+function pushArray(L: LuaState, items: readonly Reply[], resp: RespVersion, owned: boolean): void {
   lua.lua_createtable(L, items.length, 0)
   for (let i = 0; i < items.length; i++) {
-    pushReply(L, items[i], resp)
+    pushReply(L, items[i], resp, owned)
     lua.lua_rawseti(L, -2, i + 1)
   }
 }

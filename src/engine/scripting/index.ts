@@ -29,6 +29,8 @@ export {KNOWN_SCRIPT_FLAGS} from './shebang.js'
  */
 export interface ScriptHost {
   call(argv: Buffer[]): Reply
+  /** True when every Buffer in call()'s replies is new and never used again by the host: Lua keeps it without a copy. */
+  handsOverBuffers?: boolean
   /**
    * Optional: polled every ~100k Lua instructions; returning true aborts the script with
    * "ERR Script killed by user with SCRIPT KILL." (what has been done stays done).

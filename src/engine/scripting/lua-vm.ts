@@ -24,6 +24,8 @@ import {RAND48_MAX, Rand48} from './rand48.js'
 /** Runs one command for the script; returns an ErrorReply on error and never throws. */
 export interface CommandRunner {
   call(argv: Buffer[]): Reply
+  /** True when every Buffer in call()'s replies is new and never used again by the runner: Lua keeps it without a copy. */
+  handsOverBuffers?: boolean
   /** Polled every ~100k Lua instructions when present: true aborts the script (SCRIPT KILL). */
   interrupted?(): boolean
 }
@@ -305,7 +307,7 @@ export class LuaVm {
       if (type === lua.LUA_TSTRING) {
         argv[i] = bufferOf(lua.lua_tolstring(L, i + 1) as LuaString)
       } else if (type === lua.LUA_TNUMBER) {
-        argv[i] = Buffer.from(formatCommandNumber(lua.lua_tonumber(L, i + 1)), 'latin1')
+        argv[i] = this.numberArgument(lua.lua_tonumber(L, i + 1))
       } else {
         lua.lua_settop(L, 0)
         return this.fail(L, 'Command arguments must be strings or integers', raise)
@@ -318,9 +320,24 @@ export class LuaVm {
     } catch (e) {
       reply = new ErrorReply(`ERR ${e instanceof Error ? e.message : String(e)}`)
     }
-    pushReply(L, reply, run.resp)
+    pushReply(L, reply, run.resp, run.runner.handsOverBuffers === true)
     if (raise && reply instanceof ErrorReply) return lua.lua_error(L)
     return 1
+  }
+
+  private lastNumber = NaN
+  private lastNumberBytes: Buffer = Buffer.alloc(0)
+
+  /**
+   * A number argument as its command text. The last one is kept: a loop passes the same number
+   * (MOVE's target db) on every call, and the same Buffer lets the host reuse its conversion.
+   */
+  private numberArgument(n: number): Buffer {
+    if (n === this.lastNumber && !Object.is(n, -0)) return this.lastNumberBytes
+    const bytes = Buffer.from(formatCommandNumber(n), 'latin1')
+    this.lastNumber = n
+    this.lastNumberBytes = bytes
+    return bytes
   }
 
   private fail(L: LuaState, message: string, raise: boolean): number {
