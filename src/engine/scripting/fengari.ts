@@ -112,9 +112,18 @@ const CHEAP_TABLE_INSERT: Array<[string, string]> = [
   ['    t.dead_strong.clear();\n    t.dead_weak = void 0;', '    if (t.dead_strong.size !== 0) t.dead_strong.clear();\n    t.dead_weak = void 0;'],
 ]
 
+// fengari pops its Lua stack (a JS array) with `delete L.stack[--L.top]`. Deleting array elements
+// turns V8's array into a dictionary after a few calls, so every stack slot read and write of
+// the VM becomes a hash lookup. Storing undefined reads back the same (fengari never tests for
+// holes) and keeps the array a plain fast array.
+const STACK_POP = /delete ((?:L|L1|from)\.stack\[[^\]]+\]);/g
+const STACK_POP_EDIT: Array<[RegExp, string]> = [[STACK_POP, '$1 = void 0;']]
+const STACK_POPPING_MODULES = ['lapi', 'ldebug', 'ldo', 'lparser', 'ltm']
+
 interface ModulePatch {
   id: string
-  edits: Array<[string, string]>
+  /** Exact text replaced once (it must occur exactly once), or a global pattern (it must match). */
+  edits: Array<[string | RegExp, string]>
   appendix: string
 }
 
@@ -136,7 +145,9 @@ function withPatchedModules<T>(patches: ModulePatch[], load: () => T): T {
     }
     let source = readFileSync(path, 'utf8')
     for (const [from, to] of edits) {
-      if (source.split(from).length !== 2) throw new Error(`unexpected ${id}: cannot patch "${from}"`)
+      const applies = typeof from === 'string' ? source.split(from).length === 2 : from.test(source)
+      if (!applies) throw new Error(`unexpected ${id}: cannot patch "${String(from)}"`)
+      if (typeof from !== 'string') from.lastIndex = 0
       source = source.replace(from, to)
     }
     sources.set(path, source + appendix + PATCHED_MARK)
@@ -162,8 +173,9 @@ const previousConf = process.env.FENGARICONF
 process.env.FENGARICONF = JSON.stringify({LUA_COMPAT_FLOATSTRING: true, LUAI_MAXSTACK: 200_000})
 const fengari = withPatchedModules(
   [
-    {id: 'fengari/src/lvm.js', edits: OVERFLOW_SAFE_ARITHMETIC, appendix: SET_ARITH_RESULT},
+    {id: 'fengari/src/lvm.js', edits: [...OVERFLOW_SAFE_ARITHMETIC, ...STACK_POP_EDIT], appendix: SET_ARITH_RESULT},
     {id: 'fengari/src/ltable.js', edits: CHEAP_TABLE_INSERT, appendix: ''},
+    ...STACK_POPPING_MODULES.map((name) => ({id: `fengari/src/${name}.js`, edits: STACK_POP_EDIT, appendix: ''})),
   ],
   () => require('fengari'),
 ) as {
