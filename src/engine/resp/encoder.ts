@@ -19,6 +19,16 @@ export function verbatim(text: string): Reply {
   return new VerbatimReply(text) as unknown as Reply
 }
 const OK_BYTES = Buffer.from('+OK\r\n')
+/** Texts up to this length are copied by a JS loop: cheaper than a latin1Write call. */
+const SHORT_TEXT = 32
+
+/** buf.latin1Write(text, at) for text that fits; returns the bytes written. */
+function writeLatin1(buf: Buffer, text: string, at: number): number {
+  const n = text.length
+  if (n > SHORT_TEXT) return buf.latin1Write(text, at, n)
+  for (let i = 0; i < n; i++) buf[at + i] = text.charCodeAt(i)
+  return n
+}
 
 export class ReplyWriter {
   buf: Buffer
@@ -55,7 +65,7 @@ export class ReplyWriter {
   /** Writes ASCII/latin1 text as is. */
   raw(text: string): void {
     this.ensure(text.length)
-    this.length += this.buf.latin1Write(text, this.length, text.length)
+    this.length += writeLatin1(this.buf, text, this.length)
   }
 
   rawBytes(bytes: Buffer): void {
@@ -68,8 +78,8 @@ export class ReplyWriter {
     const header = '$' + value.length + CRLF
     this.ensure(header.length + value.length + 2)
     let at = this.length
-    at += this.buf.latin1Write(header, at, header.length)
-    at += this.buf.latin1Write(value, at, value.length)
+    at += writeLatin1(this.buf, header, at)
+    at += writeLatin1(this.buf, value, at)
     this.buf[at++] = 13
     this.buf[at++] = 10
     this.length = at
@@ -79,7 +89,7 @@ export class ReplyWriter {
     const header = '$' + value.length + CRLF
     this.ensure(header.length + value.length + 2)
     let at = this.length
-    at += this.buf.latin1Write(header, at, header.length)
+    at += writeLatin1(this.buf, header, at)
     value.copy(this.buf, at)
     at += value.length
     this.buf[at++] = 13

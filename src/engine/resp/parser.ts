@@ -14,6 +14,19 @@ const MAX_MULTIBULK = 2147483647
 /** Bulks at least this big are gathered chunk by chunk instead of re-concatenating the buffer. */
 const BIG_ARG = 32 * 1024
 
+/** How far a header line is searched in JS before handing over to Buffer#indexOf. */
+const SHORT_SCAN = 32
+
+/**
+ * buf.indexOf(CR, pos) for the `*3` / `$4` header lines of a request: they end within a few
+ * bytes, and a JS loop finds that far cheaper than a call into Buffer#indexOf.
+ */
+function indexOfCR(buf: Buffer, pos: number, end: number): number {
+  const stop = pos + SHORT_SCAN < end ? pos + SHORT_SCAN : end
+  for (let i = pos; i < stop; i++) if (buf[i] === CR) return i
+  return stop === end ? -1 : buf.indexOf(CR, stop)
+}
+
 export interface ParserSink {
   /** Called once per complete command. Returning false stops parsing (e.g. the client is closing). */
   command(argv: string[]): boolean
@@ -74,7 +87,7 @@ export class RequestParser {
           pos = next
           continue
         }
-        const nl = buf.indexOf(CR, pos)
+        const nl = indexOfCR(buf, pos, end)
         if (nl < 0 || nl + 1 >= end) {
           if (end - pos > INLINE_MAX_SIZE) return this.fail(sink, 'Protocol error: too big mbulk count string')
           return pos
@@ -92,7 +105,7 @@ export class RequestParser {
       while (this.remaining > 0) {
         if (this.bulkLen < 0) {
           if (pos >= end) return pos
-          const nl = buf.indexOf(CR, pos)
+          const nl = indexOfCR(buf, pos, end)
           if (nl < 0 || nl + 1 >= end) {
             if (end - pos > INLINE_MAX_SIZE) return this.fail(sink, 'Protocol error: too big bulk count string')
             return pos
