@@ -83,6 +83,36 @@ function putText(text: string): void {
 
 const byBytes = (a: Uint8Array, b: Uint8Array): number => Buffer.compare(a, b)
 
+/** Bytewise order of two short byte strings in JS (cheaper than a native compare call per pair). */
+function compareShort(a: Uint8Array, b: Uint8Array): number {
+  const length = a.length < b.length ? a.length : b.length
+  for (let i = 0; i < length; i++) {
+    const diff = a[i] - b[i]
+    if (diff !== 0) return diff
+  }
+  return a.length - b.length
+}
+
+// Reused for sorting the few fields of a typical hash: no copy of the field array per key.
+const pairScratch: Array<readonly [Uint8Array, Uint8Array]> = []
+
+/** Pairs sorted bytewise by their first element; small arrays by insertion sort into a reused array. */
+function sortedPairs<T extends readonly [Uint8Array, unknown]>(pairs: readonly T[]): readonly T[] {
+  if (pairs.length > 16) return [...pairs].sort((a, b) => byBytes(a[0], b[0]))
+  const out = pairScratch as unknown as T[]
+  out.length = 0
+  for (let i = 0; i < pairs.length; i++) {
+    const pair = pairs[i]
+    let j = i
+    while (j > 0 && compareShort(out[j - 1][0], pair[0]) > 0) {
+      out[j] = out[j - 1]
+      j--
+    }
+    out[j] = pair
+  }
+  return out
+}
+
 /** The canonical encoding of one key (a view into a shared buffer: use it before the next call). */
 export function canonicalEncoding(key: Uint8Array, value: DatasetValue, hasTtl: boolean): Buffer {
   position = 0
@@ -96,7 +126,7 @@ export function canonicalEncoding(key: Uint8Array, value: DatasetValue, hasTtl: 
       putBytes(value.value)
       break
     case 'hash': {
-      const fields = value.value.length > 1 ? [...value.value].sort((a, b) => byBytes(a[0], b[0])) : value.value
+      const fields = value.value.length > 1 ? sortedPairs(value.value) : value.value
       putU32(fields.length)
       for (const [field, fieldValue] of fields) {
         putBytes(field)

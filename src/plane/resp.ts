@@ -75,6 +75,26 @@ export class CommandEncoder {
     this.count++
   }
 
+  /**
+   * append([name, key, ...pairs.flat()]) for pairs[start, end) without building an argv: the bulk
+   * path's HSET (field value ...).
+   */
+  appendPairs(name: Buffer, key: Buffer, pairs: ReadonlyArray<readonly [Buffer, Buffer]>, start: number, end: number): void {
+    let need = 48 + name.length + key.length
+    for (let i = start; i < end; i++) need += 32 + pairs[i][0].length + pairs[i][1].length
+    this.ensure(need)
+    this.buf[this.pos++] = 0x2a // *
+    this.writeUint(2 + 2 * (end - start))
+    this.writeBulk(name)
+    this.writeBulk(key)
+    for (let i = start; i < end; i++) {
+      const pair = pairs[i]
+      this.writeBulk(pair[0])
+      this.writeBulk(pair[1])
+    }
+    this.count++
+  }
+
   private writeBulk(arg: Buffer): void {
     const buf = this.buf
     const length = arg.length

@@ -16,7 +16,7 @@ import type {DatasetRecord} from '../dataset/record.js'
 import {keySlot} from '../util/keyslot.js'
 import type {NodeConnection} from './connection.js'
 import {CommandError, describeKey, isRetryable, RespError} from './errors.js'
-import {recordCommands} from './record-commands.js'
+import {ELEMENTS_PER_COMMAND, recordCommands} from './record-commands.js'
 import {type Arg, CommandEncoder, type Reply} from './resp.js'
 
 export interface WriterOptions {
@@ -46,6 +46,7 @@ export interface WriteRouter {
 }
 
 const SET = Buffer.from('SET')
+const HSET = Buffer.from('HSET')
 
 /**
  * A batch keeps only its encoded bytes and, per command, where its record came from: not the
@@ -113,6 +114,14 @@ export class RecordWriter {
         node.encoder.append3(SET, record.key, record.value.value)
         files.push(record.origin.file)
         lines.push(record.origin.line)
+      } else if (record.value.type === 'hash' && record.ttl === undefined && record.value.value.length > 0) {
+        // Hashes without a TTL: HSET per chunk of fields, encoded without an argv (as recordCommands would split them).
+        const fields = record.value.value
+        for (let start = 0; start < fields.length; start += ELEMENTS_PER_COMMAND) {
+          node.encoder.appendPairs(HSET, record.key, fields, start, Math.min(fields.length, start + ELEMENTS_PER_COMMAND))
+          files.push(record.origin.file)
+          lines.push(record.origin.line)
+        }
       } else {
         for (const argv of recordCommands(record)) {
           node.encoder.append(argv)
