@@ -267,8 +267,14 @@ export function addLimbs(target: Uint32Array, at: number, d0: number, d1: number
   target[at] = (target[at] + d0 + carry) >>> 0 // the carry out of 2^128 is dropped: mod 2^128
 }
 
+// Two lowercase hex digits per byte value: one lookup per byte instead of toString + padStart per limb.
+const HEX_BYTES = Array.from({length: 256}, (_, byte) => byte.toString(16).padStart(2, '0'))
+
 function limbsHex(limbs: Uint32Array, at: number): string {
   let hex = ''
-  for (let i = 0; i < 4; i++) hex += limbs[at + i].toString(16).padStart(8, '0')
+  for (let i = 0; i < 4; i++) {
+    const limb = limbs[at + i]
+    hex += HEX_BYTES[limb >>> 24] + HEX_BYTES[(limb >>> 16) & 0xff] + HEX_BYTES[(limb >>> 8) & 0xff] + HEX_BYTES[limb & 0xff]
+  }
   return hex
 }

@@ -201,11 +201,15 @@ export class Plane implements WriteRouter, KeyedExecutor {
     const withTtl = (await this.expiringKeys(connection)) !== 0
     const reads: Array<Promise<StoredKey[]>> = []
     try {
+      // The first batch is read alone: it teaches the reader the dataset's usual type, so the
+      // batches after it do not all guess wrong and pay the two extra rounds (TYPE, re-read).
+      let first = true
       for await (const keys of scanNode(connection, options)) {
         const read = this.reader.read(keys, withTtl)
         read.catch(() => undefined) // awaited below; this only silences "unhandled" while queued
         reads.push(read)
-        if (reads.length >= window) yield present(await reads.shift()!)
+        if (reads.length >= (first ? 1 : window)) yield present(await reads.shift()!)
+        first = false
       }
       while (reads.length > 0) yield present(await reads.shift()!)
     } finally {

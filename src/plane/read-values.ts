@@ -20,6 +20,8 @@ export interface KeyedExecutor {
 const GET = Buffer.from('GET')
 const PTTL = Buffer.from('PTTL')
 const TYPE = Buffer.from('TYPE')
+/** Reads that are `NAME key`: sent by name, without an argv per key. */
+const READ_BY_NAME: Partial<Record<ValueType, Buffer>> = {string: GET, hash: Buffer.from('HGETALL'), set: Buffer.from('SMEMBERS')}
 
 export class ValueReader {
   /** The type read first (see the top of this file). */
@@ -32,7 +34,7 @@ export class ValueReader {
     const guess = this.typeGuess
     const slots = new Array<number>(keys.length)
     for (let i = 0; i < keys.length; i++) slots[i] = keySlot(keys[i])
-    const read = guess === 'string' ? GET : (key: Buffer) => readCommand(guess, key)
+    const read = READ_BY_NAME[guess] ?? ((key: Buffer) => readCommand(guess, key))
     const per = withTtl ? 2 : 1
     const replies = await this.executor.executePerKey(keys, slots, withTtl ? [read, PTTL] : [read])
     const stored: StoredKey[] = new Array(keys.length)

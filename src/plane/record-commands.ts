@@ -73,8 +73,8 @@ export function decodeValue(type: ValueType, reply: Reply): DatasetValue | null 
   if (!Array.isArray(reply) || reply.length === 0) return null
   switch (type) {
     case 'hash': {
-      const fields: Array<[Buffer, Buffer]> = []
-      for (let i = 0; i + 1 < reply.length; i += 2) fields.push([reply[i] as Buffer, reply[i + 1] as Buffer])
+      const fields = new Array<[Buffer, Buffer]>(reply.length >>> 1)
+      for (let i = 0; i + 1 < reply.length; i += 2) fields[i >>> 1] = [reply[i] as Buffer, reply[i + 1] as Buffer]
       return {type, value: fields}
     }
     case 'zset': {
