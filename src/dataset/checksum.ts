@@ -115,6 +115,14 @@ function sortedPairs<T extends readonly [Uint8Array, unknown]>(pairs: readonly T
 
 /** The canonical encoding of one key (a view into a shared buffer: use it before the next call). */
 export function canonicalEncoding(key: Uint8Array, value: DatasetValue, hasTtl: boolean): Buffer {
+  return scratch.subarray(0, encodeCanonical(key, value, hasTtl))
+}
+
+/**
+ * canonicalEncoding without a Buffer view per key: writes the encoding at the start of
+ * canonicalScratch() and returns its length (valid until the next call).
+ */
+export function encodeCanonical(key: Uint8Array, value: DatasetValue, hasTtl: boolean): number {
   position = 0
   ensure(2)
   scratch[position++] = TYPE_CODES[value.type]
@@ -154,7 +162,12 @@ export function canonicalEncoding(key: Uint8Array, value: DatasetValue, hasTtl: 
       for (const element of value.value) putBytes(element)
       break
   }
-  return scratch.subarray(0, position)
+  return position
+}
+
+/** The shared buffer encodeCanonical() writes into (it may be replaced by a bigger one on any call). */
+export function canonicalScratch(): Buffer {
+  return scratch
 }
 
 /** The 16-byte digest of one key (see the definition above). */

@@ -11,7 +11,7 @@
 // not copied) and at most a few are in flight: ready() waits while the worker is behind.
 import {Worker} from 'node:worker_threads'
 import {SLOT_COUNT, keySlot} from '../util/keyslot.js'
-import {addLimbs, canonicalEncoding, DatasetChecksum} from './checksum.js'
+import {addLimbs, canonicalScratch, DatasetChecksum, encodeCanonical} from './checksum.js'
 import type {DatasetValue} from './record.js'
 
 export interface ParallelChecksumOptions {
@@ -92,8 +92,8 @@ export class ParallelChecksum {
       }
     }
     this.sum.countKey(slot, value.type)
-    const encoding = canonicalEncoding(key, value, hasTtl)
-    const size = encoding.length
+    const size = encodeCanonical(key, value, hasTtl)
+    const encoding = canonicalScratch()
     if (this.buffer === undefined || this.length + ENTRY_HEADER + size > this.buffer.length) this.post(ENTRY_HEADER + size)
     const buffer = this.buffer!
     let at = this.length
@@ -105,7 +105,7 @@ export class ParallelChecksum {
     buffer[at + 5] = size >>> 24
     at += ENTRY_HEADER
     if (size <= 64) for (let i = 0; i < size; i++) buffer[at + i] = encoding[i]
-    else encoding.copy(buffer, at)
+    else encoding.copy(buffer, at, 0, size)
     this.length = at + size
   }
 
