@@ -87,6 +87,32 @@ describe('a standalone server', () => {
     await plane.flushdb()
   })
 
+  it('scans a db of hashes with one read per key once the first batch has shown the type', async () => {
+    const fresh = await connectPlane({url: server.url, db: 4, env: {}}) // its reader still guesses string
+    try {
+      await fresh.writeRecords(
+        Array.from({length: 1000}, (_, n) => ({
+          key: Buffer.from(`p:${n}`),
+          value: {type: 'hash' as const, value: [[Buffer.from('name'), Buffer.from(`P${n}`)] as [Buffer, Buffer]]},
+          origin: {file: 'hashes.ndjson', line: n + 1},
+        })),
+      )
+      await observer.call('CONFIG', 'RESETSTAT')
+      const batches: number[] = []
+      for await (const batch of fresh.scanValues({count: 100})) batches.push(batch.length)
+      expect(batches.reduce((sum, n) => sum + n, 0)).toBe(1000)
+      const stats = String(await observer.call('INFO', 'commandstats'))
+      const calls = (command: string) => Number(new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(stats)?.[1] ?? 0)
+      // Only the first batch is read as strings (GET, WRONGTYPE), typed (TYPE) and read again.
+      expect(calls('get')).toBe(batches[0])
+      expect(calls('type')).toBe(batches[0])
+      expect(calls('hgetall')).toBe(1000)
+      await fresh.flushdb()
+    } finally {
+      await fresh.close()
+    }
+  })
+
   it('splits big collections over several commands and keeps list order', async () => {
     const list = Array.from({length: 2000}, (_, i) => Buffer.from(`e${i}`))
     const fields = Array.from({length: 1500}, (_, i): [Buffer, Buffer] => [Buffer.from(`f${i}`), Buffer.from(`v${i}`)])
