@@ -2,7 +2,7 @@
 // and the documented exit codes (oclif alone would exit 1 for everything in --json mode).
 import {Command, Flags, Interfaces} from '@oclif/core'
 import {colorStderr} from './output.js'
-import {EXIT, exitCodeOf} from './exit-codes.js'
+import {EXIT, exitCodeOf} from '../util/exit-codes.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 

@@ -2,7 +2,7 @@
 // flip.config.json never holds a password (flip init writes it, people commit it).
 import {existsSync, readFileSync} from 'node:fs'
 import {resolve} from 'node:path'
-import {EXIT, FlipError} from './exit-codes.js'
+import {EXIT, FlipError} from '../util/exit-codes.js'
 
 export interface FlipConfig {
   url?: string

@@ -1,7 +1,7 @@
 // A yes/no question on the terminal. Without a terminal there is nobody to ask: the caller
 // must have passed --yes, otherwise the command refuses (a cron job must say what it wants).
 import {createInterface} from 'node:readline/promises'
-import {EXIT, FlipError} from './exit-codes.js'
+import {EXIT, FlipError} from '../util/exit-codes.js'
 
 export async function confirmOnTerminal(question: string, yes: boolean): Promise<boolean> {
   if (yes) return true

@@ -3,7 +3,7 @@
 import {existsSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {isProcessAlive} from '../util/process.js'
-import {EXIT, FlipError} from './exit-codes.js'
+import {EXIT, FlipError} from '../util/exit-codes.js'
 
 export interface Target {
   url: string

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {DataCommand, dbFlag} from '../cli/data-command.js'
-import {EXIT, FlipError} from '../cli/exit-codes.js'
+import {EXIT, FlipError} from '../util/exit-codes.js'
 import {color, formatBytes, formatCount, formatDuration, startProgress} from '../cli/output.js'
 import {DATASET_FORMATS, type DatasetFormat} from '../dataset/source.js'
 import {stage, stageFailureOf, type StageResult} from '../ops/index.js'

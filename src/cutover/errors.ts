@@ -1,6 +1,6 @@
 // The ways a cutover or rollback stops short, each with the exit code the CLI leaves with.
 // Messages are one line and never contain a password.
-import {EXIT, FlipError} from '../cli/exit-codes.js'
+import {EXIT, FlipError} from '../util/exit-codes.js'
 
 /** Bad --at/--cron/--tz/--not-after/--prepare, unknown plan, file in the way: exit 2. */
 export class CutoverUsageError extends FlipError {

@@ -3,7 +3,7 @@ import {rmSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 import {BaseCommand} from '../../cli/base.js'
 import {resolveConfig} from '../../cli/config.js'
-import {EXIT, FlipError} from '../../cli/exit-codes.js'
+import {EXIT, FlipError} from '../../util/exit-codes.js'
 import {engineRecordPath, readEngineRecord} from '../../cli/target.js'
 import {stopDaemon} from '../../engine/daemon/index.js'
 

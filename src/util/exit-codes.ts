@@ -1,4 +1,5 @@
-// Exit codes, documented in the README. Errors anywhere in src/ carry one as `exitCode`.
+// Exit codes, documented in the README. Errors anywhere in src/ carry one as `exitCode`, so the
+// core modules (cutover, init, ops) say how the CLI should exit without importing the CLI.
 export const EXIT = {
   ok: 0,
   /** A check ran and failed: verify mismatch, pre-flight refused, post-switch check failed. */
