@@ -1,10 +1,8 @@
 // The base of every flip command: --json with a stable error shape, one-line errors,
 // and the documented exit codes (oclif alone would exit 1 for everything in --json mode).
-import {Command, Flags, Interfaces} from '@oclif/core'
+import {Command, Flags} from '@oclif/core'
 import {colorStderr} from './output.js'
 import {EXIT, exitCodeOf} from '../util/exit-codes.js'
-
-export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 
 export abstract class BaseCommand extends Command {
   static enableJsonFlag = true
@@ -28,11 +26,6 @@ export abstract class BaseCommand extends Command {
       if (process.env.FLIP_DEBUG && error.stack) process.stderr.write(error.stack + '\n')
     }
     this.exit(code === EXIT.ok ? EXIT.checkFailed : code)
-  }
-
-  /** Print a result line on stdout unless --json (then the returned object is the output). */
-  protected result(line = ''): void {
-    this.log(line)
   }
 
   /** A warning on stderr (also under --json, which keeps stdout for the result). */

@@ -72,15 +72,14 @@ class SpinnerProgress implements Progress {
 
 class LineProgress implements Progress {
   private lastLine = 0
-  private pending: string | undefined
   constructor(text: string, private readonly intervalMs: number) {
     this.write(text)
   }
 
   update(text: string): void {
     const now = Date.now()
+    // Lines in between are dropped: the next one says where things stand.
     if (now - this.lastLine >= this.intervalMs) this.write(text)
-    else this.pending = text
   }
 
   note(text: string): void {
@@ -95,13 +94,10 @@ class LineProgress implements Progress {
     if (text) this.write(text)
   }
 
-  stop(): void {
-    this.pending = undefined
-  }
+  stop(): void {}
 
   private write(text: string): void {
     this.lastLine = Date.now()
-    this.pending = undefined
     process.stderr.write(text + '\n')
   }
 }
