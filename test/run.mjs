@@ -30,7 +30,7 @@ let skipped = 0
 if (existsSync(results)) {
   const report = JSON.parse(readFileSync(results, 'utf8'))
   passed = report.numPassedTests ?? 0
-  failed = (report.numFailedTests ?? 0) + (report.numFailedTestSuites ?? 0) - countFailedSuitesWithFailedTests(report)
+  failed = (report.numFailedTests ?? 0) + countFilesFailedWithoutAFailedTest(report)
   skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0)
 } else {
   failed = 1
@@ -40,8 +40,10 @@ if (run.status !== 0 && failed === 0) failed = 1
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`)
 process.exit(failed > 0 || run.status !== 0 ? 1 : 0)
 
-function countFailedSuitesWithFailedTests(report) {
+// vitest's numFailedTestSuites counts describe blocks as well as files, so it cannot be used:
+// a file that failed with no failed test (it crashed on import, say) counts as one failure.
+function countFilesFailedWithoutAFailedTest(report) {
   return (report.testResults ?? []).filter(
-    (suite) => suite.status === 'failed' && (suite.assertionResults ?? []).some((test) => test.status === 'failed'),
+    (file) => file.status === 'failed' && !(file.assertionResults ?? []).some((test) => test.status === 'failed'),
   ).length
 }

@@ -193,7 +193,7 @@ export function parseManifest(text: string, path: string): Manifest {
   const manifest = json as Partial<Manifest>
   if (manifest?.kind !== MANIFEST_KIND) throw new ManifestError(`${path} is not a flip manifest`)
   if (manifest.version !== MANIFEST_VERSION) throw new ManifestError(`manifest ${path} has version ${manifest.version}; this flip reads version ${MANIFEST_VERSION}`)
-  if (manifest.checksumVersion !== CHECKSUM_VERSION) throw new ManifestError(`manifest ${path} uses checksum version ${manifest.checksumVersion}; this flip computes version ${CHECKSUM_VERSION}`)
+  if (manifest.checksumVersion !== CHECKSUM_VERSION) throw new ManifestError(`manifest ${path} uses checksum version ${manifest.checksumVersion}; this flip computes version ${CHECKSUM_VERSION}: stage the dataset again`)
   return manifest as Manifest
 }
 

@@ -1,7 +1,6 @@
 // The checksum of whatever a db holds right now (the same definition as a manifest's), for
 // callers that need "before" and "after" figures: cutover, rollback, status checks.
-import type {DatasetChecksum} from '../dataset/checksum.js'
-import {ParallelChecksum} from '../dataset/parallel-checksum.js'
+import {DatasetChecksum} from '../dataset/checksum.js'
 import type {ValueType} from '../dataset/record.js'
 import type {Plane} from '../plane/index.js'
 import {rate, throttled} from './progress.js'
@@ -19,17 +18,12 @@ export interface DbChecksum {
 
 /** Reads every key of the plane's db (SCAN on every primary, pipelined reads) into a DatasetChecksum. */
 export async function checksumPlane(plane: Plane, onKeys?: (keys: number) => void): Promise<DatasetChecksum> {
-  const sum = new ParallelChecksum()
-  try {
-    for await (const batch of plane.scanValues()) {
-      for (const stored of batch) sum.add(stored.key, stored.value!, stored.hasTtl)
-      await sum.ready()
-      onKeys?.(sum.keys)
-    }
-    return await sum.finish()
-  } finally {
-    sum.close()
+  const sum = new DatasetChecksum()
+  for await (const batch of plane.scanValues()) {
+    for (const stored of batch) sum.add(stored.key, stored.value!, stored.hasTtl)
+    onKeys?.(sum.keys)
   }
+  return sum
 }
 
 export async function checksumDb(options: {

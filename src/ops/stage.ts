@@ -10,8 +10,7 @@
 // Any error in 5-6 rewrites the manifest as failed (still incomplete, with the reason) and is
 // rethrown unchanged; stageFailureOf(error) tells the caller which manifest that was.
 import type {Readable} from 'node:stream'
-import type {DatasetChecksum} from '../dataset/checksum.js'
-import {ParallelChecksum} from '../dataset/parallel-checksum.js'
+import {DatasetChecksum} from '../dataset/checksum.js'
 import type {CsvOptions} from '../dataset/csv.js'
 import {completeManifest, failManifest, startManifest, writeManifest, type TargetIdentity} from '../dataset/manifest.js'
 import type {ValueType} from '../dataset/record.js'
@@ -101,7 +100,7 @@ export async function stage(options: StageOptions): Promise<StageResult> {
     const started = new Date()
     let manifest = startManifest({db: shadowDb, sources: reader.files.map((f) => ({...f})), csv: options.csv, target, startedAt: started})
     const manifestPath = await writeManifest(options.stateDir, manifest)
-    const checksum = new ParallelChecksum()
+    const checksum = new DatasetChecksum()
     const seconds = () => (Date.now() - started.getTime()) / 1000
     const progress = (): StageProgress => ({
       keys: checksum.keys,
@@ -113,19 +112,15 @@ export async function stage(options: StageOptions): Promise<StageResult> {
     const report = throttled(options.onProgress, options.progressIntervalMs ?? 250)
 
     const writer = plane.writer(options.writer)
-    let sum: DatasetChecksum
     try {
       if (before.total > 0) await plane.flushdb()
       for await (const batch of reader.batches()) {
         for (const record of batch) checksum.add(record.key, record.value, record.ttl !== undefined)
         await writer.write(batch)
-        await checksum.ready()
         report(progress)
       }
       await writer.finish()
-      sum = await checksum.finish()
     } catch (error) {
-      checksum.close()
       // Batches still in flight settle when the plane closes (it drains before closing).
       manifest = failManifest(manifest, (error as Error).message)
       await writeManifest(options.stateDir, manifest).catch(() => undefined)
@@ -136,16 +131,16 @@ export async function stage(options: StageOptions): Promise<StageResult> {
     }
     report(progress, true)
 
-    manifest = completeManifest(manifest, {checksum: sum, sources: reader.digests()})
+    manifest = completeManifest(manifest, {checksum, sources: reader.digests()})
     await writeManifest(options.stateDir, manifest)
     const after = await plane.dbsize()
     return {
       manifest: manifestPath,
       id: manifest.id,
       db: shadowDb,
-      keys: sum.keys,
-      checksum: sum.checksum,
-      types: {...sum.types},
+      keys: checksum.keys,
+      checksum: checksum.checksum,
+      types: {...checksum.types},
       bytes: reader.bytesRead,
       seconds: manifest.timings.seconds ?? seconds(),
       keysPerSecond: manifest.timings.keysPerSecond ?? 0,

@@ -1,7 +1,7 @@
 // The dataset checksum: order-independent, covers key, type, every element and TTL presence.
-import {createHash} from 'node:crypto'
 import {describe, expect, it} from 'vitest'
 import {DatasetChecksum, KeySet, canonicalEncoding, canonicalScore, keyDigest, parseScoreText, type DatasetValue} from '../../src/dataset/index.js'
+import {murmur3x86_128} from '../../src/dataset/murmur3.js'
 import {keySlot} from '../../src/util/keyslot.js'
 
 const b = (s: string) => Buffer.from(s)
@@ -22,7 +22,7 @@ const dataset: Entry[] = [
 ]
 
 describe('key digest', () => {
-  it('is the first 16 bytes of SHA-256 over the documented canonical encoding', () => {
+  it('is MurmurHash3_x86_128 (seed 0) of the documented canonical encoding, h1..h4 big-endian', () => {
     const encoding = canonicalEncoding(b('k'), {type: 'zset', value: [[b('m'), 2], [b('a'), Infinity]]}, true)
     const expected = Buffer.concat([
       Buffer.from([4, 1]), // zset, has TTL
@@ -32,9 +32,11 @@ describe('key digest', () => {
       Buffer.from([0, 0, 0, 1]), b('m'), Buffer.from([0, 0, 0, 1]), b('2'),
     ])
     expect(Buffer.from(encoding)).toEqual(expected)
-    expect(keyDigest(b('k'), {type: 'zset', value: [[b('m'), 2], [b('a'), Infinity]]}, true)).toEqual(
-      createHash('sha256').update(expected).digest().subarray(0, 16),
-    )
+    const words = new Uint32Array(4)
+    murmur3x86_128(expected, 0, expected.length, 0, words)
+    const digest = Buffer.alloc(16)
+    words.forEach((word, i) => digest.writeUInt32BE(word, 4 * i))
+    expect(keyDigest(b('k'), {type: 'zset', value: [[b('m'), 2], [b('a'), Infinity]]}, true)).toEqual(digest)
   })
 
   it('does not depend on the order of hash fields, set members or zset members', () => {
