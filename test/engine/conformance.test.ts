@@ -109,10 +109,24 @@ if (!externalUrl && !valkeyServer) {
       if (!externalUrl) scratch = await startValkeyCluster(valkeyServer!)
       target = await externalNodeForSlot(externalUrl ?? scratch!.url, 3300)
     })
-    afterAll(() => scratch?.stop())
+    afterAll(async () => {
+      // Leave the shared cluster as empty as each case found it (the last case's keys stay otherwise).
+      if (target !== undefined && scratch === undefined) await flushAll(target)
+      await scratch?.stop()
+    })
     defineCases(clusterCases, () => target, (c) => !c.engineOnly)
     defineCases(commonCases, () => target, (c) => !c.engineOnly)
   })
+}
+
+async function flushAll(target: Target): Promise<void> {
+  const client = await RespClient.connect(target.port, target.host)
+  try {
+    if (target.password) await client.call('AUTH', target.password)
+    await client.call('FLUSHALL')
+  } finally {
+    client.close()
+  }
 }
 
 /** Finds the primary serving `slot` from a valkey:// seed URL (CLUSTER SLOTS on the first seed). */
