@@ -218,19 +218,56 @@ export async function listManifests(stateDir: string): Promise<LoadedManifest[]>
   return loaded.sort((a, b) => a.manifest.createdAt.localeCompare(b.manifest.createdAt) || a.manifest.id.localeCompare(b.manifest.id))
 }
 
-/** The newest manifest, optionally only for one db and/or only complete ones. */
+/**
+ * The newest manifest, optionally only for one db and/or only complete ones. Reads newest first
+ * and stops at the first match: file names start with the second the stage started
+ * (newManifestId), so a state dir holding a year of nightly manifests costs one or two reads,
+ * not a year of JSON. Files without that stamp in their name (renamed by hand) are always read.
+ */
 export async function latestManifest(
   stateDir: string,
   filter: {db?: number; complete?: boolean} = {},
 ): Promise<LoadedManifest | undefined> {
-  const all = await listManifests(stateDir)
-  for (let i = all.length - 1; i >= 0; i--) {
-    const {manifest} = all[i]
-    if (filter.db !== undefined && manifest.db !== filter.db) continue
-    if (filter.complete !== undefined && manifest.complete !== filter.complete) continue
-    return all[i]
+  let names: string[]
+  try {
+    names = (await fs.readdir(manifestsDir(stateDir))).filter((name) => name.endsWith('.json') && !name.startsWith('.'))
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
+    throw error
   }
-  return undefined
+  let best: LoadedManifest | undefined
+  const consider = async (name: string) => {
+    let loaded: LoadedManifest
+    try {
+      loaded = await readManifest(stateDir, join(manifestsDir(stateDir), name))
+    } catch {
+      return // not a manifest (or a foreign version): not ours to pick
+    }
+    const {manifest} = loaded
+    if (filter.db !== undefined && manifest.db !== filter.db) return
+    if (filter.complete !== undefined && manifest.complete !== filter.complete) return
+    if (best === undefined || isNewer(manifest, best.manifest)) best = loaded
+  }
+  for (const name of names.filter((n) => !STAMPED.test(n))) await consider(name)
+  const stamped = names.filter((n) => STAMPED.test(n)).sort().reverse()
+  for (let i = 0; i < stamped.length; ) {
+    const second = stamped[i].slice(0, 15)
+    for (; i < stamped.length && stamped[i].startsWith(second); i++) await consider(stamped[i])
+    // Every older file started before this second, so before whatever was found so far.
+    if (best !== undefined && best.manifest.createdAt >= isoOfStamp(second)) return best
+  }
+  return best
+}
+
+/** Names newManifestId() gives: "20261126-112233-ab12.json". */
+const STAMPED = /^\d{8}-\d{6}-[0-9a-f]+\.json$/
+
+function isoOfStamp(stamp: string): string {
+  return `${stamp.slice(0, 4)}-${stamp.slice(4, 6)}-${stamp.slice(6, 8)}T${stamp.slice(9, 11)}:${stamp.slice(11, 13)}:${stamp.slice(13, 15)}.000Z`
+}
+
+function isNewer(a: Manifest, b: Manifest): boolean {
+  return a.createdAt > b.createdAt || (a.createdAt === b.createdAt && a.id > b.id)
 }
 
 /** "20261126-112233-ab12" from ".flip/manifests/20261126-112233-ab12.json". */

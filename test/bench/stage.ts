@@ -3,7 +3,8 @@
 //
 //   npx tsx test/bench/stage.ts [--keys 1000000] [--hashes 100000] [--only engine|redis]
 //
-// For each target: `redis-benchmark -P 64 -t set,get` (with --cluster on the engine), then
+// For each target: `redis-benchmark -P 64 -t set,get` (with --cluster on the engine), and the same
+// for `HSET key name … price … stock …` and `HGETALL key` (the staged hashes' shape), then
 //   stage N small string keys, verify them, stage M hashes (--replace), verify them.
 // Each stage/verify runs in a child process so its peak RSS (maxRSS) is its own; the child runs
 // the built code with plain Node (dist/, as the CLI ships; run `npm run build` first) or, without
@@ -94,14 +95,36 @@ async function childOp(op: 'stage' | 'verify', url: string, file: string, stateD
   return report
 }
 
-function redisBenchmark(port: number, cluster: boolean): {set: number; get: number} {
+interface Baseline {
+  set: number
+  get: number
+  /** HSET of a 3-field hash per key, the shape of the hashes staged here. */
+  hset: number
+  hgetall: number
+}
+
+function benchmarkRate(port: number, cluster: boolean, requests: number, command: string[]): Map<string, number> {
   const result = spawnSync(
     'redis-benchmark',
-    ['-p', String(port), '-P', '64', '-t', 'set,get', '-n', String(KEYS), '-r', String(KEYS), '--csv', ...(cluster ? ['--cluster'] : [])],
+    ['-p', String(port), '-P', '64', '-n', String(requests), '-r', String(requests), '--csv', ...(cluster ? ['--cluster'] : []), ...command],
     {encoding: 'utf8'},
   )
-  const rate = (name: string) => Number(JSON.parse(`[${result.stdout.split('\n').find((l) => l.startsWith(`"${name}"`))}]`)[1])
-  return {set: rate('SET'), get: rate('GET')}
+  const rates = new Map<string, number>()
+  for (const line of result.stdout.split('\n')) {
+    if (!line.startsWith('"') || line.startsWith('"test"')) continue
+    const [name, rps] = JSON.parse(`[${line}]`) as [string, string]
+    rates.set(name.split(' ')[0], Number(rps))
+  }
+  return rates
+}
+
+function redisBenchmark(port: number, cluster: boolean): Baseline {
+  const plain = benchmarkRate(port, cluster, KEYS, ['-t', 'set,get'])
+  // In cluster mode redis-benchmark routes a custom command by the {tag} it fills in per node.
+  const key = cluster ? 'product:{tag}:__rand_int__' : 'product:__rand_int__'
+  const hset = benchmarkRate(port, cluster, HASHES, ['HSET', key, 'name', 'Product 12345', 'price', '12.34', 'stock', '42'])
+  const hgetall = benchmarkRate(port, cluster, HASHES, ['HGETALL', key])
+  return {set: plain.get('SET')!, get: plain.get('GET')!, hset: hset.get('HSET')!, hgetall: hgetall.get('HGETALL')!}
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'flip-bench-stage-'))
@@ -112,8 +135,9 @@ await writeLines(hashes, HASHES, (n) => `{"key":"product:${n}","value":{"name":"
 
 const rows: string[] = []
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
-function row(target: string, what: string, report: OpReport, baseline: number, baselineName: string) {
-  const line = `| ${target} | ${what} | ${fmt(report.keys)} | ${report.seconds.toFixed(2)} | ${fmt(report.keysPerSecond)} | ${(report.keysPerSecond / baseline).toFixed(2)}× ${baselineName} (${fmt(baseline)}/s) | ${report.maxRssMB.toFixed(0)} | ${report.cpuMicrosPerKey.toFixed(2)} |`
+const ratio = (report: OpReport, baseline: number, name: string) => `${(report.keysPerSecond / baseline).toFixed(2)}× ${name} (${fmt(baseline)}/s)`
+function row(target: string, what: string, report: OpReport, baselines: string[]) {
+  const line = `| ${target} | ${what} | ${fmt(report.keys)} | ${report.seconds.toFixed(2)} | ${fmt(report.keysPerSecond)} | ${baselines.join('; ')} | ${report.maxRssMB.toFixed(0)} | ${report.cpuMicrosPerKey.toFixed(2)} |`
   rows.push(line)
   console.error(line)
 }
@@ -121,10 +145,14 @@ function row(target: string, what: string, report: OpReport, baseline: number, b
 async function benchTarget(name: string, url: string, port: number, cluster: boolean): Promise<void> {
   const stateDir = join(dir, `state-${name.replace(/\W+/g, '-')}`)
   const base = redisBenchmark(port, cluster)
-  row(name, 'stage strings', await childOp('stage', url, strings, stateDir), base.set, 'SET')
-  row(name, 'verify strings', await childOp('verify', url, strings, stateDir), base.get, 'GET')
-  row(name, 'stage hashes', await childOp('stage', url, hashes, stateDir), base.set, 'SET')
-  row(name, 'verify hashes', await childOp('verify', url, hashes, stateDir), base.get, 'GET')
+  const stageStrings = await childOp('stage', url, strings, stateDir)
+  row(name, 'stage strings', stageStrings, [ratio(stageStrings, base.set, 'SET')])
+  const verifyStrings = await childOp('verify', url, strings, stateDir)
+  row(name, 'verify strings', verifyStrings, [ratio(verifyStrings, base.get, 'GET')])
+  const stageHashes = await childOp('stage', url, hashes, stateDir)
+  row(name, 'stage hashes', stageHashes, [ratio(stageHashes, base.set, 'SET'), ratio(stageHashes, base.hset, 'HSET 3 fields')])
+  const verifyHashes = await childOp('verify', url, hashes, stateDir)
+  row(name, 'verify hashes', verifyHashes, [ratio(verifyHashes, base.get, 'GET'), ratio(verifyHashes, base.hgetall, 'HGETALL')])
 }
 
 try {
@@ -151,6 +179,6 @@ try {
 }
 
 console.log(`\nops from ${useBuilt ? 'dist/ (built)' : 'src/ via tsx'}`)
-console.log(`${fmt(KEYS)} string keys, ${fmt(HASHES)} hashes of 3 fields; redis-benchmark -P 64 -n ${fmt(KEYS)} on the same target just before`)
+console.log(`${fmt(KEYS)} string keys, ${fmt(HASHES)} hashes of 3 fields; redis-benchmark -P 64 on the same target just before: -t set,get -n ${fmt(KEYS)}, and HSET of 3 fields / HGETALL -n ${fmt(HASHES)}`)
 console.log('| target | op | keys | seconds | keys/s | vs redis-benchmark | peak RSS MB | flip CPU µs/key |\n|---|---|---:|---:|---:|---|---:|---:|')
 for (const line of rows) console.log(line)

@@ -66,6 +66,25 @@ describe('manifests', () => {
     expect(await latestManifest(mkdtempSync(join(tmpdir(), 'flip-empty-')))).toBeUndefined()
   })
 
+  it('latestManifest reads newest first and stops at the first match (a year of nightly manifests is not re-read)', async () => {
+    const stateDir = mkdtempSync(join(tmpdir(), 'flip-state-'))
+    const day = (n: number) => new Date(Date.UTC(2026, 0, 1 + n, 0, 1, 0))
+    for (let n = 0; n < 30; n++) await writeManifest(stateDir, startManifest({db: n % 2, sources: [], target, startedAt: day(n)}))
+    // Two stages in the same second: the later createdAt wins, whatever the random suffix says.
+    const first = startManifest({db: 1, sources: [], target, startedAt: new Date(Date.UTC(2026, 1, 1, 0, 0, 0, 100)), id: '20260201-000000-ffff'})
+    const second = startManifest({db: 1, sources: [], target, startedAt: new Date(Date.UTC(2026, 1, 1, 0, 0, 0, 900)), id: '20260201-000000-0000'})
+    await writeManifest(stateDir, first)
+    await writeManifest(stateDir, second)
+    // Older files that are not manifests any more cannot slow it down or confuse it.
+    for (let n = 0; n < 5; n++) writeFileSync(join(stateDir, 'manifests', `2025010${n}-000000-aaaa.json`), 'not json')
+    expect((await latestManifest(stateDir, {db: 1}))?.manifest.id).toBe(second.id)
+    expect((await latestManifest(stateDir, {db: 0}))?.manifest.createdAt).toBe(day(28).toISOString())
+    // A manifest renamed by hand has no time in its name: it is still considered, by its createdAt.
+    const renamed = startManifest({db: 0, sources: [], target, startedAt: new Date(Date.UTC(2026, 5, 1))})
+    writeFileSync(join(stateDir, 'manifests', 'before-black-friday.json'), JSON.stringify(renamed))
+    expect((await latestManifest(stateDir, {db: 0}))?.manifest.id).toBe(renamed.id)
+  })
+
   it('reading a missing or foreign manifest is a one-line error', async () => {
     const stateDir = mkdtempSync(join(tmpdir(), 'flip-state-'))
     await expect(readManifest(stateDir, 'nope')).rejects.toThrow(new ManifestError(`no manifest "nope" in ${join(stateDir, 'manifests')}`))
