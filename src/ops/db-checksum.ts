@@ -17,9 +17,9 @@ export interface DbChecksum {
 }
 
 /** Reads every key of the plane's db (SCAN on every primary, pipelined reads) into a DatasetChecksum. */
-export async function checksumPlane(plane: Plane, onKeys?: (keys: number) => void): Promise<DatasetChecksum> {
+export async function checksumPlane(plane: Plane, onKeys?: (keys: number) => void, typeHint?: ValueType): Promise<DatasetChecksum> {
   const sum = new DatasetChecksum()
-  for await (const batch of plane.scanValues()) {
+  for await (const batch of plane.scanValues({typeHint})) {
     for (const stored of batch) sum.add(stored.key, stored.value!, stored.hasTtl)
     onKeys?.(sum.keys)
   }

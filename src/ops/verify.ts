@@ -123,7 +123,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const plane = await openPlane(options.target, db)
   try {
     const progress = (keys: number) => (): VerifyProgress => ({phase: 'reading db', keys, totalKeys: expectation.keys, seconds: seconds(), keysPerSecond: rate(keys, seconds())})
-    const actual = await checksumPlane(plane, (keys) => report(progress(keys)))
+    const actual = await checksumPlane(plane, (keys) => report(progress(keys)), mostCommonType(expectation.types))
     report(progress(actual.keys), true)
     const readSeconds = seconds()
 
@@ -200,6 +200,13 @@ async function findManifest(options: VerifyOptions): Promise<LoadedManifest> {
     throw new OpsError(`manifest ${loaded.manifest.id} is incomplete${why}: db ${loaded.manifest.db} does not hold a complete dataset; stage again`, 1)
   }
   return loaded
+}
+
+/** The type most keys have (undefined for an empty dataset): verify reads that type first. */
+function mostCommonType(types: Record<ValueType, number>): ValueType | undefined {
+  let best: ValueType | undefined
+  for (const type of Object.keys(types) as ValueType[]) if (types[type] > 0 && (best === undefined || types[type] > types[best])) best = type
+  return best
 }
 
 function expectationFromManifest(manifest: Manifest): Expectation {

@@ -31,7 +31,7 @@
 import {readFileSync} from 'node:fs'
 import {isIP} from 'node:net'
 import {Valkey} from 'iovalkey'
-import type {DatasetRecord, StoredKey} from '../dataset/record.js'
+import type {DatasetRecord, StoredKey, ValueType} from '../dataset/record.js'
 import {keySlot} from '../util/keyslot.js'
 import {NodeConnection, type ConnectionOptions} from './connection.js'
 import {CommandError, ConnectionError, DbNotAvailableError, PlaneError, RespError, UsageError, describeReply, isRetryable} from './errors.js'
@@ -186,9 +186,11 @@ export class Plane implements WriteRouter, KeyedExecutor {
   /**
    * Every key of the db with its value and TTL presence: SCAN on every primary with pipelined
    * type-aware reads, about four batches in flight in total. Keys that vanish between SCAN and
-   * read are left out.
+   * read are left out. typeHint: the type most keys are expected to have (a manifest knows),
+   * read first instead of learning it from the first batch.
    */
-  async *scanValues(options: ScanOptions & {readsInFlight?: number} = {}): AsyncIterable<StoredKey[]> {
+  async *scanValues(options: ScanOptions & {readsInFlight?: number; typeHint?: ValueType} = {}): AsyncIterable<StoredKey[]> {
+    if (options.typeHint !== undefined) this.reader.expect(options.typeHint)
     // About four SCAN batches of reads in flight in total, shared by the primaries (at least one
     // per node): each batch's replies are held until the caller takes them, so the peak heap grows
     // with batches in flight (a 3-node cluster with 4 per node held 12: verify of 100k hashes

@@ -29,6 +29,11 @@ export class ValueReader {
 
   constructor(private readonly executor: KeyedExecutor) {}
 
+  /** Reads `type` first from now on (until the keys read show another type is more common). */
+  expect(type: ValueType): void {
+    this.typeGuess = type
+  }
+
   /** Values of keys; withTtl false skips PTTL (hasTtl false) where no key can have an expiry. */
   async read(keys: readonly Buffer[], withTtl: boolean): Promise<StoredKey[]> {
     const guess = this.typeGuess

@@ -107,6 +107,20 @@ describe('a standalone server', () => {
       expect(calls('get')).toBe(batches[0])
       expect(calls('type')).toBe(batches[0])
       expect(calls('hgetall')).toBe(1000)
+
+      // Told the type to expect (verify takes it from the manifest): not one wasted read.
+      const hinted = await connectPlane({url: server.url, db: 4, env: {}})
+      try {
+        await observer.call('CONFIG', 'RESETSTAT')
+        let keys = 0
+        for await (const batch of hinted.scanValues({count: 100, typeHint: 'hash'})) keys += batch.length
+        expect(keys).toBe(1000)
+        const hintedStats = String(await observer.call('INFO', 'commandstats'))
+        expect(/cmdstat_get:/.test(hintedStats) || /cmdstat_type:/.test(hintedStats)).toBe(false)
+        expect(Number(/cmdstat_hgetall:calls=(\d+)/.exec(hintedStats)?.[1])).toBe(1000)
+      } finally {
+        await hinted.close()
+      }
       await fresh.flushdb()
     } finally {
       await fresh.close()
