@@ -15,6 +15,7 @@ import type {CsvOptions} from '../dataset/csv.js'
 import {completeManifest, failManifest, startManifest, writeManifest, type TargetIdentity} from '../dataset/manifest.js'
 import type {ValueType} from '../dataset/record.js'
 import {openDataset, type DatasetFormat} from '../dataset/source.js'
+import {keySlot} from '../util/keyslot.js'
 import type {WriterOptions} from '../plane/index.js'
 import {OpsError} from './errors.js'
 import {rate, throttled} from './progress.js'
@@ -114,9 +115,17 @@ export async function stage(options: StageOptions): Promise<StageResult> {
     const writer = plane.writer(options.writer)
     try {
       if (before.total > 0) await plane.flushdb()
+      let slots = new Uint16Array(0)
       for await (const batch of reader.batches()) {
-        for (const record of batch) checksum.add(record.key, record.value, record.ttl !== undefined)
-        await writer.write(batch)
+        // Each key's slot once, for the checksum and for routing.
+        if (slots.length < batch.length) slots = new Uint16Array(batch.length)
+        for (let i = 0; i < batch.length; i++) {
+          const record = batch[i]
+          const slot = keySlot(record.key)
+          slots[i] = slot
+          checksum.add(record.key, record.value, record.ttl !== undefined, slot)
+        }
+        await writer.write(batch, slots)
         report(progress)
       }
       await writer.finish()

@@ -101,13 +101,15 @@ export class RecordWriter {
   /**
    * Queues records for writing (call it again only after it resolved). Resolves once they are
    * encoded and no node's queue is over its limit (not when the servers have acknowledged them:
-   * finish() waits for that). Rejects with the first failure of any earlier batch.
+   * finish() waits for that). Rejects with the first failure of any earlier batch. `slots`, when
+   * the caller has them already, are the records' key slots (keySlot), in order.
    */
-  async write(records: readonly DatasetRecord[]): Promise<void> {
+  async write(records: readonly DatasetRecord[], slots?: ArrayLike<number>): Promise<void> {
     if (this.finished) throw new Error('RecordWriter.write() after finish()')
     this.throwIfFailed()
-    for (const record of records) {
-      const node = this.nodeFor(this.router.connectionForSlot(keySlot(record.key)))
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]
+      const node = this.nodeFor(this.router.connectionForSlot(slots === undefined ? keySlot(record.key) : slots[i]))
       const {files, lines} = node.origins
       if (record.value.type === 'string' && record.ttl === undefined) {
         // The common case without allocating an argv.
