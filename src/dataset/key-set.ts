@@ -49,26 +49,35 @@ export class KeySet {
 
   /** Adds the key; returns false when it (or a key with the same 64-bit hash) was already there. */
   add(key: Uint8Array): boolean {
-    // Two independent 32-bit hashes in one pass: FNV-1a and a murmur-style mix.
-    let h1 = 0x811c9dc5
-    let h2 = 0x9747b28c ^ key.length
-    for (let i = 0; i < key.length; i++) {
-      const byte = key[i]
-      h1 = Math.imul(h1 ^ byte, 0x01000193)
-      h2 = Math.imul(h2 ^ byte, 0x5bd1e995)
-      h2 ^= h2 >>> 15
-    }
-    h1 >>>= 0
-    h2 = Math.imul(h2 ^ (h2 >>> 13), 0xc2b2ae35)
-    h2 = (h2 ^ (h2 >>> 16)) >>> 0
-    if (h1 === 0 && h2 === 0) h1 = 1 // (0, 0) marks an empty place
-
+    hashKey(key)
+    const h1 = KEY_HASH[0]
+    const h2 = KEY_HASH[1]
     const part = this.parts[h1 & (PARTS - 1)]
     if (!insert(part, h1, h2)) return false
     this.total++
     if (++part.count > part.limit) grow(part)
     return true
   }
+}
+
+/** hashKey()'s result: h1, h2 (never both 0). */
+export const KEY_HASH = new Uint32Array(2)
+
+/** A key's 64-bit hash, as two independent 32-bit hashes (FNV-1a and a murmur-style mix) into KEY_HASH. */
+export function hashKey(key: Uint8Array): void {
+  let h1 = 0x811c9dc5
+  let h2 = 0x9747b28c ^ key.length
+  for (let i = 0; i < key.length; i++) {
+    const byte = key[i]
+    h1 = Math.imul(h1 ^ byte, 0x01000193)
+    h2 = Math.imul(h2 ^ byte, 0x5bd1e995)
+    h2 ^= h2 >>> 15
+  }
+  h2 = Math.imul(h2 ^ (h2 >>> 13), 0xc2b2ae35)
+  h2 ^= h2 >>> 16
+  if (h1 === 0 && h2 === 0) h1 = 1 // (0, 0) marks an empty place in a KeySet
+  KEY_HASH[0] = h1
+  KEY_HASH[1] = h2
 }
 
 function newPart(buckets: number): Part {

@@ -7,7 +7,8 @@ import type {Readable} from 'node:stream'
 import {csvRecords, type CsvOptions} from './csv.js'
 import {DatasetError, quoteForError} from './errors.js'
 import {jsonArrayRecords} from './json-array.js'
-import {KeySet} from './key-set.js'
+import {KeyLog} from './key-log.js'
+import {hashKey, KEY_HASH, KeySet} from './key-set.js'
 import {ndjsonRecords} from './ndjson.js'
 import type {DatasetRecord} from './record.js'
 
@@ -138,20 +139,18 @@ class Reader implements DatasetReader {
 
   async *batches(): AsyncGenerator<DatasetRecord[]> {
     const batchSize = this.options.batchSize ?? 1000
-    const seen = this.options.allowDuplicates ? undefined : new KeySet()
+    // Files can be read again to say where a duplicate is: their keys are only logged, and
+    // checked once at the end (key-log.ts). Stdin cannot: its keys are checked one by one.
+    const rereadable = this.files.every((file) => file.path !== STDIN)
+    const log = this.options.allowDuplicates || !rereadable ? undefined : new KeyLog()
+    const seen = this.options.allowDuplicates || rereadable ? undefined : new KeySet()
     let batch: DatasetRecord[] = []
     for (let i = 0; i < this.files.length; i++) {
       const file = this.files[i]
       for await (const records of this.recordsOf(file, i)) {
         for (const record of records) {
-          if (seen && !seen.add(record.key)) {
-            const first = await this.firstOccurrence(record, i)
-            throw new DatasetError(
-              record.origin.file,
-              record.origin.line,
-              `duplicate key ${quoteForError(record.key.toString('utf8'))}${first ? ` (first at ${first})` : ''}`,
-            )
-          }
+          if (log !== undefined) log.add(record.key)
+          else if (seen !== undefined && !seen.add(record.key)) throw await this.duplicateError(record, i)
           batch.push(record)
           if (batch.length >= batchSize) {
             yield batch
@@ -160,7 +159,45 @@ class Reader implements DatasetReader {
         }
       }
     }
+    const duplicate = log?.findDuplicate()
+    if (duplicate !== undefined) throw await this.duplicateOfHash(duplicate)
     if (batch.length > 0) yield batch
+  }
+
+  private async duplicateError(record: DatasetRecord, fileIndex: number): Promise<DatasetError> {
+    const first = await this.firstOccurrence(record, fileIndex)
+    return new DatasetError(
+      record.origin.file,
+      record.origin.line,
+      `duplicate key ${quoteForError(record.key.toString('utf8'))}${first ? ` (first at ${first})` : ''}`,
+    )
+  }
+
+  /** The error for a key hash the log found twice: re-reads the inputs for the two records. */
+  private async duplicateOfHash([h1, h2]: [number, number]): Promise<DatasetError> {
+    // Distinct keys met with that hash (one, unless two keys share it).
+    const met: DatasetRecord[] = []
+    for (let i = 0; i < this.files.length; i++) {
+      const again = new Reader([this.files[i]], {...this.options, allowDuplicates: true})
+      for await (const records of again.recordsOf(this.files[i], 0)) {
+        for (const record of records) {
+          hashKey(record.key)
+          if (KEY_HASH[0] !== h1 || KEY_HASH[1] !== h2) continue
+          const first = met.find((earlier) => earlier.key.equals(record.key))
+          if (first === undefined) met.push(record)
+          else {
+            return new DatasetError(
+              record.origin.file,
+              record.origin.line,
+              `duplicate key ${quoteForError(record.key.toString('utf8'))} (first at ${first.origin.file}:${first.origin.line})`,
+            )
+          }
+        }
+      }
+    }
+    // Two different keys with the same 64-bit hash (or the files changed while being read).
+    const label = this.files.map((file) => labelOf(file.path)).join(', ')
+    return new DatasetError(label, 0, 'two keys have the same 64-bit hash or the input changed while it was read: stage it again')
   }
 
   private recordsOf(file: SourceFile, index: number): AsyncGenerator<DatasetRecord[]> {

@@ -72,6 +72,25 @@ describe('bad input gives a one-line error naming file and line', () => {
     expect(error.message).toBe(`${second}:1: duplicate key "ok" (first at ${first}:1)`)
   })
 
+  it('a duplicate deep in a big file is found once the file is read, and named with both lines', async () => {
+    const lines = Array.from({length: 120_000}, (_, n) => `{"key":"price:${n}","value":"${n}"}`)
+    lines.push('{"key":"price:7","value":"again"}')
+    const big = file('big.ndjson', lines.join('\n') + '\n')
+    const error = await errorOf([big])
+    expect(error.message).toBe(`${big}:120001: duplicate key "price:7" (first at ${big}:8)`)
+  })
+
+  it('a duplicate on stdin is caught when it arrives (stdin cannot be read again)', async () => {
+    const {Readable} = await import('node:stream')
+    const reader = await openDataset(['-'], {stdin: Readable.from([good + '{"key":"two","value":"2"}\n' + good])})
+    const seen: number[] = []
+    const error = await (async () => {
+      for await (const batch of reader.batches()) seen.push(batch.length)
+    })().catch((e: Error) => e)
+    expect((error as Error).message).toBe('stdin:3: duplicate key "ok"')
+    expect(seen).toEqual([])
+  })
+
   it('a missing file', async () => {
     const error = await errorOf([join(dir, 'nope.ndjson')])
     expect(error.message).toBe(`${join(dir, 'nope.ndjson')}: cannot read: no such file`)
