@@ -7,21 +7,33 @@
 // read, not when it is met; the caller then re-reads the input to say where (file:line).
 // Stdin cannot be read again, so inputs that include it keep the per-key KeySet.
 //
-// As with KeySet, two different keys with the same 64-bit hash (≈ n²/2^65) would be taken
-// for a duplicate; the re-read that names the lines would then find no repeated key.
+// Two different keys can share a 64-bit hash (≈ n²/2^65): the log then reports that hash, and
+// the caller's re-read, which compares the keys themselves, finds no repeated key there.
 import {hashKey, KEY_HASH} from './key-set.js'
 
 /** Keys per chunk (8 MB; pages never written are never committed, so a small input pays little). */
-const CHUNK = 1 << 20
+const CHUNK_KEYS = 1 << 20
+
+// Where the high (h1) and low (h2) halves of a u64 sit among its two 32-bit words.
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
+const HIGH = LITTLE_ENDIAN ? 1 : 0
+const LOW = 1 - HIGH
 
 export class KeyLog {
+  private readonly chunkKeys: number
   /** Full chunks; each holds h1 * 2^32 + h2 per key. */
   private readonly chunks: BigUint64Array[] = []
-  private current = new BigUint64Array(CHUNK)
-  /** current's words, little-endian: h2 then h1 for each key. */
-  private words = new Uint32Array(this.current.buffer)
+  private current: BigUint64Array
+  /** current's 32-bit words, two per key. */
+  private words: Uint32Array
   private at = 0
   private total = 0
+
+  constructor(options: {chunkKeys?: number} = {}) {
+    this.chunkKeys = options.chunkKeys ?? CHUNK_KEYS
+    this.current = new BigUint64Array(this.chunkKeys)
+    this.words = new Uint32Array(this.current.buffer)
+  }
 
   get size(): number {
     return this.total
@@ -31,25 +43,25 @@ export class KeyLog {
     let at = this.at
     if (at === this.words.length) {
       this.chunks.push(this.current)
-      this.current = new BigUint64Array(CHUNK)
+      this.current = new BigUint64Array(this.chunkKeys)
       this.words = new Uint32Array(this.current.buffer)
       at = 0
     }
     hashKey(key)
-    this.words[at] = KEY_HASH[1]
-    this.words[at + 1] = KEY_HASH[0]
+    this.words[at + HIGH] = KEY_HASH[0]
+    this.words[at + LOW] = KEY_HASH[1]
     this.at = at + 2
     this.total++
   }
 
   /**
-   * The hash (h1, h2) of a key that was added more than once, or undefined. Sorts the log in
-   * place (natively, chunk by chunk), then merges the chunks looking for equal neighbours.
+   * Every hash (h1, h2) that was added more than once, as "h1:h2" strings; empty when all keys
+   * differ. Sorts the log in place (natively, chunk by chunk), then merges the chunks.
    */
-  findDuplicate(): [h1: number, h2: number] | undefined {
+  duplicates(): Set<string> {
+    const found = new Set<string>()
     const runs = [...this.chunks, this.current.subarray(0, this.at / 2)].filter((run) => run.length > 0)
     for (const run of runs) run.sort()
-    if (runs.length === 1) return adjacentDuplicate(new Uint32Array(runs[0].buffer, 0, runs[0].length * 2))
     const views = runs.map((run) => new Uint32Array(run.buffer, run.byteOffset, run.length * 2))
     const heads = new Array<number>(runs.length).fill(0)
     let lastHigh = -1
@@ -60,29 +72,21 @@ export class KeyLog {
       let high = 0
       let low = 0
       for (let r = 0; r < views.length; r++) {
-        const at = heads[r]
-        if (at >= runs[r].length) continue
-        const h = views[r][2 * at + 1]
-        const l = views[r][2 * at]
+        const at = 2 * heads[r]
+        if (at >= views[r].length) continue
+        const h = views[r][at + HIGH]
+        const l = views[r][at + LOW]
         if (pick < 0 || h < high || (h === high && l < low)) {
           pick = r
           high = h
           low = l
         }
       }
-      if (pick < 0) return undefined
-      if (high === lastHigh && low === lastLow) return [high, low]
+      if (pick < 0) return found
+      if (high === lastHigh && low === lastLow) found.add(`${high}:${low}`)
       lastHigh = high
       lastLow = low
       heads[pick]++
     }
   }
-}
-
-/** In one sorted run (as little-endian word pairs), a value equal to its neighbour. */
-function adjacentDuplicate(words: Uint32Array): [h1: number, h2: number] | undefined {
-  for (let at = 2; at < words.length; at += 2) {
-    if (words[at] === words[at - 2] && words[at + 1] === words[at - 1]) return [words[at + 1], words[at]]
-  }
-  return undefined
 }

@@ -253,7 +253,8 @@ export async function latestManifest(
   for (let i = 0; i < stamped.length; ) {
     const second = stamped[i].slice(0, 15)
     for (; i < stamped.length && stamped[i].startsWith(second); i++) await consider(stamped[i])
-    // Every older file started before this second, so before whatever was found so far.
+    // Every older file flip wrote started before this second, so before whatever was found so
+    // far. (A manifest saved by hand under a stamp-like name of another time can be missed.)
     if (best !== undefined && best.manifest.createdAt >= isoOfStamp(second)) return best
   }
   return best
@@ -267,7 +268,7 @@ function isoOfStamp(stamp: string): string {
 }
 
 function isNewer(a: Manifest, b: Manifest): boolean {
-  return a.createdAt > b.createdAt || (a.createdAt === b.createdAt && a.id > b.id)
+  return a.createdAt > b.createdAt || (a.createdAt === b.createdAt && a.id.localeCompare(b.id) > 0)
 }
 
 /** "20261126-112233-ab12" from ".flip/manifests/20261126-112233-ab12.json". */

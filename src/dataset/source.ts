@@ -159,8 +159,12 @@ class Reader implements DatasetReader {
         }
       }
     }
-    const duplicate = log?.findDuplicate()
-    if (duplicate !== undefined) throw await this.duplicateOfHash(duplicate)
+    const duplicates = log?.duplicates()
+    if (duplicates !== undefined && duplicates.size > 0) {
+      const error = await this.firstDuplicate(duplicates)
+      // undefined: only different keys sharing a hash, not a duplicate
+      if (error !== undefined) throw error
+    }
     if (batch.length > 0) yield batch
   }
 
@@ -173,31 +177,35 @@ class Reader implements DatasetReader {
     )
   }
 
-  /** The error for a key hash the log found twice: re-reads the inputs for the two records. */
-  private async duplicateOfHash([h1, h2]: [number, number]): Promise<DatasetError> {
-    // Distinct keys met with that hash (one, unless two keys share it).
-    const met: DatasetRecord[] = []
+  /**
+   * For key hashes the log found more than once: re-reads the inputs and names the first record
+   * (in input order) whose key appeared before, as the per-key check would have. Undefined when
+   * the hashes were only shared by different keys.
+   */
+  private async firstDuplicate(hashes: Set<string>): Promise<DatasetError | undefined> {
+    // Per duplicated hash, the distinct keys met with it so far (one, unless keys share a hash).
+    const met = new Map<string, DatasetRecord[]>()
     for (let i = 0; i < this.files.length; i++) {
       const again = new Reader([this.files[i]], {...this.options, allowDuplicates: true})
       for await (const records of again.recordsOf(this.files[i], 0)) {
         for (const record of records) {
           hashKey(record.key)
-          if (KEY_HASH[0] !== h1 || KEY_HASH[1] !== h2) continue
-          const first = met.find((earlier) => earlier.key.equals(record.key))
-          if (first === undefined) met.push(record)
-          else {
+          const hash = `${KEY_HASH[0]}:${KEY_HASH[1]}`
+          if (!hashes.has(hash)) continue
+          const earlier = met.get(hash) ?? []
+          const first = earlier.find((other) => other.key.equals(record.key))
+          if (first !== undefined) {
             return new DatasetError(
               record.origin.file,
               record.origin.line,
               `duplicate key ${quoteForError(record.key.toString('utf8'))} (first at ${first.origin.file}:${first.origin.line})`,
             )
           }
+          met.set(hash, [...earlier, record])
         }
       }
     }
-    // Two different keys with the same 64-bit hash (or the files changed while being read).
-    const label = this.files.map((file) => labelOf(file.path)).join(', ')
-    return new DatasetError(label, 0, 'two keys have the same 64-bit hash or the input changed while it was read: stage it again')
+    return undefined
   }
 
   private recordsOf(file: SourceFile, index: number): AsyncGenerator<DatasetRecord[]> {

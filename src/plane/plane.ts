@@ -259,7 +259,8 @@ export class Plane implements WriteRouter, KeyedExecutor {
       this.primaries.map(async (_, i) => {
         const connection = await this.primaryConnection(i)
         const reply = await connection.call(['FLUSHDB', 'ASYNC'])
-        if (reply instanceof RespError && /syntax/i.test(reply.message)) await this.callOrThrow(connection, ['FLUSHDB'])
+        // Redis before 4.0 takes no argument ("wrong number of arguments"); others may say "syntax error".
+        if (reply instanceof RespError && /syntax|wrong number of arguments/i.test(reply.message)) await this.callOrThrow(connection, ['FLUSHDB'])
         else if (reply instanceof RespError) throw new CommandError(`${connection.address} refused FLUSHDB: ${reply.message}`, reply.message)
       }),
     )

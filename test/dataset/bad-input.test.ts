@@ -80,6 +80,12 @@ describe('bad input gives a one-line error naming file and line', () => {
     expect(error.message).toBe(`${big}:120001: duplicate key "price:7" (first at ${big}:8)`)
   })
 
+  it('of several duplicates in a file, the first in file order is named (as on stdin)', async () => {
+    const path = file('abba.ndjson', ['a', 'b', 'b', 'a'].map((k) => `{"key":"${k}","value":"1"}`).join('\n') + '\n')
+    const error = await errorOf([path])
+    expect(error.message).toBe(`${path}:3: duplicate key "b" (first at ${path}:2)`)
+  })
+
   it('a duplicate on stdin is caught when it arrives (stdin cannot be read again)', async () => {
     const {Readable} = await import('node:stream')
     const reader = await openDataset(['-'], {stdin: Readable.from([good + '{"key":"two","value":"2"}\n' + good])})

@@ -4,29 +4,34 @@ import {KeyLog} from '../../src/dataset/key-log.js'
 import {hashKey, KEY_HASH} from '../../src/dataset/key-set.js'
 
 const key = (n: number) => Buffer.from(`sku:${n}`)
+const hashOf = (n: number) => {
+  hashKey(key(n))
+  return `${KEY_HASH[0]}:${KEY_HASH[1]}`
+}
 
 describe('KeyLog', () => {
-  it('finds nothing among distinct keys, across several chunks', () => {
-    const log = new KeyLog()
-    for (let n = 0; n < 300_000; n++) log.add(key(n)) // chunks of 64k, 128k, then more
-    expect(log.size).toBe(300_000)
-    expect(log.findDuplicate()).toBeUndefined()
-  })
-
-  it("names a repeated key's hash, whether both copies sit in one chunk or in two", () => {
-    for (const [first, again] of [
-      [10, 20], // both in the first chunk
-      [5, 250_000], // first chunk and a later one
-      [200_000, 299_999], // both in later chunks
-    ]) {
-      const log = new KeyLog()
-      for (let n = 0; n < 300_000; n++) log.add(key(n === again ? first : n))
-      hashKey(key(first))
-      expect(log.findDuplicate()).toEqual([KEY_HASH[0], KEY_HASH[1]])
+  it('finds nothing among distinct keys, in one chunk or merged across many', () => {
+    for (const chunkKeys of [1 << 20, 7, 1000]) {
+      const log = new KeyLog({chunkKeys})
+      for (let n = 0; n < 30_000; n++) log.add(key(n))
+      expect(log.size).toBe(30_000)
+      expect(log.duplicates()).toEqual(new Set())
     }
   })
 
-  it('an empty log has no duplicate', () => {
-    expect(new KeyLog().findDuplicate()).toBeUndefined()
+  it("names every repeated key's hash, whether the copies share a chunk or not", () => {
+    for (const chunkKeys of [1 << 20, 1000, 3]) {
+      const log = new KeyLog({chunkKeys})
+      // 20 repeats 10 (same chunk when chunks are big), 29,999 repeats 5 (first and last chunk).
+      for (let n = 0; n < 30_000; n++) log.add(key(n === 20 ? 10 : n === 29_999 ? 5 : n))
+      expect(log.duplicates()).toEqual(new Set([hashOf(10), hashOf(5)]))
+    }
+  })
+
+  it('a key added three times is one duplicated hash; an empty log has none', () => {
+    const log = new KeyLog({chunkKeys: 2})
+    for (const n of [1, 2, 1, 3, 1]) log.add(key(n))
+    expect(log.duplicates()).toEqual(new Set([hashOf(1)]))
+    expect(new KeyLog().duplicates()).toEqual(new Set())
   })
 })
