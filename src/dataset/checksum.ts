@@ -124,10 +124,10 @@ export function canonicalEncoding(key: Uint8Array, value: DatasetValue, hasTtl: 
 }
 
 /**
- * canonicalEncoding without a Buffer view per key: writes the encoding at the start of
- * canonicalScratch() and returns its length (valid until the next call).
+ * canonicalEncoding without a Buffer view per key: writes the encoding at the start of the
+ * shared scratch buffer and returns its length (valid until the next call).
  */
-export function encodeCanonical(key: Uint8Array, value: DatasetValue, hasTtl: boolean): number {
+function encodeCanonical(key: Uint8Array, value: DatasetValue, hasTtl: boolean): number {
   position = 0
   ensure(2)
   scratch[position++] = TYPE_CODES[value.type]
