@@ -56,11 +56,21 @@ export interface DbScan {
   keysBySlot?: SlotKeys
 }
 
-/** Reads every key of a plane's db with its value: counts and checksums, optionally key names by slot. */
+/**
+ * Reads every key of a plane's db with its value: counts and checksums, optionally key names by
+ * slot. Read again with repeats left out when SCAN returned more keys than the db holds (see
+ * checksumPlane in src/ops/db-checksum.ts).
+ */
 export async function scanDb(plane: Plane, options: {collectKeys?: boolean; onKeys?: (n: number) => void} = {}): Promise<DbScan> {
+  const scan = await scanOnce(plane, options, false)
+  if (scan.checksum.keys <= (await plane.dbsize()).total) return scan
+  return scanOnce(plane, options, true)
+}
+
+async function scanOnce(plane: Plane, options: {collectKeys?: boolean; onKeys?: (n: number) => void}, distinct: boolean): Promise<DbScan> {
   const checksum = new DatasetChecksum()
   const keysBySlot: SlotKeys | undefined = options.collectKeys ? new Array(SLOT_COUNT) : undefined
-  for await (const batch of plane.scanValues()) {
+  for await (const batch of plane.scanValues({distinct})) {
     for (const stored of batch) {
       if (stored.value === null) continue
       const slot = keySlot(stored.key)

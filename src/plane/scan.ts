@@ -1,4 +1,5 @@
 // SCAN over one node, and merging several nodes' streams into one.
+import {KeySet} from '../dataset/key-set.js'
 import type {NodeConnection} from './connection.js'
 import {CommandError, RespError} from './errors.js'
 import type {Arg} from './resp.js'
@@ -7,6 +8,11 @@ export interface ScanOptions {
   match?: string
   /** SCAN COUNT hint (default 1000). */
   count?: number
+  /**
+   * Leave out keys this scan already returned. SCAN may return a key twice when the server
+   * resizes its table during the scan; filtering costs a key-hash table (9-13 bytes a key).
+   */
+  distinct?: boolean
 }
 
 /** SCAN one node page by page, the next page requested while the caller handles this one. */
@@ -18,13 +24,15 @@ export async function* scanNode(connection: NodeConnection, options: ScanOptions
     reply.catch(() => undefined) // awaited below
     return reply
   }
+  const seen = options.distinct ? new KeySet() : undefined
   let next = page('0')
   for (;;) {
     const reply = await next
     if (reply instanceof RespError) throw new CommandError(`${connection.address} refused SCAN: ${reply.message}`, reply.message)
-    const [cursorReply, keys] = reply as [Buffer, Buffer[]]
+    const [cursorReply, scanned] = reply as [Buffer, Buffer[]]
     const cursor = cursorReply.toString()
     if (cursor !== '0') next = page(cursor)
+    const keys = seen === undefined ? scanned : scanned.filter((key) => seen.add(key))
     if (keys.length > 0) yield keys
     if (cursor === '0') return
   }
