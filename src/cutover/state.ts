@@ -58,13 +58,10 @@ export interface DbScan {
 
 /**
  * Reads every key of a plane's db with its value: counts and checksums, optionally key names by
- * slot. Read again with repeats left out when SCAN returned more keys than the db holds (see
- * checksumPlane in src/ops/db-checksum.ts).
+ * slot; read again without repeats if SCAN returned a key twice (Plane.readWithoutRepeats).
  */
 export async function scanDb(plane: Plane, options: {collectKeys?: boolean; onKeys?: (n: number) => void} = {}): Promise<DbScan> {
-  const scan = await scanOnce(plane, options, false)
-  if (scan.checksum.keys <= (await plane.dbsize()).total) return scan
-  return scanOnce(plane, options, true)
+  return plane.readWithoutRepeats((distinct) => scanOnce(plane, options, distinct), (scan) => scan.checksum.keys)
 }
 
 async function scanOnce(plane: Plane, options: {collectKeys?: boolean; onKeys?: (n: number) => void}, distinct: boolean): Promise<DbScan> {

@@ -169,12 +169,7 @@ class Reader implements DatasetReader {
   }
 
   private async duplicateError(record: DatasetRecord, fileIndex: number): Promise<DatasetError> {
-    const first = await this.firstOccurrence(record, fileIndex)
-    return new DatasetError(
-      record.origin.file,
-      record.origin.line,
-      `duplicate key ${quoteForError(record.key.toString('utf8'))}${first ? ` (first at ${first})` : ''}`,
-    )
+    return duplicateKeyError(record, await this.firstOccurrence(record, fileIndex))
   }
 
   /**
@@ -185,27 +180,26 @@ class Reader implements DatasetReader {
   private async firstDuplicate(hashes: Set<string>): Promise<DatasetError | undefined> {
     // Per duplicated hash, the distinct keys met with it so far (one, unless keys share a hash).
     const met = new Map<string, DatasetRecord[]>()
-    for (let i = 0; i < this.files.length; i++) {
-      const again = new Reader([this.files[i]], {...this.options, allowDuplicates: true})
-      for await (const records of again.recordsOf(this.files[i], 0)) {
-        for (const record of records) {
-          hashKey(record.key)
-          const hash = `${KEY_HASH[0]}:${KEY_HASH[1]}`
-          if (!hashes.has(hash)) continue
-          const earlier = met.get(hash) ?? []
-          const first = earlier.find((other) => other.key.equals(record.key))
-          if (first !== undefined) {
-            return new DatasetError(
-              record.origin.file,
-              record.origin.line,
-              `duplicate key ${quoteForError(record.key.toString('utf8'))} (first at ${first.origin.file}:${first.origin.line})`,
-            )
-          }
-          met.set(hash, [...earlier, record])
-        }
-      }
+    for await (const {record} of this.reread(this.files.length - 1)) {
+      hashKey(record.key)
+      const hash = `${KEY_HASH[0]}:${KEY_HASH[1]}`
+      if (!hashes.has(hash)) continue
+      const earlier = met.get(hash) ?? []
+      const first = earlier.find((other) => other.key.equals(record.key))
+      if (first !== undefined) return duplicateKeyError(record, `${first.origin.file}:${first.origin.line}`)
+      met.set(hash, [...earlier, record])
     }
     return undefined
+  }
+
+  /** The records of inputs 0..last read again, in order; stops at stdin, which cannot be read twice. */
+  private async *reread(last: number): AsyncGenerator<{fileIndex: number; record: DatasetRecord}> {
+    for (let fileIndex = 0; fileIndex <= last; fileIndex++) {
+      const file = this.files[fileIndex]
+      if (file.path === STDIN) return
+      const again = new Reader([file], {...this.options, allowDuplicates: true})
+      for await (const records of again.recordsOf(file, 0)) for (const record of records) yield {fileIndex, record}
+    }
   }
 
   private recordsOf(file: SourceFile, index: number): AsyncGenerator<DatasetRecord[]> {
@@ -240,21 +234,23 @@ class Reader implements DatasetReader {
    * error path; the key set keeps hashes, not positions, to stay small). Not possible for stdin.
    */
   private async firstOccurrence(duplicate: DatasetRecord, upToFile: number): Promise<string | undefined> {
-    for (let i = 0; i <= upToFile; i++) {
-      const file = this.files[i]
-      if (file.path === STDIN) return undefined
-      const again = new Reader([file], {...this.options, allowDuplicates: true})
-      try {
-        for await (const records of again.recordsOf(file, 0)) {
-          for (const record of records) {
-            if (record.origin === duplicate.origin || (i === upToFile && record.origin.line >= duplicate.origin.line)) return undefined
-            if (record.key.equals(duplicate.key)) return `${record.origin.file}:${record.origin.line}`
-          }
-        }
-      } catch {
-        return undefined
+    try {
+      for await (const {fileIndex, record} of this.reread(upToFile)) {
+        if (record.origin === duplicate.origin || (fileIndex === upToFile && record.origin.line >= duplicate.origin.line)) return undefined
+        if (record.key.equals(duplicate.key)) return `${record.origin.file}:${record.origin.line}`
       }
+    } catch {
+      return undefined
     }
     return undefined
   }
+}
+
+/** "file:line: duplicate key "k" (first at file:line)"; without the first place when unknown. */
+function duplicateKeyError(record: DatasetRecord, firstAt: string | undefined): DatasetError {
+  return new DatasetError(
+    record.origin.file,
+    record.origin.line,
+    `duplicate key ${quoteForError(record.key.toString('utf8'))}${firstAt ? ` (first at ${firstAt})` : ''}`,
+  )
 }

@@ -18,14 +18,10 @@ export interface DbChecksum {
 
 /**
  * Reads every key of the plane's db (SCAN on every primary, pipelined reads) into a
- * DatasetChecksum. SCAN may return a key twice when a server resizes its table during the scan:
- * when more keys were read than the db holds afterwards (that, or keys expired or were deleted
- * meanwhile), the db is read again with repeats left out, so a repeat cannot fail a check.
+ * DatasetChecksum; read again without repeats if SCAN returned a key twice (readWithoutRepeats).
  */
 export async function checksumPlane(plane: Plane, onKeys?: (keys: number) => void, typeHint?: ValueType): Promise<DatasetChecksum> {
-  const sum = await sumOfScan(plane, {typeHint}, onKeys)
-  if (sum.keys <= (await plane.dbsize()).total) return sum
-  return sumOfScan(plane, {typeHint, distinct: true}, onKeys)
+  return plane.readWithoutRepeats((distinct) => sumOfScan(plane, {typeHint, distinct}, onKeys), (sum) => sum.keys)
 }
 
 async function sumOfScan(plane: Plane, options: {typeHint?: ValueType; distinct?: boolean}, onKeys?: (keys: number) => void): Promise<DatasetChecksum> {

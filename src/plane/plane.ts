@@ -201,6 +201,18 @@ export class Plane implements WriteRouter, KeyedExecutor {
     yield* merge(perNode)
   }
 
+  /**
+   * Runs `read`, one pass over this db's keys (scanValues with `distinct` as given), and returns
+   * its result. SCAN may return a key twice when a server resizes its table during the scan:
+   * when the pass read more keys than the db holds afterwards (that, or keys expired or were
+   * deleted meanwhile), it runs again with repeats left out, so a repeat cannot count twice.
+   */
+  async readWithoutRepeats<T>(read: (distinct: boolean) => Promise<T>, keysRead: (result: T) => number): Promise<T> {
+    const result = await read(false)
+    if (keysRead(result) <= (await this.dbsize()).total) return result
+    return read(true)
+  }
+
   private async *scanNodeValues(connection: NodeConnection, options: ScanOptions, window: number): AsyncGenerator<StoredKey[]> {
     // A node whose db holds no key with an expiry (INFO keyspace: expires=0, an exact count)
     // needs no PTTL per key: half the commands for the usual TTL-free dataset.
