@@ -199,23 +199,12 @@ export function parseManifest(text: string, path: string): Manifest {
 
 /** Every readable manifest in the state dir, oldest first (by createdAt, then id). */
 export async function listManifests(stateDir: string): Promise<LoadedManifest[]> {
-  let names: string[]
-  try {
-    names = await fs.readdir(manifestsDir(stateDir))
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
-    throw error
-  }
   const loaded: LoadedManifest[] = []
-  for (const name of names) {
-    if (!name.endsWith('.json') || name.startsWith('.')) continue
-    try {
-      loaded.push(await readManifest(stateDir, join(manifestsDir(stateDir), name)))
-    } catch {
-      // Not a manifest (or a foreign version): not ours to list.
-    }
+  for (const name of await manifestNames(stateDir)) {
+    const manifest = await readOwnManifest(stateDir, name)
+    if (manifest !== undefined) loaded.push(manifest)
   }
-  return loaded.sort((a, b) => a.manifest.createdAt.localeCompare(b.manifest.createdAt) || a.manifest.id.localeCompare(b.manifest.id))
+  return loaded.sort((a, b) => compareManifests(a.manifest, b.manifest))
 }
 
 /**
@@ -228,25 +217,15 @@ export async function latestManifest(
   stateDir: string,
   filter: {db?: number; complete?: boolean} = {},
 ): Promise<LoadedManifest | undefined> {
-  let names: string[]
-  try {
-    names = (await fs.readdir(manifestsDir(stateDir))).filter((name) => name.endsWith('.json') && !name.startsWith('.'))
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw error
-  }
+  const names = await manifestNames(stateDir)
   let best: LoadedManifest | undefined
   const consider = async (name: string) => {
-    let loaded: LoadedManifest
-    try {
-      loaded = await readManifest(stateDir, join(manifestsDir(stateDir), name))
-    } catch {
-      return // not a manifest (or a foreign version): not ours to pick
-    }
+    const loaded = await readOwnManifest(stateDir, name)
+    if (loaded === undefined) return
     const {manifest} = loaded
     if (filter.db !== undefined && manifest.db !== filter.db) return
     if (filter.complete !== undefined && manifest.complete !== filter.complete) return
-    if (best === undefined || isNewer(manifest, best.manifest)) best = loaded
+    if (best === undefined || compareManifests(manifest, best.manifest) > 0) best = loaded
   }
   for (const name of names.filter((n) => !STAMPED.test(n))) await consider(name)
   const stamped = names.filter((n) => STAMPED.test(n)).sort().reverse()
@@ -260,6 +239,25 @@ export async function latestManifest(
   return best
 }
 
+/** The .json file names in the manifests dir (none when it does not exist yet). */
+async function manifestNames(stateDir: string): Promise<string[]> {
+  try {
+    return (await fs.readdir(manifestsDir(stateDir))).filter((name) => name.endsWith('.json') && !name.startsWith('.'))
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return []
+    throw error
+  }
+}
+
+/** The manifest in that file, or undefined when it is not one of ours (or of a foreign version). */
+async function readOwnManifest(stateDir: string, name: string): Promise<LoadedManifest | undefined> {
+  try {
+    return await readManifest(stateDir, join(manifestsDir(stateDir), name))
+  } catch {
+    return undefined
+  }
+}
+
 /** Names newManifestId() gives: "20261126-112233-ab12.json". */
 const STAMPED = /^\d{8}-\d{6}-[0-9a-f]+\.json$/
 
@@ -267,8 +265,9 @@ function isoOfStamp(stamp: string): string {
   return `${stamp.slice(0, 4)}-${stamp.slice(4, 6)}-${stamp.slice(6, 8)}T${stamp.slice(9, 11)}:${stamp.slice(11, 13)}:${stamp.slice(13, 15)}.000Z`
 }
 
-function isNewer(a: Manifest, b: Manifest): boolean {
-  return a.createdAt > b.createdAt || (a.createdAt === b.createdAt && a.id.localeCompare(b.id) > 0)
+/** Older before newer: by createdAt, then id. */
+function compareManifests(a: Manifest, b: Manifest): number {
+  return a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id)
 }
 
 /** "20261126-112233-ab12" from ".flip/manifests/20261126-112233-ab12.json". */
