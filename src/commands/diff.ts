@@ -36,7 +36,7 @@ export default class Diff extends DataCommand {
     this.log(`live db ${result.liveDb} (${formatCount(result.liveKeys)} keys) → shadow db ${result.shadowDb} (${formatCount(result.shadowKeys)} keys), compared in ${formatDuration(result.seconds * 1000)}`)
     this.log(`  ${color.green(`+${formatCount(result.added)} added`)}  ${color.red(`-${formatCount(result.removed)} removed`)}  ${color.yellow(`~${formatCount(result.changed)} changed`)}  ${formatCount(result.unchanged)} unchanged`)
     for (const p of result.prefixes.slice(0, 10)) {
-      const parts = [p.changed && `${formatCount(p.changed)} change`, p.added && `${formatCount(p.added)} added`, p.removed && `${formatCount(p.removed)} removed`].filter(Boolean)
+      const parts = [p.changed && `${formatCount(p.changed)} changed`, p.added && `${formatCount(p.added)} added`, p.removed && `${formatCount(p.removed)} removed`].filter(Boolean)
       if (parts.length > 0) this.log(`  ${p.prefix}: ${parts.join(', ')}`)
     }
     for (const key of result.samples.added) this.log(`  + ${key}`)

@@ -71,83 +71,106 @@ export async function diff(options: DiffOptions): Promise<DiffResult> {
   let shadow: Plane | undefined
   try {
     shadow = await openPlane(options.target, options.shadowDb)
-    const added = new Samples<string>(sampleSize)
-    const removed = new Samples<string>(sampleSize)
-    const changed = new Samples<KeyChange>(sampleSize)
-    const prefixes = new PrefixCounter()
-    let unchanged = 0
-    let shadowKeys = 0
-    let liveKeys = 0
-
-    // Live reads of a shadow batch overlap with the next batches (a few in flight).
-    const compare = (batch: StoredKey[], before: StoredKey[]) => {
-      batch.forEach((after, i) => {
-        const old = before[i]
-        shadowKeys++
-        if (old.value === null) {
-          added.add(after.key, keyText(after.key))
-          prefixes.count(after.key, 'added')
-        } else if (sameKey(old, after)) {
-          unchanged++
-          prefixes.count(after.key, 'unchanged')
-        } else {
-          changed.add(after.key, {key: keyText(after.key), change: describeChange(old as Present, after as Present)})
-          prefixes.count(after.key, 'changed')
-        }
-      })
-      report(() => ({phase: 'reading shadow', keys: shadowKeys, seconds: seconds(), keysPerSecond: rate(shadowKeys, seconds())}))
-    }
-    const inFlight: Array<{batch: StoredKey[]; before: Promise<StoredKey[]>}> = []
-    for await (const batch of shadow.scanValues()) {
-      const before = live.readValues(batch.map((stored) => stored.key))
-      before.catch(() => undefined) // awaited below
-      inFlight.push({batch, before})
-      if (inFlight.length >= READS_IN_FLIGHT) {
-        const oldest = inFlight.shift()!
-        compare(oldest.batch, await oldest.before)
-      }
-    }
-    for (const pending of inFlight) compare(pending.batch, await pending.before)
-
     const inShadow = shadow
-    const countRemoved = (keys: Buffer[], exists: unknown[]) => {
-      liveKeys += keys.length
-      keys.forEach((key, i) => {
-        if (exists[i] === 0) {
-          removed.add(key, keyText(key))
-          prefixes.count(key, 'removed')
-        }
-      })
-      report(() => ({phase: 'reading live', keys: liveKeys, seconds: seconds(), keysPerSecond: rate(liveKeys, seconds())}))
-    }
-    const checks: Array<{keys: Buffer[]; exists: Promise<unknown[]>}> = []
-    for await (const keys of live.scanKeys()) {
-      const exists = inShadow.execute(keys.map((key) => ({argv: ['EXISTS', key], slot: keySlot(key)})))
-      exists.catch(() => undefined) // awaited below
-      checks.push({keys, exists})
-      if (checks.length >= READS_IN_FLIGHT) {
-        const oldest = checks.shift()!
-        countRemoved(oldest.keys, await oldest.exists)
-      }
-    }
-    for (const pending of checks) countRemoved(pending.keys, await pending.exists)
-
+    const progress = (phase: DiffProgress['phase']) => (keys: number) => report(() => ({phase, keys, seconds: seconds(), keysPerSecond: rate(keys, seconds())}))
+    // Each pass reads again without repeats if SCAN returned a key twice (Plane.readWithoutRepeats).
+    const fromShadow = await inShadow.readWithoutRepeats(
+      (distinct) => compareShadowWithLive(inShadow, live, {distinct, sampleSize, onKeys: progress('reading shadow')}),
+      (pass) => pass.keys,
+    )
+    const fromLive = await live.readWithoutRepeats(
+      (distinct) => findRemoved(live, inShadow, {distinct, sampleSize, onKeys: progress('reading live')}),
+      (pass) => pass.keys,
+    )
     return {
       liveDb: options.liveDb,
       shadowDb: options.shadowDb,
-      liveKeys,
-      shadowKeys,
-      added: added.count,
-      removed: removed.count,
-      changed: changed.count,
-      unchanged,
-      samples: {added: added.list(), removed: removed.list(), changed: changed.list()},
-      prefixes: prefixes.largest(20),
+      liveKeys: fromLive.keys,
+      shadowKeys: fromShadow.keys,
+      added: fromShadow.added.count,
+      removed: fromLive.removed.count,
+      changed: fromShadow.changed.count,
+      unchanged: fromShadow.unchanged,
+      samples: {added: fromShadow.added.list(), removed: fromLive.removed.list(), changed: fromShadow.changed.list()},
+      prefixes: fromShadow.prefixes.with(fromLive.prefixes).largest(20),
       seconds: seconds(),
     }
   } finally {
     await Promise.all([live.close(), shadow?.close()])
   }
+}
+
+interface PassOptions {
+  distinct: boolean
+  sampleSize: number
+  onKeys: (keys: number) => void
+}
+
+/** Every shadow key read from both dbs: added, changed or unchanged. Live reads of a batch overlap with the next batches. */
+async function compareShadowWithLive(shadow: Plane, live: Plane, options: PassOptions) {
+  const pass = {
+    keys: 0,
+    unchanged: 0,
+    added: new Samples<string>(options.sampleSize),
+    changed: new Samples<KeyChange>(options.sampleSize),
+    prefixes: new PrefixCounter(),
+  }
+  const compare = (batch: StoredKey[], before: StoredKey[]) => {
+    batch.forEach((after, i) => {
+      const old = before[i]
+      pass.keys++
+      if (old.value === null) {
+        pass.added.add(after.key, keyText(after.key))
+        pass.prefixes.count(after.key, 'added')
+      } else if (sameKey(old, after)) {
+        pass.unchanged++
+        pass.prefixes.count(after.key, 'unchanged')
+      } else {
+        pass.changed.add(after.key, {key: keyText(after.key), change: describeChange(old as Present, after as Present)})
+        pass.prefixes.count(after.key, 'changed')
+      }
+    })
+    options.onKeys(pass.keys)
+  }
+  const inFlight: Array<{batch: StoredKey[]; before: Promise<StoredKey[]>}> = []
+  for await (const batch of shadow.scanValues({distinct: options.distinct})) {
+    const before = live.readValues(batch.map((stored) => stored.key))
+    before.catch(() => undefined) // awaited below
+    inFlight.push({batch, before})
+    if (inFlight.length >= READS_IN_FLIGHT) {
+      const oldest = inFlight.shift()!
+      compare(oldest.batch, await oldest.before)
+    }
+  }
+  for (const pending of inFlight) compare(pending.batch, await pending.before)
+  return pass
+}
+
+/** Every live key checked for existence in the shadow: the ones missing there are removed by a cutover. */
+async function findRemoved(live: Plane, shadow: Plane, options: PassOptions) {
+  const pass = {keys: 0, removed: new Samples<string>(options.sampleSize), prefixes: new PrefixCounter()}
+  const countRemoved = (keys: Buffer[], exists: unknown[]) => {
+    pass.keys += keys.length
+    keys.forEach((key, i) => {
+      if (exists[i] === 0) {
+        pass.removed.add(key, keyText(key))
+        pass.prefixes.count(key, 'removed')
+      }
+    })
+    options.onKeys(pass.keys)
+  }
+  const checks: Array<{keys: Buffer[]; exists: Promise<unknown[]>}> = []
+  for await (const keys of live.scanKeys({distinct: options.distinct})) {
+    const exists = shadow.execute(keys.map((key) => ({argv: ['EXISTS', key], slot: keySlot(key)})))
+    exists.catch(() => undefined) // awaited below
+    checks.push({keys, exists})
+    if (checks.length >= READS_IN_FLIGHT) {
+      const oldest = checks.shift()!
+      countRemoved(oldest.keys, await oldest.exists)
+    }
+  }
+  for (const pending of checks) countRemoved(pending.keys, await pending.exists)
+  return pass
 }
 
 type Present = StoredKey & {value: DatasetValue}
@@ -162,29 +185,71 @@ export function describeChange(before: Present, after: Present): string {
   if (before.value.type !== after.value.type) {
     changes.push(`type ${before.value.type} → ${after.value.type}`)
   } else if (!keyDigest(before.key, before.value, false).equals(keyDigest(after.key, after.value, false))) {
-    if (before.value.type === 'string' && after.value.type === 'string') {
-      changes.push(`value ${valuePreview(before.value.value)} → ${valuePreview(after.value.value)}`)
-    } else {
-      changes.push(`${after.value.type} ${after.value.type === 'hash' ? 'fields' : after.value.type === 'list' ? 'elements' : 'members'} changed`)
-    }
+    changes.push(describeValueChange(before.value, after.value))
   }
   if (before.hasTtl !== after.hasTtl) changes.push(after.hasTtl ? 'TTL added' : 'TTL removed')
   return changes.join('; ')
 }
 
+const NAMED_PARTS = 5
+
+/** The change inside a value of one type: the string itself, or which fields/members changed. */
+function describeValueChange(before: DatasetValue, after: DatasetValue): string {
+  switch (after.type) {
+    case 'string':
+      return `value ${valuePreview(before.value as Buffer)} → ${valuePreview(after.value)}`
+    case 'hash': {
+      const parts = compareEntries(before.value as Array<[Buffer, Buffer]>, after.value, (old, now) => `${valuePreview(old, 20)} → ${valuePreview(now, 20)}`)
+      return `fields ${parts}`
+    }
+    case 'zset': {
+      const parts = compareEntries(before.value as Array<[Buffer, number]>, after.value, (old, now) => `score ${old} → ${now}`)
+      return `members ${parts}`
+    }
+    case 'set':
+      return `members ${compareEntries((before.value as Buffer[]).map((m) => [m, 0]), after.value.map((m) => [m, 0]), () => '')}`
+    case 'list':
+      return `list elements changed (length ${(before.value as Buffer[]).length} → ${after.value.length})`
+  }
+}
+
+/** "price "19.90" → "14.90", +color, -size, … 3 more": changed, added (+) and removed (-) entries by name. */
+function compareEntries<V>(before: Array<[Buffer, V]>, after: Array<[Buffer, V]>, change: (old: V, now: V) => string): string {
+  const old = new Map(before.map(([name, value]) => [name.toString('latin1'), value]))
+  const parts: string[] = []
+  for (const [name, value] of after) {
+    const id = name.toString('latin1')
+    if (!old.has(id)) parts.push(`+${keyText(name)}`)
+    else if (!sameValue(old.get(id)!, value)) parts.push(`${keyText(name)} ${change(old.get(id)!, value)}`.trimEnd())
+    old.delete(id)
+  }
+  for (const id of old.keys()) parts.push(`-${keyText(Buffer.from(id, 'latin1'))}`)
+  const named = parts.slice(0, NAMED_PARTS).join(', ')
+  return parts.length > NAMED_PARTS ? `${named}, … ${parts.length - NAMED_PARTS} more` : named
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return Buffer.isBuffer(a) && Buffer.isBuffer(b) ? a.equals(b) : a === b
+}
+
+type ChangeKind = 'added' | 'removed' | 'changed' | 'unchanged'
+
 class PrefixCounter {
   private readonly groups = new Map<string, PrefixCounts>()
 
-  count(key: Buffer, kind: 'added' | 'removed' | 'changed' | 'unchanged'): void {
+  count(key: Buffer, kind: ChangeKind): void {
     const colon = key.indexOf(0x3a)
-    const prefix = keyText(colon < 0 ? key : key.subarray(0, colon))
-    let group = this.groups.get(prefix)
-    if (group === undefined) {
-      if (this.groups.size >= MAX_PREFIXES) return // keys without a prefix structure: stop grouping
-      group = {prefix, added: 0, removed: 0, changed: 0, unchanged: 0}
-      this.groups.set(prefix, group)
+    this.add(keyText(colon < 0 ? key : key.subarray(0, colon)), kind, 1)
+  }
+
+  /** This counter with another's counts added (the two passes count different kinds). */
+  with(other: PrefixCounter): PrefixCounter {
+    for (const group of other.groups.values()) {
+      for (const kind of ['added', 'removed', 'changed', 'unchanged'] as const) {
+        if (group[kind] > 0) this.add(group.prefix, kind, group[kind])
+      }
     }
-    group[kind]++
+    return this
   }
 
   largest(limit: number): PrefixCounts[] {
@@ -192,5 +257,15 @@ class PrefixCounter {
     return [...this.groups.values()]
       .sort((a, b) => total(b) - total(a) || b.unchanged - a.unchanged || a.prefix.localeCompare(b.prefix))
       .slice(0, limit)
+  }
+
+  private add(prefix: string, kind: ChangeKind, n: number): void {
+    let group = this.groups.get(prefix)
+    if (group === undefined) {
+      if (this.groups.size >= MAX_PREFIXES) return // keys without a prefix structure: stop grouping
+      group = {prefix, added: 0, removed: 0, changed: 0, unchanged: 0}
+      this.groups.set(prefix, group)
+    }
+    group[kind] += n
   }
 }
