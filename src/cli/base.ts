@@ -1,6 +1,6 @@
 // The base of every flip command: --json with a stable error shape, one-line errors,
 // and the documented exit codes (oclif alone would exit 1 for everything in --json mode).
-import {Command, Flags} from '@oclif/core'
+import {Command, Errors, Flags} from '@oclif/core'
 import {colorStderr} from './output.js'
 import {EXIT, exitCodeOf} from '../util/exit-codes.js'
 
@@ -15,12 +15,19 @@ export abstract class BaseCommand extends Command {
     }),
   }
 
-  /** Errors as one line on stderr (or {"error": …} on stdout with --json), then the right exit code. */
-  async catch(error: Error & {exitCode?: number}): Promise<void> {
+  /**
+   * Errors as one line on stderr, or under --json as the one document on stdout: the failed
+   * command's full result (when the error carries one, e.g. a verify mismatch) plus
+   * `error: {code, message}`. Then the right exit code.
+   */
+  async catch(error: Error & {exitCode?: number; result?: unknown}): Promise<void> {
+    // An exit asked for on purpose has nothing left to say.
+    if (error instanceof Errors.ExitError) throw error
     const code = exitCodeOf(error)
     const message = oneLine(error)
     if (this.jsonEnabled()) {
-      this.logJson({error: {code, message}})
+      const result = isRecord(error.result) ? error.result : {}
+      this.logJson({...result, error: {code, message}})
     } else {
       process.stderr.write(`${colorStderr.red('Error:')} ${message}\n`)
       if (process.env.FLIP_DEBUG && error.stack) process.stderr.write(error.stack + '\n')
@@ -34,8 +41,19 @@ export abstract class BaseCommand extends Command {
   }
 }
 
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
 function oneLine(error: Error): string {
   const message = error?.message ? String(error.message) : String(error)
-  // oclif parse errors span several lines ("Nonexistent flag: --x\nSee more help with --help").
-  return message.split('\n').map((line) => line.trim()).filter(Boolean).join(' — ')
+  // oclif parse errors span several lines ("Missing 1 required arg:\nfile  Dataset file(s)…\nSee more help with --help").
+  const lines = message.split('\n').map((line) => line.trim()).filter(Boolean)
+  if (lines.length > 1 && lines[0].endsWith(':')) {
+    // "file  Dataset file(s)…" (a name and its description) reads as "file (Dataset file(s)…)".
+    const [head, ...rest] = lines
+    const named = rest.map((line) => line.replace(/^(\S+)\s{2,}(.+?)\.?$/, '$1 ($2)'))
+    return `${head} ${named.join('. ')}`
+  }
+  return lines.join(' — ')
 }

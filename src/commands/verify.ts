@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {DataCommand, dbFlag} from '../cli/data-command.js'
-import {EXIT, FlipError} from '../util/exit-codes.js'
+import {CheckFailedError} from '../util/exit-codes.js'
 import {color, formatCount, formatDuration, startProgress} from '../cli/output.js'
 import {DATASET_FORMATS, type DatasetFormat} from '../dataset/source.js'
 import {verify, type VerifyResult} from '../ops/index.js'
@@ -21,8 +21,8 @@ with --source, with the file itself. On a mismatch it names the keys that are mi
   ]
 
   static flags = {
-    manifest: Flags.string({summary: 'Manifest id or path (default: the latest complete manifest).', exclusive: ['source']}),
-    db: dbFlag("Database to check (default: the manifest's db)."),
+    manifest: Flags.string({summary: "Manifest id or path (default: the shadow db's latest manifest, which must be complete).", exclusive: ['source']}),
+    db: dbFlag("Database to check (default: the manifest's db with --manifest, else the shadow db)."),
     source: Flags.string({summary: 'Compare against this dataset file instead of a manifest (repeatable).', multiple: true}),
     format: Flags.string({summary: 'Format of --source (default: from the extension).', options: [...DATASET_FORMATS]}),
     key: Flags.string({summary: 'CSV --source: key template.'}),
@@ -33,7 +33,8 @@ with --source, with the file itself. On a mismatch it names the keys that are mi
   async run(): Promise<VerifyResult> {
     const {flags} = await this.parse(Verify)
     const config = this.settings(flags)
-    const db = flags.db ?? (flags.source ? config.shadow : undefined)
+    // Without --manifest or --db: the shadow db (what a cutover would switch) and its latest manifest.
+    const db = flags.db ?? (flags.manifest ? undefined : config.shadow)
     const progress = startProgress('Verifying…')
     let result: VerifyResult
     try {
@@ -71,11 +72,6 @@ with --source, with the file itself. On a mismatch it names the keys that are mi
     list('extra', result.extra, result.extraCount)
     list('different', result.different.map((d) => `${d.key}: ${d.reason}`), result.differentCount)
     if (result.note) this.log(`  note: ${result.note}`)
-    if (this.jsonEnabled()) {
-      // The report is the result; exit 1 all the same.
-      this.logJson(result)
-      this.exit(EXIT.checkFailed)
-    }
-    throw new FlipError(`verify failed: db ${result.db} does not match ${against}`, EXIT.checkFailed)
+    throw new CheckFailedError(`verify failed: db ${result.db} does not match ${against}`, result)
   }
 }

@@ -17,6 +17,7 @@ import type {ValueType} from '../dataset/record.js'
 import {openDataset, type DatasetFormat} from '../dataset/source.js'
 import {keySlot} from '../util/keyslot.js'
 import type {WriterOptions} from '../plane/index.js'
+import {EXIT} from '../util/exit-codes.js'
 import {OpsError} from './errors.js'
 import {rate, throttled} from './progress.js'
 import {describeTarget, openPlane, type PlaneTarget} from './target.js'
@@ -93,7 +94,7 @@ export async function stage(options: StageOptions): Promise<StageResult> {
     const target = await describeTarget(plane)
     const before = await plane.dbsize()
     if (before.total > 0 && !options.replace) {
-      throw new OpsError(`shadow db ${shadowDb} is not empty (${before.total} keys): pass --replace to empty it first`, 1)
+      throw new OpsError(`shadow db ${shadowDb} is not empty (${before.total} keys): pass --replace to empty it first`, EXIT.usage)
     }
 
     // The incomplete manifest goes first: from here on, whatever happens to the shadow db, the

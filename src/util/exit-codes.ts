@@ -18,6 +18,14 @@ export class FlipError extends Error {
   }
 }
 
+/** A check that ran and failed; under --json its full result is the document, with `error` added. */
+export class CheckFailedError extends FlipError {
+  constructor(message: string, readonly result: object, exitCode: number = EXIT.checkFailed) {
+    super(message, exitCode)
+    this.name = 'CheckFailedError'
+  }
+}
+
 export function exitCodeOf(error: unknown): number {
   const candidate = error as {exitCode?: unknown; oclif?: {exit?: unknown}; code?: unknown}
   if (typeof candidate?.exitCode === 'number') return candidate.exitCode

@@ -65,12 +65,13 @@ describe('flip engine start / status / stop', () => {
     expect(existsSync(join(sandbox.root, 'engine.json'))).toBe(false)
   })
 
-  it('stop and status when nothing runs say so and exit 0', async () => {
+  it('stop when nothing runs says so and exits 0; status says so and exits 3, like a service that is down', async () => {
     const stop = await sandbox.stop()
     expect(stop.code).toBe(0)
     expect(stop.stdout).toContain(`no engine is running from ${sandbox.dir}`)
     const status = await sandbox.status()
-    expect(JSON.parse(status.stdout)).toMatchObject({running: false})
+    expect(status.code).toBe(3)
+    expect(JSON.parse(status.stdout)).toMatchObject({running: false, error: {code: 3}})
   })
 })
 

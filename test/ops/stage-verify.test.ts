@@ -108,6 +108,8 @@ for (const kind of backends) {
       await expect(stage({files: [catalog], shadowDb: DB.shadow, stateDir, target: target()})).rejects.toThrow(
         `shadow db ${DB.shadow} is not empty (7 keys): pass --replace to empty it first`,
       )
+      // Refusing to overwrite is a usage error (exit 2), as the README's table says.
+      await expect(stage({files: [catalog], shadowDb: DB.shadow, stateDir, target: target()})).rejects.toMatchObject({exitCode: 2})
       await shadow.command(shadow.nodeForKey('leftover'), ['SET', 'leftover', 'x'])
       const again = await stage({files: [catalog], shadowDb: DB.shadow, replace: true, stateDir, target: target()})
       expect(again).toMatchObject({replaced: 8, keys: 7, dbsize: 7})

@@ -64,7 +64,7 @@ Data survives restarts: every node snapshots its whole keyspace to --dir every -
     foreground: Flags.boolean({summary: 'Serve in this process until SIGINT/SIGTERM instead of in the background.', default: false}),
   }
 
-  async run(): Promise<EngineStartResult> {
+  async run(): Promise<EngineStartResult | undefined> {
     const {flags} = await this.parse(EngineStart)
     const stateDir = resolve(resolveConfig({stateDir: flags['state-dir']}).stateDir)
     const dir = resolve(flags.dir ?? join(stateDir, 'engine'))
@@ -108,7 +108,8 @@ Data survives restarts: every node snapshots its whole keyspace to --dir every -
     return result
   }
 
-  private async serveInForeground(options: DaemonOptions, password: string | undefined, stateDir: string): Promise<EngineStartResult> {
+  /** Under --json the one document is printed as soon as the engine serves (a supervisor needs its URL then), and nothing after. */
+  private async serveInForeground(options: DaemonOptions, password: string | undefined, stateDir: string): Promise<undefined> {
     let running
     try {
       running = await runEngine(options, {password, foreground: true})
@@ -127,9 +128,8 @@ Data survives restarts: every node snapshots its whole keyspace to --dir every -
     process.stderr.write(`${signal}: stopping (writing the final snapshot)…\n`)
     await running.stop()
     removeRecord(stateDir, running.state.pid)
-    if (this.jsonEnabled()) this.exit(0)
     this.log('flip engine stopped')
-    return result
+    return undefined
   }
 
   /** Records the engine for other flip commands (no password: only whether one is required). */

@@ -3,6 +3,7 @@ import {join, resolve} from 'node:path'
 import {BaseCommand} from '../../cli/base.js'
 import {resolveConfig} from '../../cli/config.js'
 import {formatBytes, formatCount} from '../../cli/output.js'
+import {CheckFailedError, EXIT} from '../../util/exit-codes.js'
 import {engineStatus, type EngineStatus} from '../../engine/daemon/index.js'
 import {formatSize} from '../../engine/limits/index.js'
 
@@ -11,7 +12,7 @@ export type EngineStatusResult = EngineStatus
 export default class EngineStatusCommand extends BaseCommand {
   static summary = 'Show whether the engine runs, its nodes, keys per database, memory and last snapshot.'
 
-  static description = `Reads the engine's files in --dir and asks every node (INFO): pid and uptime, each node's port and slot ranges, keys per database summed over nodes, memory used (with the per-database estimate behind --db-maxmemory) and the time of the last snapshot every node has written. Set FLIP_ENGINE_PASSWORD when the engine requires one. Exits 0 whether or not it runs (see "running" in --json).`
+  static description = `Reads the engine's files in --dir and asks every node (INFO): pid and uptime, each node's port and slot ranges, keys per database summed over nodes, memory used (with the per-database estimate behind --db-maxmemory) and the time of the last snapshot every node has written. Set FLIP_ENGINE_PASSWORD when the engine requires one. Exits 0 when it runs and 3 when it does not (the --json document then has "running": false and an "error").`
 
   static examples = [
     {description: 'Human-readable status', command: '<%= config.bin %> <%= command.id %>'},
@@ -28,6 +29,8 @@ export default class EngineStatusCommand extends BaseCommand {
     const dir = resolve(flags.dir ?? join(stateDir, 'engine'))
     const status = await engineStatus(dir, process.env.FLIP_ENGINE_PASSWORD || undefined)
     for (const line of render(status)) this.log(line)
+    // Scripts can test it like a service: `flip engine status || flip engine start`.
+    if (!status.running) throw new CheckFailedError(`no engine is running from ${status.dir}`, status, EXIT.unreachable)
     return status
   }
 }
