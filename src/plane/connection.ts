@@ -12,7 +12,7 @@
 // sent in one exec() is never interleaved with someone else's commands).
 import {connect as netConnect, isIP, type Socket} from 'node:net'
 import {connect as tlsConnect} from 'node:tls'
-import {ConnectionError, DbNotAvailableError, RespError} from './errors.js'
+import {ConnectionError, DbNotAvailableError, RespError, clusterDatabasesRemedy} from './errors.js'
 import {type Arg, CommandEncoder, type Reply, ReplyReader, encodeCommand} from './resp.js'
 import {formatAddress} from './url.js'
 
@@ -275,16 +275,9 @@ export class NodeConnection {
       return new ConnectionError(`${this.address} requires a password (${reply.code}): put it in the URL or set FLIP_PASSWORD`)
     }
     if (this.options.clusterMode) {
-      return new DbNotAvailableError(
-        `database ${db} is not available on cluster node ${this.address} (${reply.message}): ` +
-          `numbered databases in cluster mode need Valkey 9+ with "cluster-databases ${db + 1}" or more in valkey.conf`,
-        db,
-      )
+      return new DbNotAvailableError(`database ${db} is not available on cluster node ${this.address} (${reply.message})`, db, clusterDatabasesRemedy(db))
     }
-    return new DbNotAvailableError(
-      `database ${db} is not available on ${this.address} (${reply.message}): raise "databases" in the server config`,
-      db,
-    )
+    return new DbNotAvailableError(`database ${db} is not available on ${this.address} (${reply.message})`, db, 'raise "databases" in the server config')
   }
 }
 

@@ -34,13 +34,26 @@ export class ConnectionError extends PlaneError {
  * numbered databases). Exit 3: the target lacks what flip needs; the fix is on the server.
  */
 export class DbNotAvailableError extends PlaneError {
-  readonly db: number
-
-  constructor(message: string, db: number) {
-    super(message, 3)
+  constructor(
+    /** What the server said, without the remedy. */
+    readonly detail: string,
+    readonly db: number,
+    /** What to change on the server, which depends on the server (valkey.conf, the bundled engine's flags). */
+    readonly remedy?: string,
+  ) {
+    super(remedy ? `${detail}: ${remedy}` : detail, 3)
     this.name = 'DbNotAvailableError'
-    this.db = db
   }
+}
+
+/** The remedy for a db beyond a cluster's count: Valkey's setting. */
+export function clusterDatabasesRemedy(db: number): string {
+  return `numbered databases in cluster mode need Valkey 9+ with "cluster-databases ${db + 1}" or more in valkey.conf`
+}
+
+/** The remedy for a db beyond the bundled engine's count: its own flag. */
+export function engineDatabasesRemedy(db: number): string {
+  return `the bundled engine serves fewer databases; restart it with more: flip engine stop && flip engine start --databases ${db + 1}`
 }
 
 /**

@@ -34,7 +34,7 @@ import {Valkey} from 'iovalkey'
 import type {DatasetRecord, StoredKey, ValueType} from '../dataset/record.js'
 import {keySlot} from '../util/keyslot.js'
 import {NodeConnection, type ConnectionOptions} from './connection.js'
-import {CommandError, ConnectionError, DbNotAvailableError, PlaneError, RespError, UsageError, describeReply, isRetryable} from './errors.js'
+import {CommandError, ConnectionError, DbNotAvailableError, PlaneError, RespError, UsageError, clusterDatabasesRemedy, describeReply, engineDatabasesRemedy, isRetryable} from './errors.js'
 import {type KeyedExecutor, ValueReader} from './read-values.js'
 import {type Arg, CommandEncoder, type Reply} from './resp.js'
 import {merge, scanNode, type ScanOptions} from './scan.js'
@@ -376,9 +376,9 @@ export class Plane implements WriteRouter, KeyedExecutor {
       const actual = Number(/(?:^| )db=(\d+)/.exec(info)?.[1])
       if (actual !== db) {
         throw new DbNotAvailableError(
-          `database ${db} is not available on ${address} (the connection is in db ${actual}${lastError ? `: ${lastError.message}` : ''})` +
-            (this.mode === 'cluster' ? `: numbered databases in cluster mode need Valkey 9+ with "cluster-databases ${db + 1}" or more in valkey.conf` : ''),
+          `database ${db} is not available on ${address} (the connection is in db ${actual}${lastError ? `: ${lastError.message}` : ''})`,
           db,
+          this.mode === 'cluster' ? clusterDatabasesRemedy(db) : undefined,
         )
       }
       return client
@@ -577,6 +577,9 @@ export class Plane implements WriteRouter, KeyedExecutor {
         return
       } catch (error) {
         // Wrong password or a refused db are the same on every node: no point trying others.
+        if (error instanceof DbNotAvailableError && probe !== undefined && (await isBundledEngine(probe))) {
+          throw new DbNotAvailableError(error.detail, error.db, engineDatabasesRemedy(error.db))
+        }
         if (error instanceof DbNotAvailableError || /authentication failed|requires a password/.test((error as Error).message)) throw error
         lastError = error as Error
       } finally {
@@ -630,4 +633,10 @@ function present(stored: StoredKey[]): StoredKey[] {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms))
+}
+
+/** Whether the server is flip's bundled engine (it answers as Valkey but names itself in INFO's `executable`). */
+async function isBundledEngine(connection: NodeConnection): Promise<boolean> {
+  const info = await connection.call(['INFO', 'server']).catch(() => undefined)
+  return /^executable:.*flip-engine\r?$/m.test(String(info ?? ''))
 }

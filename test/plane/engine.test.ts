@@ -57,11 +57,11 @@ describe('the bundled engine cluster, db 5', () => {
     expect((await plane.dbsize()).total).toBe(0)
   })
 
-  it('refuses a db beyond cluster-databases, saying how to get more', async () => {
+  it('refuses a db beyond its databases, saying how to get more from the engine (not valkey.conf)', async () => {
     const error = await connectPlane({url: engine.seedUrl, db: 16, env: {}}).catch((caught: unknown) => caught)
     expect(error).toBeInstanceOf(DbNotAvailableError)
     expect((error as Error).message).toMatch(
-      /^database 16 is not available on cluster node 127\.0\.0\.1:\d+ \(ERR DB index is out of range\): .*"cluster-databases 17" or more/,
+      /^database 16 is not available on cluster node 127\.0\.0\.1:\d+ \(ERR DB index is out of range\): the bundled engine serves fewer databases; restart it with more: flip engine stop && flip engine start --databases 17$/,
     )
   })
 })
