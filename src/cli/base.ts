@@ -1,6 +1,8 @@
 // The base of every flip command: --json with a stable error shape, one-line errors,
 // and the documented exit codes (oclif alone would exit 1 for everything in --json mode).
 import {Command, Errors, Flags} from '@oclif/core'
+import {notify} from '../cutover/notify.js'
+import {notificationText} from './notify.js'
 import {colorStderr} from './output.js'
 import {EXIT, exitCodeOf} from '../util/exit-codes.js'
 
@@ -15,6 +17,36 @@ export abstract class BaseCommand extends Command {
     }),
   }
 
+  /** Webhooks that hear about this run (set by commands with --notify, after parsing). */
+  private webhooks: string[] = []
+  /** The --json document of a failed run, kept for the notification. */
+  private failureDocument?: Record<string, unknown>
+
+  protected notifyTo(webhooks: string[]): void {
+    this.webhooks = webhooks
+  }
+
+  /** Runs the command, then notifies its webhooks of the outcome (after all the work, never failing it). */
+  protected async _run<T>(): Promise<T> {
+    let result: T
+    try {
+      result = await super._run<T>()
+    } catch (error) {
+      if (this.failureDocument) await this.sendNotifications(this.failureDocument)
+      throw error
+    }
+    if (isRecord(result)) await this.sendNotifications(result)
+    return result
+  }
+
+  private async sendNotifications(document: Record<string, unknown>): Promise<void> {
+    if (this.webhooks.length === 0) return
+    const outcomes = await notify(this.webhooks, {text: notificationText(this.id ?? 'flip', document), document})
+    for (const outcome of outcomes) {
+      if (!outcome.ok) this.warnLine(`notification to ${outcome.webhook} failed (${outcome.error}, ${outcome.attempts} attempt${outcome.attempts === 1 ? '' : 's'})`)
+    }
+  }
+
   /**
    * Errors as one line on stderr, or under --json as the one document on stdout: the failed
    * command's full result (when the error carries one, e.g. a verify mismatch) plus
@@ -25,9 +57,9 @@ export abstract class BaseCommand extends Command {
     if (error instanceof Errors.ExitError) throw error
     const code = exitCodeOf(error)
     const message = oneLine(error)
+    this.failureDocument = {...(isRecord(error.result) ? error.result : {}), error: {code, message}}
     if (this.jsonEnabled()) {
-      const result = isRecord(error.result) ? error.result : {}
-      this.logJson({...result, error: {code, message}})
+      this.logJson(this.failureDocument)
     } else {
       process.stderr.write(`${colorStderr.red('Error:')} ${message}\n`)
       if (process.env.FLIP_DEBUG && error.stack) process.stderr.write(error.stack + '\n')

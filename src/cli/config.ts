@@ -13,6 +13,8 @@ export interface FlipConfig {
   lockDb?: number
   tz?: string
   cron?: string
+  /** Webhooks for cutover and rollback (see src/cli/notify.ts); they may hold tokens. */
+  notify?: string | string[]
 }
 
 export const DEFAULTS: FlipConfig = {stateDir: '.flip', live: 0, shadow: 1, archive: 2}
@@ -43,6 +45,9 @@ export function loadConfigFile(path = resolve(CONFIG_FILE)): Partial<FlipConfig>
   const config = parsed as Record<string, unknown>
   if (typeof config.url === 'string' && /\/\/[^/@]*:[^/@]*@/.test(config.url)) {
     throw new FlipError(`${path}: "url" must not contain a password; use FLIP_PASSWORD`, EXIT.usage)
+  }
+  if (config.notify !== undefined && !isStringOrStrings(config.notify)) {
+    throw new FlipError(`${path}: "notify" must be a webhook URL or a list of them`, EXIT.usage)
   }
   for (const key of NUMERIC) {
     if (config[key] !== undefined && !isDbIndex(config[key])) {
@@ -77,4 +82,8 @@ export function resolveConfig(flags: Partial<FlipConfig>, env: NodeJS.ProcessEnv
 
 function isDbIndex(value: unknown): value is number {
   return typeof value === 'number' && Number.isInteger(value) && value >= 0
+}
+
+function isStringOrStrings(value: unknown): boolean {
+  return typeof value === 'string' || (Array.isArray(value) && value.every((item) => typeof item === 'string'))
 }

@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core'
 import {confirmOnTerminal} from '../cli/confirm.js'
+import {notifyFlag, webhooksFor} from '../cli/notify.js'
 import {DataCommand, dbFlag} from '../cli/data-command.js'
 import {color, formatCount, formatDuration, startProgress, type Progress} from '../cli/output.js'
 import {cutover, type CutoverResult, type CutoverSummary, type StrategyChoice} from '../cutover/cutover.js'
@@ -48,11 +49,13 @@ counts down and reports the drift. Ctrl-C before the moment cancels: nothing was
     'dry-run': Flags.boolean({summary: 'Run every check and print the plan; change nothing.'}),
     resume: Flags.string({summary: 'Finish an interrupted cutover from its plan (id or path).'}),
     yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation (required when not on a terminal).'}),
+    notify: notifyFlag,
   }
 
   async run(): Promise<CutoverResult> {
     const {flags} = await this.parse(Cutover)
     const config = this.settings({...flags, lockDb: flags['lock-db']})
+    this.notifyTo(webhooksFor(flags.notify, config, true))
     const target = this.target(flags.url, config)
     const abort = new AbortController()
     const onSigint = () => abort.abort()

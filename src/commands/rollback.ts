@@ -1,5 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {confirmOnTerminal} from '../cli/confirm.js'
+import {notifyFlag, webhooksFor} from '../cli/notify.js'
 import {DataCommand} from '../cli/data-command.js'
 import {color, formatCount, formatDuration, startProgress} from '../cli/output.js'
 import {rollback, type RollbackResult} from '../cutover/rollback.js'
@@ -24,11 +25,13 @@ journaled too: running it again after a crash finishes it, and running it on a r
   static flags = {
     'lock-db': Flags.integer({summary: 'Database holding the cutover lock key.', min: 0}),
     yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation (required when not on a terminal).'}),
+    notify: notifyFlag,
   }
 
   async run(): Promise<RollbackResult> {
     const {args, flags} = await this.parse(Rollback)
     const config = this.settings({...flags, lockDb: flags['lock-db']})
+    this.notifyTo(webhooksFor(flags.notify, config, true))
     let progress = startProgress('Rolling back…')
     try {
       const result = await rollback({

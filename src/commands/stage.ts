@@ -1,4 +1,5 @@
 import {Args, Flags} from '@oclif/core'
+import {notifyFlag, webhooksFor} from '../cli/notify.js'
 import {DataCommand, dbFlag} from '../cli/data-command.js'
 import {EXIT, FlipError} from '../util/exit-codes.js'
 import {color, formatBytes, formatCount, formatDuration, startProgress} from '../cli/output.js'
@@ -39,11 +40,13 @@ NDJSON record: {"key": "...", "type": "string|hash|set|zset|list", "value": ...,
     value: Flags.string({summary: 'CSV: column holding the value (string keys).', exclusive: ['hash']}),
     hash: Flags.boolean({summary: 'CSV: make each row a hash of its columns not used in the key.'}),
     ttl: Flags.string({summary: 'CSV: column holding a TTL in seconds.'}),
+    notify: notifyFlag,
   }
 
   async run(): Promise<StageResult> {
     const {argv, flags} = await this.parse(Stage)
     const config = this.settings(flags)
+    this.notifyTo(webhooksFor(flags.notify, config, false))
     const files = argv as string[]
     const csv = flags.key ? {key: flags.key, value: flags.value, hash: flags.hash, ttl: flags.ttl} : undefined
     if ((flags.value || flags.hash || flags.ttl) && !flags.key) {

@@ -1,4 +1,5 @@
 import {Flags} from '@oclif/core'
+import {notifyFlag, webhooksFor} from '../cli/notify.js'
 import {DataCommand, dbFlag} from '../cli/data-command.js'
 import {CheckFailedError} from '../util/exit-codes.js'
 import {color, formatCount, formatDuration, startProgress} from '../cli/output.js'
@@ -28,11 +29,13 @@ with --source, with the file itself. On a mismatch it names the keys that are mi
     key: Flags.string({summary: 'CSV --source: key template.'}),
     value: Flags.string({summary: 'CSV --source: value column.'}),
     hash: Flags.boolean({summary: 'CSV --source: rows are hashes.'}),
+    notify: notifyFlag,
   }
 
   async run(): Promise<VerifyResult> {
     const {flags} = await this.parse(Verify)
     const config = this.settings(flags)
+    this.notifyTo(webhooksFor(flags.notify, config, false))
     // Without --manifest or --db: the shadow db (what a cutover would switch) and its latest manifest.
     const db = flags.db ?? (flags.manifest ? undefined : config.shadow)
     const progress = startProgress('Verifying…')
