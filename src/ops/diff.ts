@@ -8,6 +8,7 @@ import type {Plane} from '../plane/index.js'
 import {keySlot} from '../util/keyslot.js'
 import {OpsError} from './errors.js'
 import {keyText, Samples, valuePreview} from './key-text.js'
+import {NumericChanges, type NumericSummary} from './numeric-changes.js'
 import {rate, throttled} from './progress.js'
 import {openPlane, type PlaneTarget} from './target.js'
 
@@ -17,6 +18,8 @@ export interface DiffOptions {
   target: PlaneTarget
   /** Keys named per kind (default 10). */
   sampleSize?: number
+  /** Hash fields whose numeric values are compared (default: every field numeric on both sides). */
+  numericFields?: string[]
   onProgress?: (progress: DiffProgress) => void
   progressIntervalMs?: number
 }
@@ -55,6 +58,8 @@ export interface DiffResult {
   samples: {added: string[]; removed: string[]; changed: KeyChange[]}
   /** Largest groups first, at most 20. */
   prefixes: PrefixCounts[]
+  /** How numeric values (prices) moved: up/down, distribution, largest drops and rises. */
+  numeric: NumericSummary
   seconds: number
 }
 
@@ -74,8 +79,9 @@ export async function diff(options: DiffOptions): Promise<DiffResult> {
     const inShadow = shadow
     const progress = (phase: DiffProgress['phase']) => (keys: number) => report(() => ({phase, keys, seconds: seconds(), keysPerSecond: rate(keys, seconds())}))
     // Each pass reads again without repeats if SCAN returned a key twice (Plane.readWithoutRepeats).
+    const numericFields = options.numericFields === undefined ? undefined : new Set(options.numericFields)
     const fromShadow = await inShadow.readWithoutRepeats(
-      (distinct) => compareShadowWithLive(inShadow, live, {distinct, sampleSize, onKeys: progress('reading shadow')}),
+      (distinct) => compareShadowWithLive(inShadow, live, {distinct, sampleSize, numericFields, onKeys: progress('reading shadow')}),
       (pass) => pass.keys,
     )
     const fromLive = await live.readWithoutRepeats(
@@ -93,6 +99,7 @@ export async function diff(options: DiffOptions): Promise<DiffResult> {
       unchanged: fromShadow.unchanged,
       samples: {added: fromShadow.added.list(), removed: fromLive.removed.list(), changed: fromShadow.changed.list()},
       prefixes: fromShadow.prefixes.with(fromLive.prefixes).largest(20),
+      numeric: fromShadow.numeric.summary(),
       seconds: seconds(),
     }
   } finally {
@@ -103,6 +110,7 @@ export async function diff(options: DiffOptions): Promise<DiffResult> {
 interface PassOptions {
   distinct: boolean
   sampleSize: number
+  numericFields?: ReadonlySet<string>
   onKeys: (keys: number) => void
 }
 
@@ -114,6 +122,7 @@ async function compareShadowWithLive(shadow: Plane, live: Plane, options: PassOp
     added: new Samples<string>(options.sampleSize),
     changed: new Samples<KeyChange>(options.sampleSize),
     prefixes: new PrefixCounter(),
+    numeric: new NumericChanges(20, options.numericFields),
   }
   const compare = (batch: StoredKey[], before: StoredKey[]) => {
     batch.forEach((after, i) => {
@@ -128,6 +137,7 @@ async function compareShadowWithLive(shadow: Plane, live: Plane, options: PassOp
       } else {
         pass.changed.add(after.key, {key: keyText(after.key), change: describeChange(old as Present, after as Present)})
         pass.prefixes.count(after.key, 'changed')
+        compareNumbers(pass.numeric, old as Present, after as Present)
       }
     })
     options.onKeys(pass.keys)
@@ -174,6 +184,20 @@ async function findRemoved(live: Plane, shadow: Plane, options: PassOptions) {
 }
 
 type Present = StoredKey & {value: DatasetValue}
+
+/** Feeds a changed key's numeric values (a string, or a hash's fields present on both sides) to the tally. */
+function compareNumbers(numeric: NumericChanges, before: Present, after: Present): void {
+  if (before.value.type === 'string' && after.value.type === 'string') {
+    numeric.add(keyText(after.key), undefined, before.value.value, after.value.value)
+  } else if (before.value.type === 'hash' && after.value.type === 'hash') {
+    const old = new Map(before.value.value.map(([field, value]) => [field.toString('latin1'), value]))
+    for (const [field, value] of after.value.value) {
+      const name = keyText(field)
+      const was = old.get(field.toString('latin1'))
+      if (was !== undefined && numeric.wants(name)) numeric.add(keyText(after.key), name, was, value)
+    }
+  }
+}
 
 function sameKey(a: StoredKey, b: StoredKey): boolean {
   return keyDigest(a.key, a.value!, a.hasTtl).equals(keyDigest(b.key, b.value!, b.hasTtl))

@@ -73,6 +73,29 @@ for (const kind of backends) {
       ])
     })
 
+    it('diff tells how numeric values moved: up and down, percentiles, and the largest drops and rises by key and field', async () => {
+      for (const [key, before, after] of [['price:1', '10', '5'], ['price:2', '20', '0'], ['price:3', '10', '12'], ['price:4', '0', '3'], ['name:1', 'tea', 'green tea']]) {
+        await set(live, key, 'SET', key, before)
+        await set(shadow, key, 'SET', key, after)
+      }
+      await set(live, 'product:1', 'HSET', 'product:1', 'price', '19.90', 'stock', '5', 'name', 'Tea')
+      await set(shadow, 'product:1', 'HSET', 'product:1', 'price', '14.90', 'stock', '7', 'name', 'Green tea')
+
+      const all = (await diff({liveDb: DB.live, shadowDb: DB.shadow, target: target()})).numeric
+      expect(all).toMatchObject({changed: 6, up: 3, down: 3, fromZero: 1})
+      expect(all.largestDrops.map((m) => [m.key, m.field, m.before, m.after, m.changePct])).toEqual([
+        ['price:2', undefined, '20', '0', -100],
+        ['price:1', undefined, '10', '5', -50],
+        ['product:1', 'price', '19.90', '14.90', -25.13],
+      ])
+      expect(all.largestRises.map((m) => [m.key, m.field, m.changePct])).toEqual([['product:1', 'stock', 40], ['price:3', undefined, 20]])
+      expect(all.percentiles).toMatchObject({p1: -100, p50: -25.13, p99: 40})
+      expect(all.histogram.find((bucket) => bucket.fromPct === -100)).toEqual({fromPct: -100, toPct: -90, count: 1})
+
+      const priceOnly = (await diff({liveDb: DB.live, shadowDb: DB.shadow, target: target(), numericFields: ['price']})).numeric
+      expect(priceOnly).toMatchObject({changed: 5, up: 2, down: 3})
+    })
+
     it('diff reads a db again when its scan counted more keys than the db holds afterwards (SCAN may return a key twice)', async () => {
       // Emptying a db while its scan runs leaves the same symptom as keys SCAN returned twice
       // (more keys read than DBSIZE says afterwards), which no server produces on demand. Enough
