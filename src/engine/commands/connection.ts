@@ -1,7 +1,7 @@
 // Connection commands: PING ECHO HELLO AUTH QUIT RESET and CLIENT subcommands (Valkey networking.c).
 import type {Client} from '../client.js'
 import {ErrorReply, MapReply, OK, PONG, SimpleString, type Reply} from '../resp/reply.js'
-import {discardTransaction} from '../dispatch.js'
+import {discardTransaction} from '../executor.js'
 import type {Handler} from './command.js'
 import {helpReply} from './util.js'
 import {verbatim} from '../resp/encoder.js'

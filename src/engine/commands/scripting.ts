@@ -4,7 +4,7 @@
 import {Client} from '../client.js'
 import {slotOf} from '../cluster/slot.js'
 import {withFrozenTime} from '../node.js'
-import {CROSS_SLOT, call, commandSlot, lookupCommand} from '../dispatch.js'
+import {CROSS_SLOT, call, commandSlot, lookupCommand} from '../executor.js'
 import {ErrorReply, MapReply, OK, SetReply, type Reply} from '../resp/reply.js'
 import type {ScriptFlagsLike} from '../scripting-host.js'
 import {VerbatimReply} from '../resp/encoder.js'

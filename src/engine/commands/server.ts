@@ -6,7 +6,7 @@ import {ErrorReply, MapReply, OK, SetReply, SimpleString, type Reply} from '../r
 import {COMMANDS} from './table.js'
 import {keyPositions, type Command, type Handler} from './command.js'
 import {ENGINE_VERSION} from './connection.js'
-import {lookupCommand} from '../dispatch.js'
+import {lookupCommand} from '../executor.js'
 import type {RawArgumentDoc, RawKeySpec} from './spec-types.js'
 import {helpReply} from './util.js'
 import {verbatim} from '../resp/encoder.js'

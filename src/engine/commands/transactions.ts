@@ -1,6 +1,6 @@
 // MULTI / EXEC / DISCARD / WATCH / UNWATCH (Valkey multi.c). Queueing itself happens in dispatch.
 import {ErrorReply, NULL_ARRAY, OK, type Reply} from '../resp/reply.js'
-import {call, discardTransaction} from '../dispatch.js'
+import {call, discardTransaction} from '../executor.js'
 import {withFrozenTime} from '../node.js'
 import type {Handler} from './command.js'
 
