@@ -15,6 +15,11 @@ export function installCommands(table: ReadonlyMap<string, Command>): void {
   COMMANDS = table
 }
 
+/** THE command table, for the handlers that list it (COMMAND, COMMAND COUNT/INFO/DOCS). */
+export function commandTable(): ReadonlyMap<string, Command> {
+  return COMMANDS
+}
+
 // Command names as clients spell them ("GET", "get") → table entry, so the hot path skips toLowerCase.
 const byRawName = new Map<string, Command | undefined>()
 

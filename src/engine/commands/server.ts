@@ -3,10 +3,9 @@
 import type {Client} from '../client.js'
 import {globMatch} from '../keyspace/glob.js'
 import {ErrorReply, MapReply, OK, SetReply, SimpleString, type Reply} from '../resp/reply.js'
-import {COMMANDS} from './table.js'
 import {keyPositions, type Command, type Handler} from './command.js'
 import {ENGINE_VERSION} from './connection.js'
-import {lookupCommand} from '../executor.js'
+import {commandTable, lookupCommand} from '../executor.js'
 import type {RawArgumentDoc, RawKeySpec} from './spec-types.js'
 import {helpReply} from './util.js'
 import {verbatim} from '../resp/encoder.js'
@@ -271,15 +270,15 @@ function commandDocs(cmd: Command): MapReply {
 
 function findByName(name: string): Command | undefined {
   const [base, sub] = name.toLowerCase().split('|')
-  const cmd = COMMANDS.get(base)
+  const cmd = commandTable().get(base)
   if (sub === undefined) return cmd
   return cmd?.subcommands?.get(sub)
 }
 
-const command: Handler = () => [...COMMANDS.values()].map(commandInfo)
+const command: Handler = () => [...commandTable().values()].map(commandInfo)
 
 const commandInfoHandler: Handler = (_c, argv) => {
-  if (argv.length === 2) return [...COMMANDS.values()].map(commandInfo)
+  if (argv.length === 2) return [...commandTable().values()].map(commandInfo)
   return argv.slice(2).map((name) => {
     const cmd = findByName(name)
     return cmd ? commandInfo(cmd) : null
@@ -287,13 +286,13 @@ const commandInfoHandler: Handler = (_c, argv) => {
 }
 
 const commandDocsHandler: Handler = (_c, argv) => {
-  const cmds = argv.length === 2 ? [...COMMANDS.values()] : (argv.slice(2).map(findByName).filter(Boolean) as Command[])
+  const cmds = argv.length === 2 ? [...commandTable().values()] : (argv.slice(2).map(findByName).filter(Boolean) as Command[])
   return new MapReply(cmds.map((cmd) => [cmd.fullname, commandDocs(cmd)]))
 }
 
 const commandList: Handler = (_c, argv) => {
   const names: string[] = []
-  for (const cmd of COMMANDS.values()) {
+  for (const cmd of commandTable().values()) {
     names.push(cmd.fullname)
     if (cmd.subcommands) for (const sub of cmd.subcommands.values()) names.push(sub.fullname)
   }
@@ -368,7 +367,7 @@ export const serverHandlers: Record<string, Handler> = {
   'config|set': configSet,
   'config|help': configHelp,
   command,
-  'command|count': () => COMMANDS.size,
+  'command|count': () => commandTable().size,
   'command|info': commandInfoHandler,
   'command|docs': commandDocsHandler,
   'command|list': commandList,
