@@ -156,3 +156,13 @@ export async function lockForRecovery(
     purpose: `${purpose} ${plan.id} on ${hostname()}`,
   })
 }
+
+/**
+ * --lock-db must be a db flip does not switch: in live, the lock key would be archived (or
+ * swapped away) with live's data; in the shadow or archive it would be moved or deleted.
+ */
+export function checkLockDb(lockDb: number | undefined, dbs: {live: number; shadow: number; archive: number}): void {
+  if (lockDb === undefined) return
+  const role = (['live', 'shadow', 'archive'] as const).find((name) => dbs[name] === lockDb)
+  if (role) throw new CutoverUsageError(`--lock-db ${lockDb} is the ${role} db: the lock key would be switched with its data; choose a db the cutover does not use (default: the highest free one)`)
+}
