@@ -25,7 +25,14 @@ export async function findManifest(stateDir: string, shadowDb: number, idOrPath?
       throw new CutoverUsageError((error as Error).message)
     }
   } else {
-    loaded = await latestManifest(stateDir, {db: shadowDb, complete: true})
+    // The newest stage of the shadow decides what it holds: if that one did not finish, an
+    // older complete manifest describes data it emptied, so name the unfinished one.
+    loaded = await latestManifest(stateDir, {db: shadowDb})
+    if (loaded && !loaded.manifest.complete) {
+      throw new CutoverRefusedError(
+        `the newest manifest of shadow db ${shadowDb}, ${loaded.manifest.id}, is incomplete (${loaded.manifest.failure ?? 'its stage did not finish'}): the shadow holds part of that dataset; stage it again (flip stage --replace)`,
+      )
+    }
     if (!loaded) throw new CutoverRefusedError(`no complete manifest for shadow db ${shadowDb} in ${stateDir}/manifests: stage the dataset first (flip stage)`)
   }
   const {manifest} = loaded
