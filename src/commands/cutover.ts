@@ -161,7 +161,7 @@ function describe(summary: CutoverSummary): string {
 /** What happens to live's current keys, with their count (0 staged keys would otherwise hide "live is emptied"). */
 function liveFate(summary: CutoverSummary): string {
   const keys = summary.live.keys.toLocaleString('en-US')
-  if (summary.liveKeysToArchive === null) return `keep its other keys (of ${keys}; those the dataset also has move to archive db ${summary.archiveDb})`
+  if (summary.liveKeysToArchive === null) return `replace those of its ${keys} current keys the dataset also has (old values to archive db ${summary.archiveDb}; the others stay live)`
   const where = summary.strategy === 'swapdb' ? `shadow db ${summary.archiveDb} (swapped)` : `archive db ${summary.archiveDb}`
   return `move its ${keys} current keys to ${where}, removing them from live`
 }

@@ -71,7 +71,7 @@ export interface BeforeRollback {
  * db already has, so live would be left half rolled back) or remove live keys with nothing to
  * restore (an archive discarded by a later cutover).
  *   finished cutover (phase switched):
- *     swapdb      live = the staged data, shadow = live before
+ *     swapdb      live = the staged data, shadow = live before (unless the cutover's check failed)
  *     move/atomic shadow empty (or, with discardShadow, to be emptied); replace: archive = live
  *                 before and live = the staged data; merge: live + archive = live before + staged.
  *                 When the cutover's own check failed (it said "to undo: flip rollback"), live
@@ -95,8 +95,12 @@ export async function checkBeforeRollback(
   }
   if (state.phase === 'switched') {
     if (plan.strategy === 'swapdb') {
-      mismatch(`live db ${dbs.live}`, now.live, staged, 'the data the cutover put there')
-      mismatch(`shadow db ${dbs.shadow}`, now.shadow, before.live, 'live’s data from before the cutover, which the SWAPDB put there')
+      // A failed cutover check means something wrote to live around the switch: the dbs differ
+      // from the plan, but swapping back is still whole-db (the caller refuses a re-staged shadow).
+      if (!state.cutoverCheckFailed) {
+        mismatch(`live db ${dbs.live}`, now.live, staged, 'the data the cutover put there')
+        mismatch(`shadow db ${dbs.shadow}`, now.shadow, before.live, 'live’s data from before the cutover, which the SWAPDB put there')
+      }
     } else {
       if (now.shadow.keys > 0) {
         if (state.discardShadow) shadowToDiscard = now.shadow.keys

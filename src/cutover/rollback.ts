@@ -102,15 +102,21 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
       cutoverCheckFailed: loaded.journal.entries().some((entry) => entry.event === 'verified' && entry.phase === 'cutover' && !entry.ok),
       discardShadow: Boolean(options.discardShadow),
     })
-    if (before.problems.length > 0) throw new CutoverRefusedError(await refusal(options.stateDir, loaded, before.problems, later.at(-1)))
+    const restaged = await stagedSince(options.stateDir, plan)
+    if (restaged && plan.strategy === 'swapdb' && loaded.phase === 'switched' && before.problems.length === 0) {
+      before.problems.push(`shadow db ${plan.dbs.shadow} was staged again after this plan, over live’s data from before the cutover`)
+    }
+    if (before.problems.length > 0) throw new CutoverRefusedError(refusal(loaded, before.problems, later.at(-1), restaged))
     summary.shadowToDiscard = before.shadowToDiscard
     if (options.confirm && !(await options.confirm(summary))) throw new CutoverRefusedError('not confirmed; nothing was changed')
 
-    if (loaded.phase !== 'rolling-back') loaded.journal.append({event: 'rollback-started', startedAt: new Date().toISOString()})
     if (before.shadowToDiscard > 0) {
+      // Before 'rollback-started': a crash here leaves the plan 'switched', so running the same
+      // command again empties what is left of the shadow and goes on.
       loaded.journal.append({event: 'shadow-discarded', keys: before.shadowToDiscard})
       await session.shadow.flushdb()
     }
+    if (loaded.phase !== 'rolling-back') loaded.journal.append({event: 'rollback-started', startedAt: new Date().toISOString()})
     const outcome = await switchBack(
       {
         session,
@@ -174,15 +180,23 @@ function rollbackResult(
 }
 
 /** One line: which db does not hold what the plan expects, who changed it if we know, and what to do. */
-async function refusal(stateDir: string, loaded: LoadedPlan, problems: string[], later: LoadedPlan | undefined): Promise<string> {
+/** The newest manifest of the plan's shadow db, if it was staged after the plan. */
+async function stagedSince(stateDir: string, plan: CutoverPlan): Promise<string | undefined> {
+  const staged = await latestManifest(stateDir, {db: plan.dbs.shadow}).catch(() => undefined)
+  return staged && staged.manifest.createdAt > plan.createdAt ? staged.manifest.id : undefined
+}
+
+function refusal(loaded: LoadedPlan, problems: string[], later: LoadedPlan | undefined, restaged: string | undefined): string {
   const {plan} = loaded
   const reasons: string[] = [problems[0] + (problems.length > 1 ? ` (+${problems.length - 1} more: ${problems.slice(1).join('; ')})` : '')]
   if (later) reasons.push(`the later cutover ${later.plan.id} (rolled back since) changed these dbs after this plan`)
-  const staged = await latestManifest(stateDir, {db: plan.dbs.shadow}).catch(() => undefined)
-  if (staged && staged.manifest.createdAt > plan.createdAt) reasons.push(`manifest ${staged.manifest.id} was staged into shadow db ${plan.dbs.shadow} after this plan`)
+  if (restaged) reasons.push(`manifest ${restaged} was staged into shadow db ${plan.dbs.shadow} after this plan`)
   let advice = 'it can no longer be undone from this plan'
-  const shadowOnly = problems.every((problem) => problem.startsWith(`shadow db ${plan.dbs.shadow} is not empty`))
-  if (shadowOnly) advice = 'pass --discard-shadow to delete the shadow’s keys first (stage that dataset again afterwards)'
+  const about = (db: string) => problems.every((problem) => problem.startsWith(db))
+  if (about(`shadow db ${plan.dbs.shadow} is not empty`)) advice = 'pass --discard-shadow to delete the shadow’s keys first (stage that dataset again afterwards)'
+  else if (about(`live db ${plan.dbs.live}`) || about(`live + archive`)) {
+    advice = 'live changed since the cutover (something wrote to it), so a rollback would not bring back exactly what was live before'
+  }
   else if (plan.strategy === 'swapdb' && problems.some((problem) => problem.startsWith(`shadow db ${plan.dbs.shadow}`))) {
     advice = 'the old live data was overwritten in the shadow, so this swapdb cutover can no longer be undone'
   }

@@ -94,6 +94,44 @@ for (const kind of servers) {
       expect(await fingerprints(server.url)).toEqual(before)
     })
 
+    it('live written to after a good cutover: refused, saying so; after a cutover whose own check failed, the rollback it advised still runs', async () => {
+      const done = await cutover({...base(), manifest: await stageLines(server.url, stateDir, prices(60, B))})
+      await writeStrings(server.url, DBS.live, [['session:42', 'x']])
+      const before = await fingerprints(server.url)
+      const refused = rollback({...base(), plan: done.planId!})
+      await expect(refused).rejects.toThrow(/^cannot roll back plan .*: live db 0 holds 61 keys.*live changed since the cutover.*nothing was changed$/)
+      expect(await fingerprints(server.url)).toEqual(before)
+      await flushAll(server.url, [DBS.live])
+      await writeStrings(server.url, DBS.live, [['promo:banner', 'autumn']])
+      await expect(rollback({...base(), plan: done.planId!})).rejects.toThrow(/^cannot roll back/)
+
+      // A cutover whose post-switch check failed (a write to live during pre-flight) says "to undo: flip rollback …".
+      const fresh = tempDir()
+      dirs.push(fresh)
+      await flushAll(server.url)
+      await writeStrings(server.url, DBS.live, [['promo:banner', 'autumn']])
+      const manifest = await stageLines(server.url, fresh, prices(20, C))
+      let intruder: Promise<void> | undefined
+      const failed = await cutover({
+        url: server.url,
+        stateDir: fresh,
+        dbs: DBS,
+        manifest,
+        schedule: {at: new Date(Date.now() + 2500).toISOString(), prepare: '1500ms'},
+        onProgress: (event) => {
+          if (event.phase === 'armed' && !intruder) intruder = writeStrings(server.url, DBS.live, [['late:write', 'x']])
+        },
+      }).catch((error: unknown) => error as Error)
+      await intruder
+      expect(failed).toBeInstanceOf(Error)
+      expect((failed as Error).message).toMatch(/switched, but the check failed/)
+      const undone = await rollback({url: server.url, stateDir: fresh}).catch((error: unknown) => error as Error)
+      // It ran (live's pre-flight checksum did not include the late write, so its own check reports that).
+      expect(String((undone as Error).message ?? '')).not.toMatch(/cannot roll back/)
+      expect(await getString(server.url, DBS.live, 'promo:banner')).toBe('autumn')
+      expect(await getString(server.url, DBS.live, keyOf(1))).toBeNull()
+    })
+
     it('rollback without a plan picks the latest one that changed something, not a cancelled --at after it', async () => {
       const done = await cutover({...base(), manifest: await stageLines(server.url, stateDir, prices(60, B))})
       const other = {live: DBS.live, shadow: 3, archive: 4}
