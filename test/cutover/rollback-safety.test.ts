@@ -117,7 +117,8 @@ for (const kind of servers) {
         stateDir: fresh,
         dbs: DBS,
         manifest,
-        schedule: {at: new Date(Date.now() + 2500).toISOString(), prepare: '1500ms'},
+        // Seconds between pre-flight's end and the moment, so the write lands before the switch even on a busy machine.
+        schedule: {at: new Date(Date.now() + 8000).toISOString(), prepare: '7s'},
         onProgress: (event) => {
           if (event.phase === 'armed' && !intruder) intruder = writeStrings(server.url, DBS.live, [['late:write', 'x']])
         },
