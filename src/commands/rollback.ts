@@ -23,7 +23,7 @@ shadow re-staged since a cluster cutover can be emptied first with --discard-sha
   ]
 
   static args = {
-    plan: Args.string({description: 'Plan id or path (default: the latest plan).'}),
+    plan: Args.string({description: 'Plan id or path (default: the latest plan that changed something).'}),
   }
 
   static flags = {
