@@ -46,6 +46,7 @@ counts down and reports the drift. Ctrl-C before the moment cancels: nothing was
     'lock-db': dbFlag('Database holding the cutover lock key (default: the highest db not in use).'),
     'skip-verify': Flags.boolean({summary: 'Skip the full verify of the shadow in pre-flight (counts are still checked).'}),
     'discard-archive': Flags.boolean({summary: 'Empty a non-empty archive db instead of refusing.'}),
+    'allow-empty': Flags.boolean({summary: 'Replace mode: allow a manifest of 0 keys, which removes every key from live (refused without it).'}),
     'dry-run': Flags.boolean({summary: 'Run every check and print the plan; change nothing.'}),
     resume: Flags.string({summary: 'Finish an interrupted cutover from its plan (id or path).'}),
     yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation (required when not on a terminal).'}),
@@ -83,6 +84,7 @@ counts down and reports the drift. Ctrl-C before the moment cancels: nothing was
         schedule: {at: flags.at, cron: flags.cron, tz: flags.tz ?? config.tz, notAfter: flags['not-after'], prepare: flags.prepare},
         skipVerify: flags['skip-verify'],
         discardArchive: flags['discard-archive'],
+        allowEmpty: flags['allow-empty'],
         dryRun: flags['dry-run'],
         resume: flags.resume,
         signal: abort.signal,
@@ -132,7 +134,12 @@ counts down and reports the drift. Ctrl-C before the moment cancels: nothing was
   private render(result: CutoverResult): void {
     const s = result.summary
     if (result.dryRun) {
-      this.log(`${color.cyan('dry run')}: would switch ${formatCount(s.manifest.keys)} keys from db ${s.dbs.shadow} to live db ${s.dbs.live} (${result.strategy}, ${result.mode}) at ${s.schedule.scheduledAt}; nothing changed`)
+      this.log(`${color.cyan('dry run')}: would switch ${formatCount(s.manifest.keys)} keys from db ${s.dbs.shadow} into live db ${s.dbs.live} and ${liveFate(s)} (${result.strategy}, ${result.mode}) at ${s.schedule.scheduledAt}; nothing changed`)
+      return
+    }
+    if (result.alreadyDone) {
+      this.log(`cutover ${result.planId} already done (switched at ${result.startedAt}, check passed); nothing changed now`)
+      if (result.rollbackCommand) this.log(`  undo with: ${result.rollbackCommand}`)
       return
     }
     const verified = result.verified.ok ? color.green('live matches the manifest') : color.red(`live check failed: ${result.verified.problems.join('; ')}`)
@@ -151,5 +158,13 @@ counts down and reports the drift. Ctrl-C before the moment cancels: nothing was
 
 function describe(summary: CutoverSummary): string {
   const when = summary.schedule.kind === 'now' ? 'now' : `at ${summary.schedule.scheduledAt} (${summary.schedule.tz})`
-  return `Switch ${summary.manifest.keys.toLocaleString('en-US')} staged keys (manifest ${summary.manifest.id}) from db ${summary.dbs.shadow} into live db ${summary.dbs.live} on ${summary.target} ${when}, ${summary.strategy}/${summary.mode}?`
+  return `Switch ${summary.manifest.keys.toLocaleString('en-US')} staged keys (manifest ${summary.manifest.id}) from db ${summary.dbs.shadow} into live db ${summary.dbs.live} and ${liveFate(summary)}, on ${summary.target} ${when}, ${summary.strategy}/${summary.mode}?`
+}
+
+/** What happens to live's current keys, with their count (0 staged keys would otherwise hide "live is emptied"). */
+function liveFate(summary: CutoverSummary): string {
+  const keys = summary.live.keys.toLocaleString('en-US')
+  if (summary.liveKeysToArchive === null) return `replace those of its ${keys} current keys the dataset also has (old values to archive db ${summary.archiveDb}; the others stay live)`
+  const where = summary.strategy === 'swapdb' ? `shadow db ${summary.archiveDb} (swapped)` : `archive db ${summary.archiveDb}`
+  return `move its ${keys} current keys to ${where}, removing them from live`
 }

@@ -8,9 +8,14 @@ import {rollback, type RollbackResult} from '../cutover/rollback.js'
 export default class Rollback extends DataCommand {
   static summary = 'Undo a cutover from its plan: the pre-cutover live data comes back, checked against its checksum.'
 
-  static description = `Default: the latest plan in <state-dir>/plans. On a cluster the staged keys go back to the \
-shadow db and the archived keys back to live; on a standalone server it is one more SWAPDB. The rollback is \
-journaled too: running it again after a crash finishes it, and running it on a rolled-back plan changes nothing.`
+  static description = `Default: the latest plan in <state-dir>/plans that changed something (a cancelled --at is \
+skipped). On a cluster the staged keys go back to the shadow db and the archived keys back to live; on a standalone \
+server it is one more SWAPDB. The rollback is journaled too: running it again after a crash finishes it, and running \
+it on a rolled-back plan changes nothing.
+
+Before the first change it checks that the plan can still be undone: no later cutover on the same dbs is still in \
+place, and live, shadow and archive hold what the plan says. Otherwise it refuses (exit 1) and changes nothing. A \
+shadow re-staged since a cluster cutover can be emptied first with --discard-shadow.`
 
   static examples = [
     {description: 'Undo the latest cutover', command: '<%= config.bin %> <%= command.id %> --yes'},
@@ -19,11 +24,12 @@ journaled too: running it again after a crash finishes it, and running it on a r
   ]
 
   static args = {
-    plan: Args.string({description: 'Plan id or path (default: the latest plan).'}),
+    plan: Args.string({description: 'Plan id or path (default: the latest plan that changed something).'}),
   }
 
   static flags = {
     'lock-db': Flags.integer({summary: 'Database holding the cutover lock key.', min: 0}),
+    'discard-shadow': Flags.boolean({summary: 'Delete the keys staged into the shadow since the cutover, so the cut-over keys can move back there.'}),
     yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation (required when not on a terminal).'}),
     notify: notifyFlag,
   }
@@ -39,11 +45,14 @@ journaled too: running it again after a crash finishes it, and running it on a r
         stateDir: config.stateDir,
         plan: args.plan,
         lockDb: config.lockDb,
+        discardShadow: flags['discard-shadow'],
         confirm: async (summary) => {
           if (flags.yes) return true
           progress.stop()
           const ok = await confirmOnTerminal(
-            `Roll back plan ${summary.planId} (${summary.phase}) on ${summary.target}: live db ${summary.dbs.live} gets its ${summary.restores.keys.toLocaleString('en-US')} previous keys back?`,
+            `Roll back plan ${summary.planId} (${summary.phase}) on ${summary.target}: live db ${summary.dbs.live} gets its ${summary.restores.keys.toLocaleString('en-US')} previous keys back${
+              summary.shadowToDiscard > 0 ? `, after deleting the ${summary.shadowToDiscard.toLocaleString('en-US')} keys now in shadow db ${summary.dbs.shadow}` : ''
+            }?`,
             flags.yes,
           )
           progress = startProgress('Rolling back…')
@@ -53,7 +62,9 @@ journaled too: running it again after a crash finishes it, and running it on a r
       })
       progress.stop()
       if (result.alreadyDone) {
-        this.log(`plan ${result.planId}: nothing to undo (already rolled back, or the cutover never changed anything); live holds ${formatCount(result.live.keys)} keys, checksum ${result.live.checksum}`)
+        const why = result.summary.phase === 'planned' ? 'its cutover never changed anything' : 'already rolled back'
+        const later = result.supersededBy ? `; the later cutover ${result.supersededBy} ran since` : ''
+        this.log(`plan ${result.planId}: nothing to undo (${why}${later}); live holds ${formatCount(result.live.keys)} keys, checksum ${result.live.checksum}`)
         return result
       }
       const verified = result.verified.ok ? color.green('live matches its pre-cutover checksum') : color.red(`check failed: ${result.verified.problems.join('; ')}`)

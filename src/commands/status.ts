@@ -34,7 +34,7 @@ export default class Status extends DataCommand {
       const nodes = db.perNode.length > 1 ? `  [${db.perNode.map((n) => formatCount(n.keys)).join(' + ')}]` : ''
       let manifest = ''
       if (db.manifest) {
-        const match = db.matchesManifest ? color.green('matches') : color.red(`differs: ${db.mismatch ?? ''}`)
+        const match = db.matchesManifest ? color.green('matches') : db.cutOver ? color.cyan(`cut over to live db ${db.cutOver.liveDb} by plan ${db.cutOver.planId}${db.cutOver.phase === 'switching' ? ' (unfinished)' : ''}`) : color.red(`differs: ${db.mismatch ?? ''}`)
         manifest = `  manifest ${db.manifest.id}${db.manifest.complete ? '' : ' (incomplete)'} ${match}`
       }
       this.log(`db ${db.db}${role}: ${formatCount(db.keys)} keys${nodes}${manifest}`)

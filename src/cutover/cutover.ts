@@ -21,7 +21,7 @@ import {
   type LoadedPlan,
   type Strategy,
 } from './plan.js'
-import {checkHealth, findManifest, lockForRecovery, preflight, type Preflight} from './preflight.js'
+import {checkHealth, checkLockDb, findManifest, lockForRecovery, preflight, type Preflight} from './preflight.js'
 import {resolveSchedule, waitForMoment, type Firing, type ScheduleOptions} from './schedule.js'
 import {openSession, type ConnectOptions, type Dbs, type Session, type SlotKeys} from './state.js'
 import {resumeForward, switchForward, type AtomicReport, type SwitchOutcome, type SwitchProgress} from './switch.js'
@@ -46,6 +46,8 @@ export interface CutoverOptions extends ConnectOptions {
   schedule?: ScheduleOptions
   skipVerify?: boolean
   discardArchive?: boolean
+  /** Replace mode: switch to a dataset of 0 keys although live holds keys (they all leave live). */
+  allowEmpty?: boolean
   /** Run every check (lock included) and report what would happen; change nothing, write no plan. */
   dryRun?: boolean
   /** Plan id or path of an interrupted cutover to finish. */
@@ -85,6 +87,15 @@ export interface CutoverSummary {
   strategy: Strategy
   mode: CutoverMode
   manifest: {id: string; keys: number; checksum: string}
+  /** Keys live holds now (DBSIZE, before the switch). */
+  live: {keys: number}
+  /**
+   * Live keys that leave live: replace mode, all of them (to the archive db; swapdb: to the shadow
+   * db); merge mode null (only those the dataset also has, known after the switch).
+   */
+  liveKeysToArchive: number | null
+  /** Where they go: the archive db, or the shadow db for swapdb. */
+  archiveDb: number
   schedule: {kind: 'at' | 'cron' | 'now'; scheduledAt: string; tz: string; notAfter?: string}
   dryRun: boolean
 }
@@ -97,6 +108,8 @@ export interface CutoverResult {
   mode: CutoverMode
   dryRun: boolean
   resumed: boolean
+  /** --resume of a plan that had already finished: nothing was done. */
+  alreadyDone?: boolean
   /** Staged keys now in live. */
   keysSwitched: number
   /** Old live keys set aside (archive db; swapdb: the shadow db). */
@@ -144,6 +157,7 @@ export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
   if (options.resume) return resumeCutover(options)
   const schedule = resolveSchedule(options.schedule ?? {})
   const dbs = resolveDbs(options.dbs)
+  checkLockDb(options.lockDb, dbs)
   const mode = options.mode ?? 'replace'
   if (mode !== 'replace' && mode !== 'merge') throw new CutoverUsageError(`invalid --mode ${mode} (replace or merge)`)
   const url = resolveTargetUrl(options.url, options.env ?? process.env)
@@ -158,6 +172,12 @@ export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
     await checkHealth(session)
     const strategy = chooseStrategy(session.live.mode, mode, options.strategy, options.atomic)
     const manifest = await findManifest(options.stateDir, dbs.shadow, options.manifest)
+    const liveKeys = (await session.live.dbsize()).total
+    if (mode === 'replace' && manifest.manifest.keys === 0 && liveKeys > 0 && !options.allowEmpty) {
+      throw new CutoverRefusedError(
+        `manifest ${manifest.manifest.id} has 0 keys: this replace cutover would remove all ${liveKeys} keys from live db ${dbs.live}; pass --allow-empty if live is meant to become empty`,
+      )
+    }
     const summary: CutoverSummary = {
       target: displayUrl,
       topology: session.live.mode,
@@ -166,6 +186,9 @@ export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
       strategy,
       mode,
       manifest: {id: manifest.manifest.id, keys: manifest.manifest.keys, checksum: manifest.manifest.checksum},
+      live: {keys: liveKeys},
+      liveKeysToArchive: mode === 'replace' ? liveKeys : null,
+      archiveDb: strategy === 'swapdb' ? dbs.shadow : dbs.archive,
       schedule: {kind: schedule.kind, scheduledAt: schedule.scheduledAt.toISOString(), tz: schedule.tz, notAfter: schedule.notAfter?.toISOString()},
       dryRun: Boolean(options.dryRun),
     }
@@ -367,6 +390,7 @@ function emptyResult(strategy: Strategy, mode: CutoverMode, summary: CutoverSumm
 async function resumeCutover(options: CutoverOptions): Promise<CutoverResult> {
   const loaded = loadPlan(options.stateDir, options.resume)
   const {plan} = loaded
+  checkLockDb(options.lockDb, plan.dbs)
   if (loaded.phase === 'rolling-back' || loaded.phase === 'rolled-back') {
     throw new CutoverRefusedError(`plan ${plan.id} is ${loaded.phase === 'rolled-back' ? 'rolled back' : 'being rolled back'}; finish with: ${plan.commands.rollback}`)
   }
@@ -374,7 +398,6 @@ async function resumeCutover(options: CutoverOptions): Promise<CutoverResult> {
   if (stopped && stopped.event === 'failed') {
     throw new CutoverRefusedError(`cutover ${plan.id} stopped before changing anything (${stopped.message}); start a new cutover instead`)
   }
-  const session = await openSession(options, plan.dbs)
   const summary: CutoverSummary = {
     target: plan.target.url,
     topology: plan.target.mode,
@@ -383,9 +406,16 @@ async function resumeCutover(options: CutoverOptions): Promise<CutoverResult> {
     strategy: plan.strategy,
     mode: plan.mode,
     manifest: {id: plan.manifest?.id ?? '', keys: plan.manifest?.keys ?? plan.before.shadow.keys, checksum: plan.manifest?.checksum ?? plan.before.shadow.checksum},
+    live: {keys: plan.before.live.keys},
+    liveKeysToArchive: plan.mode === 'replace' ? plan.before.live.keys : null,
+    archiveDb: plan.strategy === 'swapdb' ? plan.dbs.shadow : plan.dbs.archive,
     schedule: {kind: plan.schedule.kind, scheduledAt: plan.schedule.scheduledAt, tz: plan.schedule.tz},
     dryRun: false,
   }
+  // Finished and checked: the shadow may hold the next dataset by now, so check nothing again.
+  const checked = loaded.phase === 'switched' ? loaded.journal.entries().findLast((entry) => entry.event === 'verified' && entry.phase === 'cutover') : undefined
+  if (checked && checked.event === 'verified') return alreadyFinished(loaded, summary, checked)
+  const session = await openSession(options, plan.dbs)
   let lock: HeldLock | undefined
   try {
     lock = await lockForRecovery(session, plan, options, options.confirm && (() => options.confirm!(summary)), 'resume of cutover')
@@ -401,4 +431,29 @@ async function resumeCutover(options: CutoverOptions): Promise<CutoverResult> {
     await lock?.release().catch(() => undefined)
     await session.close().catch(() => undefined)
   }
+}
+
+/** --resume of a plan whose switch and check already ran: report them, change nothing. */
+function alreadyFinished(loaded: LoadedPlan, summary: CutoverSummary, checked: {ok: boolean; detail?: string; at: string}): CutoverResult {
+  const {plan} = loaded
+  const switched = loaded.journal.entries().findLast((entry) => entry.event === 'switched')
+  const started = loaded.journal.entries().findLast((entry) => entry.event === 'switch-started')
+  const result: CutoverResult = {
+    ...emptyResult(plan.strategy, plan.mode, summary, false),
+    planId: plan.id,
+    planPath: loaded.path,
+    journalPath: loaded.journal.path,
+    resumed: true,
+    alreadyDone: true,
+    scheduledAt: plan.schedule.scheduledAt,
+    startedAt: started?.event === 'switch-started' ? started.startedAt : plan.schedule.scheduledAt,
+    durationMs: switched?.event === 'switched' ? switched.durationMs : 0,
+    rollbackCommand: plan.commands.rollback,
+    resumeCommand: plan.commands.resume,
+    verified: {ok: checked.ok, problems: checked.detail ? [checked.detail] : []},
+  }
+  if (!checked.ok) {
+    throw Object.assign(new CutoverFailedError(`cutover ${plan.id} already finished (nothing done now), but its check failed then: ${checked.detail ?? 'see the journal'}; to undo: ${plan.commands.rollback}`), {result})
+  }
+  return result
 }

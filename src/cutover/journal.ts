@@ -23,6 +23,8 @@ export type JournalEvent =
   | {event: 'switched'; keys: number; durationMs: number}
   | {event: 'verified'; phase: 'cutover' | 'rollback'; ok: boolean; detail?: string}
   | {event: 'rollback-started'; startedAt: string}
+  /** rollback --discard-shadow: the shadow's keys (a dataset staged after the cutover) deleted so the staged keys can go back. */
+  | {event: 'shadow-discarded'; keys: number}
   | {event: 'rolled-back'; durationMs: number}
   | {event: 'failed'; phase: 'cutover' | 'rollback'; message: string}
 

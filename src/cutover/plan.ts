@@ -11,7 +11,7 @@ import {closeSync, fsyncSync, openSync, readFileSync, readdirSync, writeSync} fr
 import {basename, join} from 'node:path'
 import {writeJsonAtomic} from '../util/atomic-file.js'
 import {CutoverUsageError} from './errors.js'
-import {Journal, phaseOf, readJournal, type PlanPhase} from './journal.js'
+import {Journal, phaseOf, readJournal, type JournalEntry, type PlanPhase} from './journal.js'
 
 export const PLAN_KIND = 'flip-cutover-plan'
 export const PLAN_VERSION = 1
@@ -91,13 +91,19 @@ export async function writePlan(stateDir: string, plan: CutoverPlan): Promise<Lo
   return {path, plan, journal, phase: 'planned'}
 }
 
-/** Reads a plan by id or path; without one, the newest plan in the state dir. */
-export function loadPlan(stateDir: string, idOrPath?: string): LoadedPlan {
+/**
+ * Reads a plan by id or path; without one, the newest plan in the state dir, or with
+ * `changedOnly` the newest one whose switch started (a cancelled or refused `--at` changed
+ * nothing, so "the latest cutover" is the one before it); the newest of all if none did.
+ */
+export function loadPlan(stateDir: string, idOrPath?: string, options: {changedOnly?: boolean} = {}): LoadedPlan {
   let path: string
   if (idOrPath === undefined) {
-    const latest = listPlanIds(stateDir).at(-1)
+    const ids = listPlanIds(stateDir)
+    const latest = ids.at(-1)
     if (latest === undefined) throw new CutoverUsageError(`no cutover plan in ${plansDir(stateDir)}`)
-    path = planPath(stateDir, latest)
+    const changed = options.changedOnly ? ids.findLast((id) => startedSwitch(readJournal(journalPath(planPath(stateDir, id))))) : undefined
+    path = planPath(stateDir, changed ?? latest)
   } else {
     path = idOrPath.includes('/') || idOrPath.endsWith('.json') ? idOrPath : planPath(stateDir, idOrPath)
   }
@@ -111,6 +117,39 @@ export function loadPlan(stateDir: string, idOrPath?: string): LoadedPlan {
   if (plan?.kind !== PLAN_KIND || plan.version !== PLAN_VERSION) throw new CutoverUsageError(`${path} is not a flip cutover plan (version ${PLAN_VERSION})`)
   const journal = Journal.open(journalPath(path))
   return {path, plan, journal, phase: phaseOf(readJournal(journal.path))}
+}
+
+/** The switch began (journal), so the plan may have changed the target. */
+export function startedSwitch(entries: readonly JournalEntry[]): boolean {
+  return phaseOf(entries) !== 'planned'
+}
+
+/**
+ * Plans created after `plan` that started a switch on the same target and share a db with it
+ * (newest last): they may have changed what `plan` left in its dbs.
+ */
+export function laterPlans(stateDir: string, plan: CutoverPlan): LoadedPlan[] {
+  const later: LoadedPlan[] = []
+  for (const id of listPlanIds(stateDir)) {
+    if (id === plan.id) continue
+    let other: LoadedPlan
+    try {
+      other = loadPlan(stateDir, id)
+    } catch {
+      continue // a plan file damaged by hand is not a reason to refuse; it cannot be undone anyway
+    }
+    if (other.plan.createdAt <= plan.createdAt || other.phase === 'planned' || !sameTarget(other.plan, plan)) continue
+    later.push(other)
+  }
+  return later
+}
+
+/** Same server (seed URL or a node id in common) and at least one db in common. */
+export function sameTarget(a: CutoverPlan, b: CutoverPlan): boolean {
+  const ids = new Set(a.target.nodes.map((node) => node.id))
+  const server = a.target.url === b.target.url || b.target.nodes.some((node) => ids.has(node.id))
+  const dbs = new Set([a.dbs.live, a.dbs.shadow, a.dbs.archive])
+  return server && [b.dbs.live, b.dbs.shadow, b.dbs.archive].some((db) => dbs.has(db))
 }
 
 /** Plan ids in the state dir, oldest first (by creation time: ids of one second tie). */

@@ -25,7 +25,14 @@ export async function findManifest(stateDir: string, shadowDb: number, idOrPath?
       throw new CutoverUsageError((error as Error).message)
     }
   } else {
-    loaded = await latestManifest(stateDir, {db: shadowDb, complete: true})
+    // The newest stage of the shadow decides what it holds: if that one did not finish, an
+    // older complete manifest describes data it emptied, so name the unfinished one.
+    loaded = await latestManifest(stateDir, {db: shadowDb})
+    if (loaded && !loaded.manifest.complete) {
+      throw new CutoverRefusedError(
+        `the newest manifest of shadow db ${shadowDb}, ${loaded.manifest.id}, is incomplete (${loaded.manifest.failure ?? 'its stage did not finish'}): the shadow holds part of that dataset; stage it again (flip stage --replace)`,
+      )
+    }
     if (!loaded) throw new CutoverRefusedError(`no complete manifest for shadow db ${shadowDb} in ${stateDir}/manifests: stage the dataset first (flip stage)`)
   }
   const {manifest} = loaded
@@ -155,4 +162,14 @@ export async function lockForRecovery(
     ttlMs: options.lockTtlMs,
     purpose: `${purpose} ${plan.id} on ${hostname()}`,
   })
+}
+
+/**
+ * --lock-db must be a db flip does not switch: in live, the lock key would be archived (or
+ * swapped away) with live's data; in the shadow or archive it would be moved or deleted.
+ */
+export function checkLockDb(lockDb: number | undefined, dbs: {live: number; shadow: number; archive: number}): void {
+  if (lockDb === undefined) return
+  const role = (['live', 'shadow', 'archive'] as const).find((name) => dbs[name] === lockDb)
+  if (role) throw new CutoverUsageError(`--lock-db ${lockDb} is the ${role} db: the lock key would be switched with its data; choose a db the cutover does not use (default: the highest free one)`)
 }

@@ -3,19 +3,30 @@
 // more SWAPDB. Journaled, idempotent (every key decided from where it is now, see switch.ts),
 // so an interrupted rollback is finished by running it again. Afterwards live must match the
 // "before" checksum in the plan, and the shadow the staged data.
-import {checkAfterRollback} from './check.js'
+//
+// Before its first change a rollback proves the plan can still be undone (a rollback that
+// cannot finish would leave live half rolled back): no later cutover on these dbs is still in
+// place, and every db it will write holds what the plan and journal say (check.ts,
+// checkBeforeRollback). Otherwise it refuses, naming the later plan or the db.
+import {latestManifest} from '../dataset/manifest.js'
+import {checkAfterRollback, checkBeforeRollback, type AfterCheck} from './check.js'
 import {CutoverFailedError, CutoverRefusedError} from './errors.js'
 import type {HeldLock} from './lock.js'
 import type {PlanPhase} from './journal.js'
-import {listPlanIds, loadPlan, type CutoverPlan} from './plan.js'
-import {lockForRecovery} from './preflight.js'
-import {openSession, type ConnectOptions} from './state.js'
+import {laterPlans, loadPlan, type CutoverPlan, type LoadedPlan} from './plan.js'
+import {checkLockDb, lockForRecovery} from './preflight.js'
+import {openSession, type ConnectOptions, type Session} from './state.js'
 import {switchBack, type SwitchProgress} from './switch.js'
 
 export interface RollbackOptions extends ConnectOptions {
   stateDir: string
-  /** Plan id or path; default the newest plan in <stateDir>/plans. */
+  /** Plan id or path; default the newest plan in <stateDir>/plans whose switch started. */
   plan?: string
+  /**
+   * Move back a finished move/atomic cutover although the shadow holds keys again (a dataset
+   * staged since): delete them first. Without it such a rollback is refused.
+   */
+  discardShadow?: boolean
   lockDb?: number
   lockTtlMs?: number
   /** MOVEs per journaled batch of the batched strategy (default 8192). */
@@ -35,6 +46,8 @@ export interface RollbackSummary {
   phase: PlanPhase
   /** What live will hold again. */
   restores: {keys: number; checksum: string}
+  /** Keys the shadow holds that --discard-shadow deletes before the rollback (0: none). */
+  shadowToDiscard: number
 }
 
 export interface RollbackResult {
@@ -51,18 +64,23 @@ export interface RollbackResult {
   verified: {ok: boolean; problems: string[]}
   live: {keys: number; checksum: string}
   expected: {keys: number; checksum: string}
+  /** A later cutover on these dbs ran after this plan (only for alreadyDone: live was not compared then). */
+  supersededBy: string | null
   summary: RollbackSummary
 }
 
 export async function rollback(options: RollbackOptions): Promise<RollbackResult> {
-  const loaded = loadPlan(options.stateDir, options.plan)
+  const loaded = loadPlan(options.stateDir, options.plan, {changedOnly: true})
   const {plan} = loaded
+  checkLockDb(options.lockDb, plan.dbs)
   // Undoing an older cutover under a newer one would restore data from before both.
-  for (const id of listPlanIds(options.stateDir).filter((other) => other !== plan.id)) {
-    const later = loadPlan(options.stateDir, id)
-    if (later.plan.createdAt > plan.createdAt && later.phase !== 'planned' && later.phase !== 'rolled-back' && sameTarget(later.plan, plan)) {
-      throw new CutoverRefusedError(`a later cutover (${id}) is ${later.phase}; roll that back first: ${later.plan.commands.rollback}`)
-    }
+  const later = laterPlans(options.stateDir, plan)
+  const inPlace = later.find((other) => other.phase !== 'rolled-back')
+  const alreadyDone = loaded.phase === 'planned' || loaded.phase === 'rolled-back'
+  if (inPlace && !alreadyDone) {
+    throw new CutoverRefusedError(
+      `cannot roll back plan ${plan.id}: the later cutover ${inPlace.plan.id} on the same dbs is ${inPlace.phase} (it superseded this plan); roll that back first: ${inPlace.plan.commands.rollback}; nothing was changed`,
+    )
   }
   const summary: RollbackSummary = {
     planId: plan.id,
@@ -72,47 +90,53 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
     dbs: plan.dbs,
     phase: loaded.phase,
     restores: plan.before.live,
+    shadowToDiscard: 0,
   }
   const session = await openSession(options, plan.dbs)
   let lock: HeldLock | undefined
   try {
-    lock = await lockForRecovery(session, plan, options, options.confirm && (() => options.confirm!(summary)), 'rollback of cutover')
-    const alreadyDone = loaded.phase === 'planned' || loaded.phase === 'rolled-back'
-    let keysRestored = 0
-    let keysUnstaged = 0
-    let durationMs = 0
-    if (!alreadyDone) {
-      if (loaded.phase !== 'rolling-back') loaded.journal.append({event: 'rollback-started', startedAt: new Date().toISOString()})
-      const outcome = await switchBack(
-        {
-          session,
-          loaded,
-          phase: 'rollback',
-          batchCommands: options.batchCommands,
-          onProgress: options.onProgress ? (progress) => options.onProgress!({phase: 'rollback', ...progress}) : undefined,
-        },
-        loaded.phase === 'switched',
-      )
-      keysRestored = outcome.keysMoved
-      keysUnstaged = outcome.keysSetAside
-      durationMs = outcome.durationMs
-      loaded.journal.append({event: 'rolled-back', durationMs: Math.round(durationMs)})
+    lock = await lockForRecovery(session, plan, options, undefined, 'rollback of cutover')
+    if (alreadyDone) return await nothingToUndo(session, loaded, summary, later.at(-1))
+    const before = await checkBeforeRollback(session, plan, {
+      phase: loaded.phase,
+      cutoverCheckFailed: loaded.journal.entries().some((entry) => entry.event === 'verified' && entry.phase === 'cutover' && !entry.ok),
+      discardShadow: Boolean(options.discardShadow),
+    })
+    const restaged = await stagedSince(options.stateDir, plan)
+    if (restaged && plan.strategy === 'swapdb' && loaded.phase === 'switched' && before.problems.length === 0) {
+      before.problems.push(`shadow db ${plan.dbs.shadow} was staged again after this plan, over live’s data from before the cutover`)
     }
+    if (before.problems.length > 0) throw new CutoverRefusedError(refusal(loaded, before.problems, later.at(-1), restaged))
+    summary.shadowToDiscard = before.shadowToDiscard
+    if (options.confirm && !(await options.confirm(summary))) throw new CutoverRefusedError('not confirmed; nothing was changed')
+
+    if (before.shadowToDiscard > 0) {
+      // Before 'rollback-started': a crash here leaves the plan 'switched', so running the same
+      // command again empties what is left of the shadow and goes on.
+      loaded.journal.append({event: 'shadow-discarded', keys: before.shadowToDiscard})
+      await session.shadow.flushdb()
+    }
+    if (loaded.phase !== 'rolling-back') loaded.journal.append({event: 'rollback-started', startedAt: new Date().toISOString()})
+    const outcome = await switchBack(
+      {
+        session,
+        loaded,
+        phase: 'rollback',
+        batchCommands: options.batchCommands,
+        onProgress: options.onProgress ? (progress) => options.onProgress!({phase: 'rollback', ...progress}) : undefined,
+      },
+      loaded.phase === 'switched',
+    )
+    loaded.journal.append({event: 'rolled-back', durationMs: Math.round(outcome.durationMs)})
     const check = await checkAfterRollback(session, plan)
     loaded.journal.append({event: 'verified', phase: 'rollback', ok: check.ok, detail: check.problems[0]})
-    const result: RollbackResult = {
-      planId: plan.id,
-      planPath: loaded.path,
-      journalPath: loaded.journal.path,
-      alreadyDone,
-      keysRestored,
-      keysUnstaged,
-      durationMs: Math.round(durationMs * 100) / 100,
-      verified: {ok: check.ok, problems: check.problems},
-      live: check.live,
-      expected: plan.before.live,
-      summary,
-    }
+    const result = rollbackResult(loaded, summary, check, {
+      alreadyDone: false,
+      keysRestored: outcome.keysMoved,
+      keysUnstaged: outcome.keysSetAside,
+      durationMs: outcome.durationMs,
+      supersededBy: null,
+    })
     if (!check.ok) throw Object.assign(new CutoverFailedError(`rolled back, but the check failed: ${check.problems[0]}`), {result})
     return result
   } finally {
@@ -121,6 +145,60 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
   }
 }
 
-function sameTarget(a: CutoverPlan, b: CutoverPlan): boolean {
-  return a.target.url === b.target.url && a.dbs.live === b.dbs.live
+/**
+ * The plan never changed anything, or it was rolled back already. Live is compared with the
+ * plan's "before" only when no later cutover ran on these dbs (after one, live rightly differs).
+ */
+async function nothingToUndo(session: Session, loaded: LoadedPlan, summary: RollbackSummary, later: LoadedPlan | undefined): Promise<RollbackResult> {
+  const {plan} = loaded
+  const check = await checkAfterRollback(session, plan)
+  if (later || loaded.phase === 'planned') {
+    return rollbackResult(loaded, summary, {...check, ok: true, problems: []}, {alreadyDone: true, keysRestored: 0, keysUnstaged: 0, durationMs: 0, supersededBy: later?.plan.id ?? null})
+  }
+  const result = rollbackResult(loaded, summary, check, {alreadyDone: true, keysRestored: 0, keysUnstaged: 0, durationMs: 0, supersededBy: null})
+  if (!check.ok) throw Object.assign(new CutoverFailedError(`plan ${plan.id} is rolled back, but the check failed: ${check.problems[0]}`), {result})
+  return result
+}
+
+function rollbackResult(
+  loaded: LoadedPlan,
+  summary: RollbackSummary,
+  check: AfterCheck,
+  done: Pick<RollbackResult, 'alreadyDone' | 'keysRestored' | 'keysUnstaged' | 'durationMs' | 'supersededBy'>,
+): RollbackResult {
+  return {
+    planId: loaded.plan.id,
+    planPath: loaded.path,
+    journalPath: loaded.journal.path,
+    ...done,
+    durationMs: Math.round(done.durationMs * 100) / 100,
+    verified: {ok: check.ok, problems: check.problems},
+    live: check.live,
+    expected: loaded.plan.before.live,
+    summary,
+  }
+}
+
+/** One line: which db does not hold what the plan expects, who changed it if we know, and what to do. */
+/** The newest manifest of the plan's shadow db, if it was staged after the plan. */
+async function stagedSince(stateDir: string, plan: CutoverPlan): Promise<string | undefined> {
+  const staged = await latestManifest(stateDir, {db: plan.dbs.shadow}).catch(() => undefined)
+  return staged && staged.manifest.createdAt > plan.createdAt ? staged.manifest.id : undefined
+}
+
+function refusal(loaded: LoadedPlan, problems: string[], later: LoadedPlan | undefined, restaged: string | undefined): string {
+  const {plan} = loaded
+  const reasons: string[] = [problems[0] + (problems.length > 1 ? ` (+${problems.length - 1} more: ${problems.slice(1).join('; ')})` : '')]
+  if (later) reasons.push(`the later cutover ${later.plan.id} (rolled back since) changed these dbs after this plan`)
+  if (restaged) reasons.push(`manifest ${restaged} was staged into shadow db ${plan.dbs.shadow} after this plan`)
+  let advice = 'it can no longer be undone from this plan'
+  const about = (db: string) => problems.every((problem) => problem.startsWith(db))
+  if (about(`shadow db ${plan.dbs.shadow} is not empty`)) advice = 'pass --discard-shadow to delete the shadow’s keys first (stage that dataset again afterwards)'
+  else if (about(`live db ${plan.dbs.live}`) || about(`live + archive`)) {
+    advice = 'live changed since the cutover (something wrote to it), so a rollback would not bring back exactly what was live before'
+  }
+  else if (plan.strategy === 'swapdb' && problems.some((problem) => problem.startsWith(`shadow db ${plan.dbs.shadow}`))) {
+    advice = 'the old live data was overwritten in the shadow, so this swapdb cutover can no longer be undone'
+  }
+  return `cannot roll back plan ${plan.id}: ${reasons.join('; ')}; ${advice}; nothing was changed`
 }

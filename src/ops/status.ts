@@ -2,6 +2,7 @@
 // the db still matches it by counts (total, and per node from the manifest's per-slot counts:
 // a fast check, no values are read), and the target's identity.
 import {latestManifest, type LoadedManifest, type Manifest, type TargetIdentity} from '../dataset/manifest.js'
+import {listPlanIds, loadPlan} from '../cutover/plan.js'
 import type {Plane, PrimaryInfo} from '../plane/index.js'
 import {formatAddress} from '../plane/index.js'
 import {describeTarget, openPlane, type PlaneTarget} from './target.js'
@@ -41,6 +42,8 @@ export interface DbStatus {
   matchesManifest?: boolean
   /** Why it does not match, one line. */
   mismatch?: string
+  /** The manifest's data went live: the cutover plan that switched it (so "differs" is expected). */
+  cutOver?: {planId: string; liveDb: number; phase: string}
 }
 
 export interface StatusResult {
@@ -68,6 +71,10 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
         entry.manifest = summary(loaded)
         entry.mismatch = countMismatch(loaded.manifest, entry, plane.primaries)
         entry.matchesManifest = entry.mismatch === undefined
+        if (!entry.matchesManifest && loaded.manifest.complete) {
+          entry.cutOver = cutOverBy(options.stateDir, loaded.manifest.id)
+          if (entry.cutOver) entry.mismatch = `manifest ${loaded.manifest.id} was cut over to live db ${entry.cutOver.liveDb} by plan ${entry.cutOver.planId}`
+        }
       }
       result.push(entry)
     }
@@ -76,6 +83,20 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
   } finally {
     await plane.close()
   }
+}
+
+/** The newest cutover plan that switched (or is switching) this manifest and was not rolled back. */
+function cutOverBy(stateDir: string, manifestId: string): DbStatus['cutOver'] {
+  for (const id of listPlanIds(stateDir).reverse()) {
+    try {
+      const {plan, phase} = loadPlan(stateDir, id)
+      if (plan.manifest?.id !== manifestId) continue
+      if (phase === 'switched' || phase === 'switching') return {planId: plan.id, liveDb: plan.dbs.live, phase}
+    } catch {
+      // a damaged plan file says nothing about where the data went
+    }
+  }
+  return undefined
 }
 
 /** db → keys per primary (in plane.primaries order), from INFO keyspace; undefined if INFO is refused. */

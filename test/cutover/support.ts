@@ -57,10 +57,10 @@ export function keyOf(i: number): string {
 }
 
 /** Writes `lines` to a file and stages it into the shadow db; returns the manifest id. */
-export async function stageLines(url: string, stateDir: string, lines: string[], shadowDb = DBS.shadow): Promise<string> {
+export async function stageLines(url: string, stateDir: string, lines: string[], shadowDb = DBS.shadow, extra: Record<string, unknown> = {}): Promise<string> {
   const file = join(stateDir, `staged-${Date.now()}-${Math.random().toString(16).slice(2)}.ndjson`)
-  writeFileSync(file, lines.join('\n') + '\n')
-  const result = await stage({files: [file], shadowDb, stateDir, target: {url}, replace: true})
+  writeFileSync(file, lines.length > 0 ? lines.join('\n') + '\n' : '')
+  const result = await stage({files: [file], shadowDb, stateDir, target: {url}, replace: true, ...extra} as Parameters<typeof stage>[0])
   return result.id
 }
 
