@@ -34,6 +34,8 @@ export interface OpenDatasetOptions {
   batchSize?: number
   /** Stream to read for "-" (default process.stdin). */
   stdin?: Readable
+  /** The largest record accepted, in bytes (default DEFAULT_MAX_RECORD_BYTES). */
+  maxRecordBytes?: number
   /** Keep duplicate detection off (verify against a file does its own bookkeeping). */
   allowDuplicates?: boolean
 }
@@ -205,9 +207,10 @@ class Reader implements DatasetReader {
   private recordsOf(file: SourceFile, index: number): AsyncGenerator<DatasetRecord[]> {
     const label = labelOf(file.path)
     const chunks = this.chunksOf(file, index)
-    if (file.format === 'ndjson') return ndjsonRecords(chunks, label)
-    if (file.format === 'json') return jsonArrayRecords(chunks, label)
-    return csvRecords(chunks, label, this.options.csv!)
+    const max = this.options.maxRecordBytes
+    if (file.format === 'ndjson') return ndjsonRecords(chunks, label, max)
+    if (file.format === 'json') return jsonArrayRecords(chunks, label, max)
+    return csvRecords(chunks, label, this.options.csv!, max)
   }
 
   private async *chunksOf(file: SourceFile, index: number): AsyncGenerator<Buffer> {
