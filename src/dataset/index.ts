@@ -7,6 +7,7 @@ export {KeySet} from './key-set.js'
 export {parseKeyTemplate, type CsvOptions} from './csv.js'
 export {DEFAULT_MAX_RECORD_BYTES, formatByteSize, parseByteSize} from './record-size.js'
 export {
+  emptyDatasetError,
   openDataset,
   formatFromPath,
   DATASET_FORMATS,

@@ -29,6 +29,8 @@ export const STDIN_LABEL = 'stdin'
 export interface OpenDatasetOptions {
   /** Format of every file; by default from each file's extension (stdin: ndjson). */
   format?: DatasetFormat
+  /** Format of each file, by position, when they differ (a manifest records one per file); overrides format. */
+  formats?: readonly DatasetFormat[]
   csv?: CsvOptions
   /** Records per yielded batch (default 1000). */
   batchSize?: number
@@ -84,8 +86,8 @@ export async function openDataset(paths: readonly string[], options: OpenDataset
   if (paths.length === 0) throw new DatasetError('input', 0, 'no input files given')
   if (paths.filter((p) => p === STDIN).length > 1) throw new DatasetError(STDIN_LABEL, 0, 'stdin ("-") can be read only once')
   const files: SourceFile[] = []
-  for (const path of paths) {
-    const format = options.format ?? (path === STDIN ? 'ndjson' : formatFromPath(path))
+  for (const [index, path] of paths.entries()) {
+    const format = options.formats?.[index] ?? options.format ?? (path === STDIN ? 'ndjson' : formatFromPath(path))
     if (format === undefined) {
       throw new DatasetError(path, 0, `cannot tell the format from the extension ${quoteForError(extname(path) || '(none)')}: use --format ndjson, json or csv`)
     }
@@ -247,6 +249,12 @@ class Reader implements DatasetReader {
     }
     return undefined
   }
+}
+
+/** An input without a single record: staged, it would empty live at the next cutover. */
+export function emptyDatasetError(files: readonly SourceFile[]): DatasetError {
+  const names = files.map((file) => labelOf(file.path)).join(', ')
+  return new DatasetError(names, 0, `no records: refusing to stage an empty dataset, which would empty the live db at cutover (pass --allow-empty to stage 0 keys)`)
 }
 
 /** "file:line: duplicate key "k" (first at file:line)"; without the first place when unknown. */
