@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core'
 import {DataCommand, dbFlag} from '../cli/data-command.js'
 import {EXIT, FlipError} from '../util/exit-codes.js'
 import {color, formatCount, formatDuration, startProgress} from '../cli/output.js'
-import {DATASET_FORMATS, type DatasetFormat} from '../dataset/source.js'
+import {datasetFlags, datasetInputOptions} from '../cli/dataset-flags.js'
 import {verify, type VerifyResult} from '../ops/index.js'
 
 export default class Verify extends DataCommand {
@@ -24,15 +24,17 @@ with --source, with the file itself. On a mismatch it names the keys that are mi
     manifest: Flags.string({summary: 'Manifest id or path (default: the latest complete manifest).', exclusive: ['source']}),
     db: dbFlag("Database to check (default: the manifest's db)."),
     source: Flags.string({summary: 'Compare against this dataset file instead of a manifest (repeatable).', multiple: true}),
-    format: Flags.string({summary: 'Format of --source (default: from the extension).', options: [...DATASET_FORMATS]}),
-    key: Flags.string({summary: 'CSV --source: key template.'}),
-    value: Flags.string({summary: 'CSV --source: value column.'}),
-    hash: Flags.boolean({summary: 'CSV --source: rows are hashes.'}),
+    ...datasetFlags,
   }
 
   async run(): Promise<VerifyResult> {
     const {flags} = await this.parse(Verify)
     const config = this.settings(flags)
+    const input = datasetInputOptions(flags)
+    const {format, key, 'max-record-bytes': maxRecordBytes} = flags
+    if (!flags.source && (format ?? key ?? maxRecordBytes) !== undefined) {
+      throw new FlipError('--format, --key and --max-record-bytes describe --source files: pass --source FILE', EXIT.usage)
+    }
     const db = flags.db ?? (flags.source ? config.shadow : undefined)
     const progress = startProgress('Verifying…')
     let result: VerifyResult
@@ -40,8 +42,7 @@ with --source, with the file itself. On a mismatch it names the keys that are mi
       result = await verify({
         manifest: flags.manifest,
         source: flags.source,
-        format: flags.format as DatasetFormat | undefined,
-        csv: flags.key ? {key: flags.key, value: flags.value, hash: flags.hash} : undefined,
+        ...input,
         db,
         stateDir: config.stateDir,
         target: this.target(flags.url, config),
