@@ -6,7 +6,7 @@
 import {StringDecoder} from 'node:string_decoder'
 import {DatasetError} from './errors.js'
 import {recordFromJson} from './parse-record.js'
-import {DEFAULT_MAX_RECORD_BYTES, tooLong} from './record-size.js'
+import {DEFAULT_MAX_RECORD_BYTES, textTooLong, tooLong} from './record-size.js'
 import type {DatasetRecord} from './record.js'
 
 const NEWLINE = 10
@@ -72,7 +72,12 @@ export async function* jsonArrayRecords(
         else if (code === OPEN_BRACE || code === OPEN_BRACKET) depth++
         else if ((code === CLOSE_BRACE || code === CLOSE_BRACKET) && depth > 0) depth--
         else if (depth === 0 && (code === COMMA || code === CLOSE_BRACKET)) {
-          const elementText = partial + text.slice(elementStart, i)
+          let elementText: string
+          try {
+            elementText = partial + text.slice(elementStart, i)
+          } catch (error) {
+            throw textTooLong(file, elementLine, error)
+          }
           partial = ''
           partialBytes = 0
           // A UTF-16 unit is 1 to 3 bytes in UTF-8: count the bytes only when the limit is near.
@@ -109,7 +114,11 @@ export async function* jsonArrayRecords(
     }
     if (state === 'element') {
       const rest = text.slice(elementStart)
-      partial += rest
+      try {
+        partial += rest
+      } catch (error) {
+        throw textTooLong(file, elementLine, error)
+      }
       partialBytes += Buffer.byteLength(rest)
       if (partialBytes > maxRecordBytes) throw tooLong(file, elementLine, maxRecordBytes)
     }

@@ -8,7 +8,7 @@
 // types, a TTL, anything malformed) goes through JSON.parse and recordFromJson, which define the
 // behaviour; the fast path only ever accepts lines for which they give the very same record.
 import {DatasetError} from './errors.js'
-import {DEFAULT_MAX_RECORD_BYTES, tooLong} from './record-size.js'
+import {DEFAULT_MAX_RECORD_BYTES, textTooLong, tooLong} from './record-size.js'
 import {fastRecord} from './fast-record.js'
 import {recordFromJson} from './parse-record.js'
 import type {DatasetRecord} from './record.js'
@@ -68,9 +68,17 @@ function parseLines(bytes: Buffer, file: string, line: number, into: DatasetReco
     if (end - start > maxRecordBytes) throw tooLong(file, line, maxRecordBytes)
     const record = fastRecord(bytes, start, end, file, line)
     if (record !== undefined) into.push(record)
-    else parseLine(bytes.toString('utf8', start, end), file, line, into)
+    else parseLine(lineText(bytes, start, end, file, line), file, line, into)
     if (last) return line
     start = end + 1
+  }
+}
+
+function lineText(bytes: Buffer, start: number, end: number, file: string, line: number): string {
+  try {
+    return bytes.toString('utf8', start, end)
+  } catch (error) {
+    throw textTooLong(file, line, error)
   }
 }
 

@@ -38,3 +38,15 @@ export function formatByteSize(bytes: number): string {
 export function tooLong(file: string, line: number, maxRecordBytes: number): DatasetError {
   return new DatasetError(file, line, `record larger than ${formatByteSize(maxRecordBytes)} (raise --max-record-bytes to read it)`)
 }
+
+/**
+ * For an error met while building a record's text: a record longer than the longest string V8
+ * can hold (~512 MB) is a DatasetError, not a RangeError; any other error is returned as it is.
+ * Only a limit raised above the default lets such a record through.
+ */
+export function textTooLong(file: string, line: number, error: unknown): unknown {
+  if (error instanceof RangeError || (error as NodeJS.ErrnoException).code === 'ERR_STRING_TOO_LONG') {
+    return new DatasetError(file, line, 'record too long to read as text (JavaScript strings hold at most ~512 MB)')
+  }
+  return error
+}
