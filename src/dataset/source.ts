@@ -34,6 +34,8 @@ export interface OpenDatasetOptions {
   csv?: CsvOptions
   /** Records per yielded batch (default 1000). */
   batchSize?: number
+  /** Records in the first batch (default batchSize): 1 tells an empty input from the first record alone. */
+  firstBatchSize?: number
   /** Stream to read for "-" (default process.stdin). */
   stdin?: Readable
   /** The largest record accepted, in bytes (default DEFAULT_MAX_RECORD_BYTES). */
@@ -142,7 +144,7 @@ class Reader implements DatasetReader {
   }
 
   async *batches(): AsyncGenerator<DatasetRecord[]> {
-    const batchSize = this.options.batchSize ?? 1000
+    let batchSize = this.options.firstBatchSize ?? this.options.batchSize ?? 1000
     // Files can be read again to say where a duplicate is: their keys are only logged, and
     // checked once at the end (key-log.ts). Stdin cannot: its keys are checked one by one.
     const rereadable = this.files.every((file) => file.path !== STDIN)
@@ -159,6 +161,7 @@ class Reader implements DatasetReader {
           if (batch.length >= batchSize) {
             yield batch
             batch = []
+            batchSize = this.options.batchSize ?? 1000
           }
         }
       }

@@ -2,7 +2,7 @@
 //
 // Order of events, so a failure can never leave a manifest claiming a complete shadow:
 //   1. open and check the inputs (missing file, unknown format: nothing is contacted yet) and read
-//      the first records (an empty input is refused unless allowEmpty);
+//      the first record (an empty input is refused unless allowEmpty);
 //   2. connect to the shadow db only (the live db is never opened by stage);
 //   3. refuse a non-empty shadow unless `replace`;
 //   4. write the manifest with complete: false, then (replace) empty the shadow db;
@@ -92,9 +92,9 @@ export async function stage(options: StageOptions): Promise<StageResult> {
   if (options.liveDb !== undefined && options.liveDb === shadowDb) {
     throw new OpsError(`the shadow db and the live db are both ${shadowDb}: stage writes only to a separate shadow db`, 2)
   }
-  const reader = await openDataset(options.files, {format: options.format, csv: options.csv, stdin: options.stdin, maxRecordBytes: options.maxRecordBytes})
-  // The first records are read before anything is written, so an empty input is refused while
-  // the shadow db (and its manifest) still hold the previous dataset.
+  const reader = await openDataset(options.files, {format: options.format, csv: options.csv, stdin: options.stdin, maxRecordBytes: options.maxRecordBytes, firstBatchSize: 1})
+  // The first record is read before anything is written, so an empty input is refused while the
+  // shadow db (and its manifest) still hold the previous dataset.
   const batches = reader.batches()
   const first = await batches.next()
   if (first.done && !options.allowEmpty) throw emptyDatasetError(reader.files)

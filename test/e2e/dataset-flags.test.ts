@@ -32,7 +32,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'prices.csv'), 'sku,price,ttl\nA1,19.90,3600\nB2,5,\n')
   writeFileSync(join(dir, 'header-only.csv'), 'sku,price,ttl\n')
   writeFileSync(join(dir, 'empty.ndjson'), '')
-  writeFileSync(join(dir, 'big.ndjson'), `{"key":"a","value":"1"}\n{"key":"b","value":"${'x'.repeat(2000)}"}\n`)
+  writeFileSync(join(dir, 'big.ndjson'), `\n{"key":"b","value":"${'x'.repeat(2000)}"}\n{"key":"a","value":"1"}\n`)
 })
 
 afterAll(async () => {
@@ -73,7 +73,7 @@ describe('dataset flags', () => {
     })
   }
 
-  it('stage refuses a record over --max-record-bytes with file:line, exit 2, writing nothing', () => {
+  it('stage refuses a first record over --max-record-bytes with file:line, exit 2, writing nothing', () => {
     const refused = flip(['stage', 'big.ndjson', '--max-record-bytes', '1kb'])
     expect(refused.code).toBe(2)
     expect(errorLines(refused.stderr)).toEqual([expect.stringContaining('big.ndjson:2: record larger than 1kb (raise --max-record-bytes to read it)')])

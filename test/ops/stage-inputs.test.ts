@@ -74,13 +74,29 @@ for (const kind of backends) {
       })
     })
 
-    it('a record over maxRecordBytes is refused with file:line before anything is written', async () => {
-      const path = file('big.ndjson', `{"key":"a","value":"1"}\n{"key":"b","value":"${'x'.repeat(5000)}"}\n`)
-      const error = await stage({...base(), files: [path], maxRecordBytes: 4096}).catch((e: unknown) => e)
+    it('bad input in the first read chunk is refused before --replace empties the shadow', async () => {
+      const previous = await stage({...base(), files: [file('previous.ndjson', '{"key":"a","value":"1"}\n')]})
+      const bad = file('bad.ndjson', '{"key":"b","value":"2"}\n{"key":""}\n')
+      await expect(stage({...base(), files: [bad], replace: true})).rejects.toThrow(`${bad}:2: empty key`)
+      expect((await shadow.dbsize()).total).toBe(1)
+      expect((await listManifests(stateDir)).map((m) => m.manifest.id)).toEqual([previous.id])
+    })
+
+    it('a first record over maxRecordBytes is refused with file:line before anything is written', async () => {
+      const path = file('big.ndjson', `\n{"key":"b","value":"${'x'.repeat(5000)}"}\n{"key":"a","value":"1"}\n`)
+      const error = await stage({...base(), files: [path], maxRecordBytes: 4096, replace: true}).catch((e: unknown) => e)
       expect(error).toMatchObject({exitCode: 2, message: `${path}:2: record larger than 4kb (raise --max-record-bytes to read it)`})
       expect((await shadow.dbsize()).total).toBe(0)
       expect(await listManifests(stateDir)).toEqual([])
       expect(await stage({...base(), files: [path], maxRecordBytes: 8192})).toMatchObject({keys: 2})
+    })
+
+    it('a later record over maxRecordBytes stops the stage with file:line and leaves the manifest incomplete', async () => {
+      const good = Array.from({length: 3000}, (_, i) => JSON.stringify({key: `k:${i}`, value: String(i)}))
+      const path = file('late.ndjson', [...good, `{"key":"big","value":"${'x'.repeat(100_000)}"}`].join('\n'))
+      const error = await stage({...base(), files: [path], maxRecordBytes: 65536}).catch((e: unknown) => e)
+      expect(error).toMatchObject({exitCode: 2, message: `${path}:3001: record larger than 64kb (raise --max-record-bytes to read it)`})
+      expect((await listManifests(stateDir)).map((m) => [m.manifest.complete, m.manifest.failure])).toEqual([[false, (error as Error).message]])
     })
 
     it('verify --source refuses a record over maxRecordBytes too', async () => {
