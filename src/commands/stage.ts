@@ -1,9 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 import {notifyFlag, webhooksFor} from '../cli/notify.js'
 import {DataCommand, dbFlag} from '../cli/data-command.js'
-import {EXIT, FlipError} from '../util/exit-codes.js'
+import {datasetFlags, datasetInputOptions} from '../cli/dataset-flags.js'
 import {color, formatBytes, formatCount, formatDuration, startProgress} from '../cli/output.js'
-import {DATASET_FORMATS, type DatasetFormat} from '../dataset/source.js'
 import {stage, stageFailureOf, type StageResult} from '../ops/index.js'
 
 export default class Stage extends DataCommand {
@@ -32,14 +31,11 @@ NDJSON record: {"key": "...", "type": "string|hash|set|zset|list", "value": ...,
   }
 
   static flags = {
-    format: Flags.string({summary: 'Input format (default: from the file extension).', options: [...DATASET_FORMATS]}),
     shadow: dbFlag('Database to stage into (default 1, or flip.config.json).'),
     live: dbFlag('The live database, which stage refuses to write (default 0).'),
     replace: Flags.boolean({summary: 'Empty a non-empty shadow db first instead of refusing.'}),
-    key: Flags.string({summary: "CSV: key template, e.g. 'product:{sku}:price'."}),
-    value: Flags.string({summary: 'CSV: column holding the value (string keys).', exclusive: ['hash']}),
-    hash: Flags.boolean({summary: 'CSV: make each row a hash of its columns not used in the key.'}),
-    ttl: Flags.string({summary: 'CSV: column holding a TTL in seconds.'}),
+    'allow-empty': Flags.boolean({summary: 'Stage an input without records (0 keys) instead of refusing it; cut over, it empties live.'}),
+    ...datasetFlags,
     notify: notifyFlag,
   }
 
@@ -48,16 +44,13 @@ NDJSON record: {"key": "...", "type": "string|hash|set|zset|list", "value": ...,
     const config = this.settings(flags)
     this.notifyTo(webhooksFor(flags.notify, config, false))
     const files = argv as string[]
-    const csv = flags.key ? {key: flags.key, value: flags.value, hash: flags.hash, ttl: flags.ttl} : undefined
-    if ((flags.value || flags.hash || flags.ttl) && !flags.key) {
-      throw new FlipError('--value, --hash and --ttl need --key (the CSV key template)', EXIT.usage)
-    }
+    const input = datasetInputOptions(flags)
     const progress = startProgress(`Staging into db ${config.shadow}…`)
     try {
       const result = await stage({
         files,
-        format: flags.format as DatasetFormat | undefined,
-        csv,
+        ...input,
+        allowEmpty: flags['allow-empty'],
         shadowDb: config.shadow,
         liveDb: config.live,
         replace: flags.replace,

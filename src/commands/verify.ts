@@ -1,9 +1,9 @@
 import {Flags} from '@oclif/core'
 import {notifyFlag, webhooksFor} from '../cli/notify.js'
 import {DataCommand, dbFlag} from '../cli/data-command.js'
-import {CheckFailedError} from '../util/exit-codes.js'
+import {CheckFailedError, EXIT, FlipError} from '../util/exit-codes.js'
 import {color, formatCount, formatDuration, startProgress} from '../cli/output.js'
-import {DATASET_FORMATS, type DatasetFormat} from '../dataset/source.js'
+import {datasetFlags, datasetInputOptions} from '../cli/dataset-flags.js'
 import {verify, type VerifyResult} from '../ops/index.js'
 
 export default class Verify extends DataCommand {
@@ -25,10 +25,7 @@ with --source, with the file itself. On a mismatch it names the keys that are mi
     manifest: Flags.string({summary: "Manifest id or path (default: the shadow db's latest manifest, which must be complete).", exclusive: ['source']}),
     db: dbFlag("Database to check (default: the manifest's db with --manifest, else the shadow db)."),
     source: Flags.string({summary: 'Compare against this dataset file instead of a manifest (repeatable).', multiple: true}),
-    format: Flags.string({summary: 'Format of --source (default: from the extension).', options: [...DATASET_FORMATS]}),
-    key: Flags.string({summary: 'CSV --source: key template.'}),
-    value: Flags.string({summary: 'CSV --source: value column.'}),
-    hash: Flags.boolean({summary: 'CSV --source: rows are hashes.'}),
+    ...datasetFlags,
     notify: notifyFlag,
   }
 
@@ -36,6 +33,11 @@ with --source, with the file itself. On a mismatch it names the keys that are mi
     const {flags} = await this.parse(Verify)
     const config = this.settings(flags)
     this.notifyTo(webhooksFor(flags.notify, config, false))
+    const input = datasetInputOptions(flags)
+    const {format, key, 'max-record-bytes': maxRecordBytes} = flags
+    if (!flags.source && (format ?? key ?? maxRecordBytes) !== undefined) {
+      throw new FlipError('--format, --key and --max-record-bytes describe --source files: pass --source FILE', EXIT.usage)
+    }
     // Without --manifest or --db: the shadow db (what a cutover would switch) and its latest manifest.
     const db = flags.db ?? (flags.manifest ? undefined : config.shadow)
     const progress = startProgress('Verifying…')
@@ -44,8 +46,7 @@ with --source, with the file itself. On a mismatch it names the keys that are mi
       result = await verify({
         manifest: flags.manifest,
         source: flags.source,
-        format: flags.format as DatasetFormat | undefined,
-        csv: flags.key ? {key: flags.key, value: flags.value, hash: flags.hash} : undefined,
+        ...input,
         db,
         stateDir: config.stateDir,
         target: this.target(flags.url, config),

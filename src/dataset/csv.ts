@@ -8,6 +8,7 @@
 import {parse} from 'csv-parse'
 import {DatasetError, quoteForError} from './errors.js'
 import type {DatasetRecord} from './record.js'
+import {DEFAULT_MAX_RECORD_BYTES, tooLong} from './record-size.js'
 
 export interface CsvOptions {
   /** Key template, e.g. 'product:{sku}:price'. */
@@ -60,6 +61,7 @@ export async function* csvRecords(
   chunks: AsyncIterable<Buffer>,
   file: string,
   options: CsvOptions,
+  maxRecordBytes: number = DEFAULT_MAX_RECORD_BYTES,
 ): AsyncGenerator<DatasetRecord[]> {
   let template: TemplatePart[]
   try {
@@ -73,7 +75,7 @@ export async function* csvRecords(
   // csv-parse's stream wrapper costs more than the parsing itself (an info object per record,
   // stream buffering): drive its parser core directly, chunk by chunk. `parser.info.lines` is
   // live, so at each record it is the line the record ends on.
-  const parser = parse({bom: true, relax_column_count: true, skip_empty_lines: true}) as unknown as CsvParserCore
+  const parser = parse({bom: true, relax_column_count: true, skip_empty_lines: true, max_record_size: maxRecordBytes}) as unknown as CsvParserCore
   const rows: Array<[row: string[], line: number]> = []
   const push = (row: string[]) => rows.push([row, parser.info.lines])
 
@@ -90,6 +92,7 @@ export async function* csvRecords(
     const error = parser.api.parse(chunk, chunk === undefined, push, () => {})
     for (const [row, line] of rows) handle(row, line)
     rows.length = 0
+    if (error?.code === 'CSV_MAX_RECORD_SIZE') throw tooLong(file, error.lines ?? parser.info.lines, maxRecordBytes)
     if (error !== undefined) {
       throw new DatasetError(file, error.lines ?? parser.info.lines, `malformed CSV: ${error.message.replace(/\.$/, '')}`)
     }
@@ -158,6 +161,6 @@ export async function* csvRecords(
 interface CsvParserCore {
   info: {lines: number}
   api: {
-    parse(chunk: Buffer | undefined, end: boolean, push: (row: string[]) => void, close: () => void): (Error & {lines?: number}) | undefined
+    parse(chunk: Buffer | undefined, end: boolean, push: (row: string[]) => void, close: () => void): (Error & {lines?: number; code?: string}) | undefined
   }
 }

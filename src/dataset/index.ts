@@ -5,7 +5,9 @@ export {DatasetChecksum, keyDigest, canonicalEncoding, canonicalScore, CHECKSUM_
 export {parseScoreText} from './parse-record.js'
 export {KeySet} from './key-set.js'
 export {parseKeyTemplate, type CsvOptions} from './csv.js'
+export {DEFAULT_MAX_RECORD_BYTES, formatByteSize, parseByteSize} from './record-size.js'
 export {
+  emptyDatasetError,
   openDataset,
   formatFromPath,
   DATASET_FORMATS,

@@ -6,6 +6,7 @@
 import {StringDecoder} from 'node:string_decoder'
 import {DatasetError} from './errors.js'
 import {recordFromJson} from './parse-record.js'
+import {DEFAULT_MAX_RECORD_BYTES, textTooLong, tooLong} from './record-size.js'
 import type {DatasetRecord} from './record.js'
 
 const NEWLINE = 10
@@ -23,7 +24,11 @@ function isSpace(code: number): boolean {
 
 type State = 'before' | 'between' | 'element' | 'after'
 
-export async function* jsonArrayRecords(chunks: AsyncIterable<Buffer>, file: string): AsyncGenerator<DatasetRecord[]> {
+export async function* jsonArrayRecords(
+  chunks: AsyncIterable<Buffer>,
+  file: string,
+  maxRecordBytes: number = DEFAULT_MAX_RECORD_BYTES,
+): AsyncGenerator<DatasetRecord[]> {
   const decoder = new StringDecoder('utf8')
   let line = 1
   let state = 'before' as State
@@ -33,6 +38,7 @@ export async function* jsonArrayRecords(chunks: AsyncIterable<Buffer>, file: str
   let inString = false
   let elementLine = 0
   let partial = '' // text of the current element from earlier chunks
+  let partialBytes = 0 // its size in UTF-8
 
   const fail = (reason: string, at = line): never => {
     throw new DatasetError(file, at, reason)
@@ -66,8 +72,16 @@ export async function* jsonArrayRecords(chunks: AsyncIterable<Buffer>, file: str
         else if (code === OPEN_BRACE || code === OPEN_BRACKET) depth++
         else if ((code === CLOSE_BRACE || code === CLOSE_BRACKET) && depth > 0) depth--
         else if (depth === 0 && (code === COMMA || code === CLOSE_BRACKET)) {
-          const elementText = partial + text.slice(elementStart, i)
+          let elementText: string
+          try {
+            elementText = partial + text.slice(elementStart, i)
+          } catch (error) {
+            throw textTooLong(file, elementLine, error)
+          }
           partial = ''
+          partialBytes = 0
+          // A UTF-16 unit is 1 to 3 bytes in UTF-8: count the bytes only when the limit is near.
+          if (elementText.length * 3 > maxRecordBytes && Buffer.byteLength(elementText) > maxRecordBytes) throw tooLong(file, elementLine, maxRecordBytes)
           records.push(parseElement(elementText, file, elementLine))
           state = code === COMMA ? 'between' : 'after'
           expectElement = code === COMMA
@@ -98,7 +112,16 @@ export async function* jsonArrayRecords(chunks: AsyncIterable<Buffer>, file: str
         i-- // scan this character as part of the element
       }
     }
-    if (state === 'element') partial += text.slice(elementStart)
+    if (state === 'element') {
+      const rest = text.slice(elementStart)
+      try {
+        partial += rest
+      } catch (error) {
+        throw textTooLong(file, elementLine, error)
+      }
+      partialBytes += Buffer.byteLength(rest)
+      if (partialBytes > maxRecordBytes) throw tooLong(file, elementLine, maxRecordBytes)
+    }
   }
 
   for await (const chunk of chunks) {

@@ -29,11 +29,17 @@ export const STDIN_LABEL = 'stdin'
 export interface OpenDatasetOptions {
   /** Format of every file; by default from each file's extension (stdin: ndjson). */
   format?: DatasetFormat
+  /** Format of each file, by position, when they differ (a manifest records one per file); overrides format. */
+  formats?: readonly DatasetFormat[]
   csv?: CsvOptions
   /** Records per yielded batch (default 1000). */
   batchSize?: number
+  /** Records in the first batch (default batchSize): 1 tells an empty input from the first record alone. */
+  firstBatchSize?: number
   /** Stream to read for "-" (default process.stdin). */
   stdin?: Readable
+  /** The largest record accepted, in bytes (default DEFAULT_MAX_RECORD_BYTES). */
+  maxRecordBytes?: number
   /** Keep duplicate detection off (verify against a file does its own bookkeeping). */
   allowDuplicates?: boolean
 }
@@ -82,8 +88,8 @@ export async function openDataset(paths: readonly string[], options: OpenDataset
   if (paths.length === 0) throw new DatasetError('input', 0, 'no input files given')
   if (paths.filter((p) => p === STDIN).length > 1) throw new DatasetError(STDIN_LABEL, 0, 'stdin ("-") can be read only once')
   const files: SourceFile[] = []
-  for (const path of paths) {
-    const format = options.format ?? (path === STDIN ? 'ndjson' : formatFromPath(path))
+  for (const [index, path] of paths.entries()) {
+    const format = options.formats?.[index] ?? options.format ?? (path === STDIN ? 'ndjson' : formatFromPath(path))
     if (format === undefined) {
       throw new DatasetError(path, 0, `cannot tell the format from the extension ${quoteForError(extname(path) || '(none)')}: use --format ndjson, json or csv`)
     }
@@ -138,7 +144,7 @@ class Reader implements DatasetReader {
   }
 
   async *batches(): AsyncGenerator<DatasetRecord[]> {
-    const batchSize = this.options.batchSize ?? 1000
+    let batchSize = this.options.firstBatchSize ?? this.options.batchSize ?? 1000
     // Files can be read again to say where a duplicate is: their keys are only logged, and
     // checked once at the end (key-log.ts). Stdin cannot: its keys are checked one by one.
     const rereadable = this.files.every((file) => file.path !== STDIN)
@@ -155,6 +161,7 @@ class Reader implements DatasetReader {
           if (batch.length >= batchSize) {
             yield batch
             batch = []
+            batchSize = this.options.batchSize ?? 1000
           }
         }
       }
@@ -205,9 +212,10 @@ class Reader implements DatasetReader {
   private recordsOf(file: SourceFile, index: number): AsyncGenerator<DatasetRecord[]> {
     const label = labelOf(file.path)
     const chunks = this.chunksOf(file, index)
-    if (file.format === 'ndjson') return ndjsonRecords(chunks, label)
-    if (file.format === 'json') return jsonArrayRecords(chunks, label)
-    return csvRecords(chunks, label, this.options.csv!)
+    const max = this.options.maxRecordBytes
+    if (file.format === 'ndjson') return ndjsonRecords(chunks, label, max)
+    if (file.format === 'json') return jsonArrayRecords(chunks, label, max)
+    return csvRecords(chunks, label, this.options.csv!, max)
   }
 
   private async *chunksOf(file: SourceFile, index: number): AsyncGenerator<Buffer> {
@@ -244,6 +252,12 @@ class Reader implements DatasetReader {
     }
     return undefined
   }
+}
+
+/** An input without a single record: staged, it would empty live at the next cutover. */
+export function emptyDatasetError(files: readonly SourceFile[]): DatasetError {
+  const names = files.map((file) => labelOf(file.path)).join(', ')
+  return new DatasetError(names, 0, `no records: refusing to stage an empty dataset, which would empty the live db at cutover (pass --allow-empty to stage 0 keys)`)
 }
 
 /** "file:line: duplicate key "k" (first at file:line)"; without the first place when unknown. */

@@ -1,7 +1,8 @@
 // flip stage: stream a dataset into the shadow db, checksum it on the way, write its manifest.
 //
 // Order of events, so a failure can never leave a manifest claiming a complete shadow:
-//   1. open and check the inputs (missing file, unknown format: nothing is contacted yet);
+//   1. open and check the inputs (missing file, unknown format: nothing is contacted yet) and read
+//      the first record (an empty input is refused unless allowEmpty);
 //   2. connect to the shadow db only (the live db is never opened by stage);
 //   3. refuse a non-empty shadow unless `replace`;
 //   4. write the manifest with complete: false, then (replace) empty the shadow db;
@@ -14,7 +15,7 @@ import {DatasetChecksum} from '../dataset/checksum.js'
 import type {CsvOptions} from '../dataset/csv.js'
 import {completeManifest, failManifest, startManifest, writeManifest, type TargetIdentity} from '../dataset/manifest.js'
 import type {ValueType} from '../dataset/record.js'
-import {openDataset, type DatasetFormat} from '../dataset/source.js'
+import {emptyDatasetError, openDataset, type DatasetFormat} from '../dataset/source.js'
 import {keySlot} from '../util/keyslot.js'
 import type {WriterOptions} from '../plane/index.js'
 import {EXIT} from '../util/exit-codes.js'
@@ -32,6 +33,10 @@ export interface StageOptions {
   liveDb?: number
   /** Empty a non-empty shadow db first instead of refusing. */
   replace?: boolean
+  /** Stage an input without records (0 keys) instead of refusing it: cut over, it empties live. */
+  allowEmpty?: boolean
+  /** The largest record accepted, in bytes (default 512 MB). */
+  maxRecordBytes?: number
   stateDir: string
   target: PlaneTarget
   stdin?: Readable
@@ -88,8 +93,16 @@ export async function stage(options: StageOptions): Promise<StageResult> {
   if (options.liveDb !== undefined && options.liveDb === shadowDb) {
     throw new OpsError(`the shadow db and the live db are both ${shadowDb}: stage writes only to a separate shadow db`, 2)
   }
-  const reader = await openDataset(options.files, {format: options.format, csv: options.csv, stdin: options.stdin})
-  const plane = await openPlane(options.target, shadowDb)
+  const reader = await openDataset(options.files, {format: options.format, csv: options.csv, stdin: options.stdin, maxRecordBytes: options.maxRecordBytes, firstBatchSize: 1})
+  // The first record is read before anything is written, so an empty input is refused while the
+  // shadow db (and its manifest) still hold the previous dataset.
+  const batches = reader.batches()
+  const first = await batches.next()
+  if (first.done && !options.allowEmpty) throw emptyDatasetError(reader.files)
+  const plane = await openPlane(options.target, shadowDb).catch(async (error: unknown) => {
+    await batches.return(undefined)
+    throw error
+  })
   try {
     const target = await describeTarget(plane)
     const before = await plane.dbsize()
@@ -117,7 +130,7 @@ export async function stage(options: StageOptions): Promise<StageResult> {
     try {
       if (before.total > 0) await plane.flushdb()
       let slots = new Uint16Array(0)
-      for await (const batch of reader.batches()) {
+      for await (const batch of startingWith(first, batches)) {
         // Each key's slot once, for the checksum and for routing.
         if (slots.length < batch.length) slots = new Uint16Array(batch.length)
         for (let i = 0; i < batch.length; i++) {
@@ -159,6 +172,14 @@ export async function stage(options: StageOptions): Promise<StageResult> {
       target,
     }
   } finally {
+    await batches.return(undefined)
     await plane.close()
   }
+}
+
+/** The batches of a generator whose first result was already taken. */
+async function* startingWith<T>(first: IteratorResult<T>, rest: AsyncGenerator<T>): AsyncGenerator<T> {
+  if (first.done) return
+  yield first.value
+  yield* rest
 }

@@ -29,6 +29,8 @@ export interface VerifyOptions {
   source?: string[]
   format?: DatasetFormat
   csv?: CsvOptions
+  /** The largest record accepted in `source`, in bytes (default 512 MB). */
+  maxRecordBytes?: number
   stdin?: Readable
   /** The db to check; default the manifest's db. Required with `source`. */
   db?: number
@@ -233,7 +235,9 @@ function manifestNaming(manifest: Manifest): Naming {
   }
   return {
     paths: manifest.sources.map((source) => source.resolved ?? source.path),
-    options: {format: manifest.sources[0].format, csv: manifest.csv, allowDuplicates: true},
+    // Each file in the format it was staged in (`stage a.ndjson b.json` has two).
+    // The files were read whole once by the stage and are re-read only if unchanged: no size limit.
+    options: {formats: manifest.sources.map((source) => source.format), csv: manifest.csv, allowDuplicates: true, maxRecordBytes: Number.MAX_SAFE_INTEGER},
     recorded: manifest.sources,
   }
 }
@@ -256,7 +260,7 @@ async function sha256Of(path: string): Promise<string> {
 }
 
 async function expectationFromSource(options: VerifyOptions, onKeys: (keys: number) => void): Promise<Expectation> {
-  const openOptions: OpenDatasetOptions = {format: options.format, csv: options.csv, stdin: options.stdin}
+  const openOptions: OpenDatasetOptions = {format: options.format, csv: options.csv, stdin: options.stdin, maxRecordBytes: options.maxRecordBytes}
   const reader = await openDataset(options.source!, openOptions)
   const expected = new DatasetChecksum()
   for await (const batch of reader.batches()) {

@@ -145,10 +145,12 @@ for (const kind of backends) {
 
     it('status says when the latest stage of a db did not complete', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'flip-bad-'))
-      writeFileSync(join(dir, 'bad.ndjson'), '{"key":"a","value":"1"}\n{"key":""}\n')
+      // Past the first read chunk: bad input in the first one is refused before a manifest is written.
+      const good = Array.from({length: 3000}, (_, i) => JSON.stringify({key: `k:${i}`, value: String(i)}))
+      writeFileSync(join(dir, 'bad.ndjson'), [...good, '{"key":""}'].join('\n') + '\n')
       await expect(stage({files: [join(dir, 'bad.ndjson')], shadowDb: DB.shadow, stateDir, target: target()})).rejects.toThrow(/empty key/)
       const result = await status({target: target(), stateDir, dbs: [{db: DB.shadow, role: 'shadow'}]})
-      expect(result.dbs.find((d) => d.db === DB.shadow)).toMatchObject({matchesManifest: false, mismatch: expect.stringMatching(/is incomplete: .*bad\.ndjson:2: empty key/)})
+      expect(result.dbs.find((d) => d.db === DB.shadow)).toMatchObject({matchesManifest: false, mismatch: expect.stringMatching(/is incomplete: .*bad\.ndjson:3001: empty key/)})
     })
   })
 }

@@ -52,10 +52,10 @@ for (const kind of backends) {
       expect(await verify({stateDir, target: target()})).toMatchObject({ok: false, named: true, different: [{key: 'product:{B2}', reason: 'hash fields differ'}]})
     })
 
-    it('an empty input stages nothing and still writes a complete manifest', async () => {
+    it('an empty input allowed with allowEmpty stages nothing and still writes a complete manifest', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'flip-empty-'))
       writeFileSync(join(dir, 'empty.json'), '[]')
-      const result = await stage({files: [join(dir, 'empty.json')], shadowDb: DB.shadow, stateDir, target: target()})
+      const result = await stage({files: [join(dir, 'empty.json')], allowEmpty: true, shadowDb: DB.shadow, stateDir, target: target()})
       expect(result).toMatchObject({keys: 0, checksum: '0'.repeat(32), dbsize: 0})
       expect(await verify({stateDir, target: target()})).toMatchObject({ok: true, keys: 0})
     })
