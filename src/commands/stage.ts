@@ -2,6 +2,8 @@ import {Args, Flags} from '@oclif/core'
 import {DataCommand, dbFlag} from '../cli/data-command.js'
 import {EXIT, FlipError} from '../util/exit-codes.js'
 import {color, formatBytes, formatCount, formatDuration, startProgress} from '../cli/output.js'
+import {trapInterrupts} from '../cli/interrupt.js'
+import {InterruptedError} from '../util/interrupt.js'
 import {DATASET_FORMATS, type DatasetFormat} from '../dataset/source.js'
 import {stage, stageFailureOf, type StageResult} from '../ops/index.js'
 
@@ -50,6 +52,7 @@ NDJSON record: {"key": "...", "type": "string|hash|set|zset|list", "value": ...,
       throw new FlipError('--value, --hash and --ttl need --key (the CSV key template)', EXIT.usage)
     }
     const progress = startProgress(`Staging into db ${config.shadow}…`)
+    const interrupts = trapInterrupts()
     try {
       const result = await stage({
         files,
@@ -60,6 +63,7 @@ NDJSON record: {"key": "...", "type": "string|hash|set|zset|list", "value": ...,
         replace: flags.replace,
         stateDir: config.stateDir,
         target: this.target(flags.url, config),
+        signal: interrupts.signal,
         onProgress(p) {
           const eta = p.totalBytes && p.bytes > 0 && p.bytes < p.totalBytes ? `, ETA ${formatDuration(((p.totalBytes - p.bytes) / p.bytes) * p.seconds * 1000)}` : ''
           const size = p.totalBytes ? `${formatBytes(p.bytes)} of ${formatBytes(p.totalBytes)}` : formatBytes(p.bytes)
@@ -75,12 +79,19 @@ NDJSON record: {"key": "...", "type": "string|hash|set|zset|list", "value": ...,
     } catch (error) {
       progress.fail()
       const failure = stageFailureOf(error)
+      if (failure && error instanceof InterruptedError) {
+        throw new InterruptedError(
+          `stage ${error.message} after ${formatCount(failure.keysWritten)} keys: shadow db ${failure.shadowDb} is incomplete (manifest ${failure.id} marked incomplete); stage again to use it`,
+        )
+      }
       if (failure) {
         const message = (error as Error).message
         const suffix = ` — stage stopped after ${formatCount(failure.keysWritten)} keys; db ${failure.shadowDb} is incomplete (manifest ${failure.id} marked incomplete)`
         ;(error as Error).message = message + suffix
       }
       throw error
+    } finally {
+      interrupts.dispose()
     }
   }
 }

@@ -8,6 +8,8 @@ export const EXIT = {
   usage: 2,
   /** The server cannot be reached, refused the password, or lacks the databases asked for. */
   unreachable: 3,
+  /** Stopped by Ctrl-C (SIGINT) or SIGTERM, like a shell reports a job killed by SIGINT. */
+  interrupted: 130,
 } as const
 
 /** An error meant for the user: one line, and the exit code to leave with. */
