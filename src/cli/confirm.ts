@@ -2,6 +2,7 @@
 // must have passed --yes, otherwise the command refuses (a cron job must say what it wants).
 import {createInterface} from 'node:readline/promises'
 import {EXIT, FlipError} from '../util/exit-codes.js'
+import {abortError} from '../util/interrupt.js'
 
 /** `signal` (Ctrl-C, SIGTERM) withdraws the question: the promise rejects with its reason. */
 export async function confirmOnTerminal(question: string, yes: boolean, signal?: AbortSignal): Promise<boolean> {
@@ -16,6 +17,9 @@ export async function confirmOnTerminal(question: string, yes: boolean, signal?:
   try {
     const answer = await rl.question(`${question} [y/N] `, {signal: signal ?? new AbortController().signal})
     return /^y(es)?$/i.test(answer.trim())
+  } catch (error) {
+    // readline's AbortError would exit 1: it is an interruption (130), as the signal says.
+    throw signal?.aborted ? abortError(signal) : error
   } finally {
     rl.close()
   }

@@ -149,6 +149,18 @@ describe.skipIf(!hasScript())('Ctrl-C and SIGTERM on a terminal', () => {
     expectLockFree()
   })
 
+  it('cutover: Ctrl-C at the confirmation prompt cancels; nothing changed', async () => {
+    const before = plans().length
+    const run = flipOnTerminal(['cutover', '--shadow', '5', '--archive', '6'])
+    await run.waitFor(/Switch 200 staged keys .* \[y\/N\]/)
+    run.type('\x03')
+    expect(await run.exited(30_000), run.text).toBe(130)
+    expect(run.text).toMatch(/Error: cancelled before the switch: nothing changed/)
+    expect(plans().length).toBe(before)
+    expect(keysIn(0)).toBe(100)
+    expectLockFree()
+  })
+
   it('cutover --at: Ctrl-C in the countdown to pre-flight cancels, and the countdown says what it counts to, in the zone given', async () => {
     const before = plans().length
     const run = flipOnTerminal(['cutover', '--shadow', '5', '--archive', '6', '--yes', '--at', inSeconds(600), '--prepare', '300s', '--tz', 'Europe/Berlin'])
