@@ -20,7 +20,11 @@ started together, so the switch appears at one instant. Afterwards live is check
 
 --at takes HH:MM[:SS] (next occurrence in --tz, default local time) or an ISO-8601 instant; --cron waits for the \
 next occurrence of a cron expression. The process connects and runs pre-flight --prepare before the moment, \
-counts down and reports the drift. Ctrl-C before the moment cancels: nothing was changed.`
+counts down and reports the drift.
+
+Ctrl-C or SIGTERM before the switch (pre-flight, the prompt, the countdown) cancels: nothing changed, the \
+lock is released, exit 130. During the switch the first one is acknowledged and the switch finishes; a \
+second one stops it after the batch in flight (exit 130) and prints the --resume and rollback commands.`
 
   static examples = [
     {description: 'Switch now (asks for confirmation on a terminal)', command: '<%= config.bin %> <%= command.id %>'},

@@ -106,7 +106,8 @@ afterAll(async () => {
   if (dir) rmSync(dir, {recursive: true, force: true})
 })
 
-describe.skipIf(!hasScript())('Ctrl-C and SIGTERM on a terminal', () => {
+// Generous per-test limits: a loaded 2-core machine runs these several times slower.
+describe.skipIf(!hasScript())('Ctrl-C and SIGTERM on a terminal', {timeout: 240_000}, () => {
   afterEach(() => {
     for (const run of runs.splice(0)) run.kill()
   })
@@ -243,7 +244,7 @@ describe.skipIf(!hasScript())('Ctrl-C and SIGTERM on a terminal', () => {
   })
 })
 
-describe('times in the zone given', () => {
+describe('times in the zone given', {timeout: 120_000}, () => {
   it('prints --at in the --tz zone with its offset, and --json carries ISO-8601 with that offset', () => {
     const human = flip(['cutover', '--dry-run', '--shadow', '5', '--archive', '6', '--at', '17:07:47', '--tz', 'Europe/Berlin'])
     expect(human.code, human.stderr).toBe(0)
