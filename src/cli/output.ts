@@ -39,7 +39,12 @@ export interface ProgressOptions {
 
 export function startProgress(text: string, options: ProgressOptions = {}): Progress {
   if (options.silent) return silentProgress
-  if (interactiveStderr()) return new SpinnerProgress(ora({text, stream: process.stderr}).start())
+  // discardStdin off: ora's default puts the terminal in raw mode, so Ctrl-C arrives as a byte
+  // instead of SIGINT, and the byte is only turned back into SIGINT if stdin is being read —
+  // which a command that never reads stdin does not do (ora 9 leaves a fresh stdin unread), so
+  // Ctrl-C was ignored for as long as the spinner showed. In the terminal's normal mode the
+  // kernel sends SIGINT itself and the commands' handlers (interrupt.ts) see it.
+  if (interactiveStderr()) return new SpinnerProgress(ora({text, stream: process.stderr, discardStdin: false}).start())
   return new LineProgress(text, options.intervalMs ?? 2000)
 }
 

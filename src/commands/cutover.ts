@@ -3,6 +3,9 @@ import {confirmOnTerminal} from '../cli/confirm.js'
 import {notifyFlag, webhooksFor} from '../cli/notify.js'
 import {DataCommand, dbFlag} from '../cli/data-command.js'
 import {color, formatCount, formatDuration, startProgress, type Progress} from '../cli/output.js'
+import {describeSignal, trapInterrupts} from '../cli/interrupt.js'
+import {EXIT} from '../util/exit-codes.js'
+import {formatInZone} from '../cutover/schedule.js'
 import {cutover, type CutoverResult, type CutoverSummary, type StrategyChoice} from '../cutover/cutover.js'
 import type {CutoverMode} from '../cutover/plan.js'
 
@@ -18,7 +21,11 @@ started together, so the switch appears at one instant. Afterwards live is check
 
 --at takes HH:MM[:SS] (next occurrence in --tz, default local time) or an ISO-8601 instant; --cron waits for the \
 next occurrence of a cron expression. The process connects and runs pre-flight --prepare before the moment, \
-counts down and reports the drift. Ctrl-C before the moment cancels: nothing was changed.`
+counts down and reports the drift.
+
+Ctrl-C or SIGTERM before the switch (pre-flight, the prompt, the countdown) cancels: nothing changed, the \
+lock is released, exit 130. During the switch the first one is acknowledged and the switch finishes; a \
+second one stops it after the batch in flight (exit 130) and prints the --resume and rollback commands.`
 
   static examples = [
     {description: 'Switch now (asks for confirmation on a terminal)', command: '<%= config.bin %> <%= command.id %>'},
@@ -58,13 +65,34 @@ counts down and reports the drift. Ctrl-C before the moment cancels: nothing was
     const config = this.settings({...flags, lockDb: flags['lock-db']})
     this.notifyTo(webhooksFor(flags.notify, config, true))
     const target = this.target(flags.url, config)
-    const abort = new AbortController()
-    const onSigint = () => abort.abort()
-    process.once('SIGINT', onSigint)
-    process.once('SIGTERM', onSigint)
-
     let progress: Progress = startProgress('Pre-flight…')
     let stage: 'preflight' | 'waiting' | 'switching' = 'preflight'
+    // Ctrl-C / SIGTERM: before the switch, cancel (nothing changes); a second one leaves at once
+    // (still nothing changed; a lock left behind is taken over by the next run on this machine).
+    // Once the switch has started the first one is only acknowledged — a price flip stopped
+    // half way is worse than one that finishes in seconds — and a second one stops it after the
+    // batch in flight, with the journal in step, so --resume or rollback can finish it.
+    const interrupts = trapInterrupts()
+    const stopSwitch = new AbortController()
+    let duringSwitch = 0
+    interrupts.handle((count, name) => {
+      const key = describeSignal(name)
+      if (stage !== 'switching') {
+        if (count === 1) return interrupts.abort(name)
+        process.stderr.write(`\n${key} again: cancelled before the switch: nothing changed\n`)
+        return process.exit(EXIT.interrupted)
+      }
+      duringSwitch++
+      if (duringSwitch === 1) {
+        progress.note(`${key}: the switch is in progress and will finish (${key} again stops it after the current batch; --resume or rollback then finishes it)`)
+      } else if (!stopSwitch.signal.aborted) {
+        progress.note(`${key} again: stopping after the current batch…`)
+        stopSwitch.abort(new Error(`interrupted (${key})`))
+      }
+    })
+    let tz = config.tz ?? ''
+    let moment: Date | undefined
+    const when = (date: Date) => (tz ? formatInZone(date, tz) : date.toISOString())
     /** One spinner (or plain-line writer) per stage; the countdown prints a line a minute off a terminal. */
     const enter = (next: typeof stage, text: string, intervalMs?: number) => {
       progress.stop()
@@ -87,11 +115,13 @@ counts down and reports the drift. Ctrl-C before the moment cancels: nothing was
         allowEmpty: flags['allow-empty'],
         dryRun: flags['dry-run'],
         resume: flags.resume,
-        signal: abort.signal,
+        signal: interrupts.signal,
+        stopSignal: stopSwitch.signal,
         confirm: async (summary) => {
+          tz = summary.schedule.tz
           if (summary.dryRun || flags.yes) return true
           progress.stop()
-          const ok = await confirmOnTerminal(describe(summary), flags.yes)
+          const ok = await confirmOnTerminal(describe(summary), flags.yes, interrupts.signal)
           progress = startProgress('Pre-flight…')
           return ok
         },
@@ -101,7 +131,12 @@ counts down and reports the drift. Ctrl-C before the moment cancels: nothing was
               progress.update(`Pre-flight: ${event.step}${event.keys === undefined ? '' : ` (${formatCount(event.keys)} keys)`}`)
               break
             case 'waiting':
-              if (event.scheduledAt.getTime() - Date.now() >= 1000) enter('waiting', `Cutover scheduled for ${event.scheduledAt.toISOString()}`, 60_000)
+              tz = event.tz
+              moment = event.scheduledAt
+              if (event.scheduledAt.getTime() - Date.now() >= 1000) enter('waiting', `Cutover scheduled for ${when(event.scheduledAt)}`, 60_000)
+              break
+            case 'switch-started':
+              enter('switching', 'Switching…')
               break
             case 'armed':
               progress.note(`Pre-flight passed in ${formatDuration(event.preflightMs)}; rollback plan written: ${event.planPath}`)
@@ -115,8 +150,10 @@ counts down and reports the drift. Ctrl-C before the moment cancels: nothing was
               break
           }
         },
-        onCountdown: (remainingMs, scheduledAt) => {
-          if (stage === 'waiting') progress.update(`Cutover at ${scheduledAt.toISOString()} — in ${formatDuration(remainingMs)} (Ctrl-C cancels, nothing changed yet)`)
+        onCountdown: (remainingMs, at, target) => {
+          if (stage !== 'waiting') return
+          const what = target === 'preflight' ? `Pre-flight at ${when(at)} (cutover at ${when(moment ?? at)})` : `Cutover at ${when(at)}`
+          progress.update(`${what} — in ${formatDuration(remainingMs)} (Ctrl-C cancels, nothing changed yet)`)
         },
       })
       progress.stop()
@@ -126,15 +163,14 @@ counts down and reports the drift. Ctrl-C before the moment cancels: nothing was
       progress.fail()
       throw error
     } finally {
-      process.off('SIGINT', onSigint)
-      process.off('SIGTERM', onSigint)
+      interrupts.dispose()
     }
   }
 
   private render(result: CutoverResult): void {
     const s = result.summary
     if (result.dryRun) {
-      this.log(`${color.cyan('dry run')}: would switch ${formatCount(s.manifest.keys)} keys from db ${s.dbs.shadow} into live db ${s.dbs.live} and ${liveFate(s)} (${result.strategy}, ${result.mode}) at ${s.schedule.scheduledAt}; nothing changed`)
+      this.log(`${color.cyan('dry run')}: would switch ${formatCount(s.manifest.keys)} keys from db ${s.dbs.shadow} into live db ${s.dbs.live} and ${liveFate(s)} (${result.strategy}, ${result.mode}) at ${formatInZone(new Date(s.schedule.scheduledAt), s.schedule.tz)}; nothing changed`)
       return
     }
     if (result.alreadyDone) {
@@ -145,7 +181,7 @@ counts down and reports the drift. Ctrl-C before the moment cancels: nothing was
     const verified = result.verified.ok ? color.green('live matches the manifest') : color.red(`live check failed: ${result.verified.problems.join('; ')}`)
     this.log(`${color.green('✓')} cutover ${result.resumed ? 'resumed and ' : ''}done: ${formatCount(result.keysSwitched)} keys now live in db ${s.dbs.live}, ${formatCount(result.keysArchived)} old keys set aside (${result.strategy}, ${result.mode}) in ${formatDuration(result.durationMs)}`)
     this.log(`  ${verified}`)
-    if (s.schedule.kind !== 'now') this.log(`  scheduled ${result.scheduledAt}, started ${result.startedAt}, drift ${result.driftMs} ms`)
+    if (s.schedule.kind !== 'now') this.log(`  scheduled ${formatInZone(new Date(result.scheduledAt), s.schedule.tz)}, started ${formatInZone(new Date(result.startedAt), s.schedule.tz)}, drift ${result.driftMs} ms`)
     if (result.atomic) {
       const a = result.atomic
       this.log(`  atomic: scripts overlapped ${a.overlapProven ? color.green('(proven)') : color.red('(NOT proven)')} by ${Math.round(a.overlapMarginMs)} ms; script ${Math.round(a.scriptMs)} ms, client stall ${Math.round(a.clientStallMs)} ms`)
@@ -157,7 +193,7 @@ counts down and reports the drift. Ctrl-C before the moment cancels: nothing was
 }
 
 function describe(summary: CutoverSummary): string {
-  const when = summary.schedule.kind === 'now' ? 'now' : `at ${summary.schedule.scheduledAt} (${summary.schedule.tz})`
+  const when = summary.schedule.kind === 'now' ? 'now' : `at ${formatInZone(new Date(summary.schedule.scheduledAt), summary.schedule.tz)}`
   return `Switch ${summary.manifest.keys.toLocaleString('en-US')} staged keys (manifest ${summary.manifest.id}) from db ${summary.dbs.shadow} into live db ${summary.dbs.live} and ${liveFate(summary)}, on ${summary.target} ${when}, ${summary.strategy}/${summary.mode}?`
 }
 

@@ -3,6 +3,8 @@ import {notifyFlag, webhooksFor} from '../cli/notify.js'
 import {DataCommand, dbFlag} from '../cli/data-command.js'
 import {datasetFlags, datasetInputOptions} from '../cli/dataset-flags.js'
 import {color, formatBytes, formatCount, formatDuration, startProgress} from '../cli/output.js'
+import {trapInterrupts} from '../cli/interrupt.js'
+import {InterruptedError} from '../util/interrupt.js'
 import {stage, stageFailureOf, type StageResult} from '../ops/index.js'
 
 export default class Stage extends DataCommand {
@@ -46,6 +48,7 @@ NDJSON record: {"key": "...", "type": "string|hash|set|zset|list", "value": ...,
     const files = argv as string[]
     const input = datasetInputOptions(flags)
     const progress = startProgress(`Staging into db ${config.shadow}…`)
+    const interrupts = trapInterrupts()
     try {
       const result = await stage({
         files,
@@ -56,6 +59,7 @@ NDJSON record: {"key": "...", "type": "string|hash|set|zset|list", "value": ...,
         replace: flags.replace,
         stateDir: config.stateDir,
         target: this.target(flags.url, config),
+        signal: interrupts.signal,
         onProgress(p) {
           const eta = p.totalBytes && p.bytes > 0 && p.bytes < p.totalBytes ? `, ETA ${formatDuration(((p.totalBytes - p.bytes) / p.bytes) * p.seconds * 1000)}` : ''
           const size = p.totalBytes ? `${formatBytes(p.bytes)} of ${formatBytes(p.totalBytes)}` : formatBytes(p.bytes)
@@ -71,12 +75,19 @@ NDJSON record: {"key": "...", "type": "string|hash|set|zset|list", "value": ...,
     } catch (error) {
       progress.fail()
       const failure = stageFailureOf(error)
+      if (failure && error instanceof InterruptedError) {
+        throw new InterruptedError(
+          `stage ${error.message} after ${formatCount(failure.keysWritten)} keys: shadow db ${failure.shadowDb} is incomplete (manifest ${failure.id} marked incomplete); stage again to use it`,
+        )
+      }
       if (failure) {
         const message = (error as Error).message
         const suffix = ` — stage stopped after ${formatCount(failure.keysWritten)} keys; db ${failure.shadowDb} is incomplete (manifest ${failure.id} marked incomplete)`
         ;(error as Error).message = message + suffix
       }
       throw error
+    } finally {
+      interrupts.dispose()
     }
   }
 }

@@ -5,6 +5,8 @@ import {CheckFailedError, EXIT, FlipError} from '../util/exit-codes.js'
 import {color, formatCount, formatDuration, startProgress} from '../cli/output.js'
 import {datasetFlags, datasetInputOptions} from '../cli/dataset-flags.js'
 import {verify, type VerifyResult} from '../ops/index.js'
+import {trapInterrupts} from '../cli/interrupt.js'
+import {InterruptedError, abortable} from '../util/interrupt.js'
 
 export default class Verify extends DataCommand {
   static summary = 'Prove that a database holds exactly what was staged: counts and checksums per slot.'
@@ -41,9 +43,12 @@ with --source, with the file itself. On a mismatch it names the keys that are mi
     // Without --manifest or --db: the shadow db (what a cutover would switch) and its latest manifest.
     const db = flags.db ?? (flags.manifest ? undefined : config.shadow)
     const progress = startProgress('Verifying…')
+    // verify only reads: on Ctrl-C / SIGTERM stop waiting for it and leave (the exit ends the reads).
+    const interrupts = trapInterrupts()
+    let keysRead = 0
     let result: VerifyResult
     try {
-      result = await verify({
+      result = await abortable(verify({
         manifest: flags.manifest,
         source: flags.source,
         ...input,
@@ -51,12 +56,17 @@ with --source, with the file itself. On a mismatch it names the keys that are mi
         stateDir: config.stateDir,
         target: this.target(flags.url, config),
         onProgress(p) {
+          keysRead = p.keys
           const of = p.totalKeys ? ` of ${formatCount(p.totalKeys)}` : ''
           progress.update(`Verifying (${p.phase}): ${formatCount(p.keys)}${of} keys, ${formatCount(Math.round(p.keysPerSecond))} keys/s`)
         },
-      })
+      }), interrupts.signal)
+    } catch (error) {
+      if (error instanceof InterruptedError) throw new InterruptedError(`verify ${error.message} after ${formatCount(keysRead)} keys read; nothing was changed`)
+      throw error
     } finally {
       progress.stop()
+      interrupts.dispose()
     }
 
     const against = result.against === 'manifest' ? `manifest ${result.manifest?.id}` : `source ${result.source?.join(', ')}`

@@ -27,6 +27,22 @@ export function crashAfterBatch(prefix: string, journaled: boolean): void {
   if (point === `${prefix}${journaled ? 'batch' : 'unjournaled'}` && Number(n) === count) die()
 }
 
+/**
+ * TEST-ONLY: FLIP_TEST_HOLD_SWITCH=1 holds each node's batched switch after every journaled
+ * batch until `stop` aborts (at most a minute), so a test can interrupt a switch in the middle
+ * without racing it.
+ */
+export async function holdAfterBatch(stop: AbortSignal | undefined): Promise<void> {
+  if (!process.env.FLIP_TEST_HOLD_SWITCH || !stop || stop.aborted) return
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 60_000)
+    stop.addEventListener('abort', () => {
+      clearTimeout(timer)
+      resolve()
+    }, {once: true})
+  })
+}
+
 function die(): never {
   process.kill(process.pid, 'SIGKILL')
   // SIGKILL is not deliverable to ourselves synchronously on every platform; never go on.

@@ -4,9 +4,10 @@
 import {mkdirSync} from 'node:fs'
 import {redactUrl, resolveTargetUrl} from '../plane/url.js'
 import {checkAfterCutover} from './check.js'
-import {CutoverCancelledError, CutoverFailedError, CutoverRefusedError, CutoverUsageError} from './errors.js'
+import {CutoverCancelledError, CutoverFailedError, CutoverRefusedError, CutoverUsageError, LockLostError} from './errors.js'
+import {InterruptedError, abortable} from '../util/interrupt.js'
 import {crashPoint} from './crash-hook.js'
-import type {HeldLock} from './lock.js'
+import type {KeptLock} from './lock.js'
 import {
   keysFilePath,
   loadPlan,
@@ -22,7 +23,7 @@ import {
   type Strategy,
 } from './plan.js'
 import {checkHealth, checkLockDb, findManifest, lockForRecovery, preflight, type Preflight} from './preflight.js'
-import {resolveSchedule, waitForMoment, type Firing, type ScheduleOptions} from './schedule.js'
+import {isoInZone, resolveSchedule, waitForMoment, type CountdownTarget, type Firing, type ScheduleOptions} from './schedule.js'
 import {openSession, type ConnectOptions, type Dbs, type Session, type SlotKeys} from './state.js'
 import {resumeForward, switchForward, type AtomicReport, type SwitchOutcome, type SwitchProgress} from './switch.js'
 import {SLOT_COUNT} from '../util/keyslot.js'
@@ -55,9 +56,18 @@ export interface CutoverOptions extends ConnectOptions {
   /** Asked once, after the first checks and before waiting; false refuses. Absent = yes. */
   confirm?: (summary: CutoverSummary) => boolean | Promise<boolean>
   onProgress?: (event: CutoverProgress) => void
-  onCountdown?: (remainingMs: number, scheduledAt: Date) => void
-  /** Aborting before the switch cancels cleanly (nothing changed); once it started, it completes. */
+  /** `target`: what is counted down to — the start of pre-flight (`at` = the moment minus --prepare) or the switch. */
+  onCountdown?: (remainingMs: number, at: Date, target: CountdownTarget) => void
+  /**
+   * Aborting before the switch cancels cleanly (nothing changed, lock released, the plan, if
+   * written, journaled as failed). Once the switch has started ('switch-started'), it is ignored.
+   */
   signal?: AbortSignal
+  /**
+   * Aborting during the switch stops it after the batch in flight (journal consistent; resume
+   * or rollback finish it), or interrupts the check after it. Ignored before the switch.
+   */
+  stopSignal?: AbortSignal
   lockTtlMs?: number
   /** --atomic: lower bound of each script's duration (default from measured round trips). */
   atomicMinDurationMs?: number
@@ -73,8 +83,10 @@ export interface CutoverOptions extends ConnectOptions {
  */
 export type CutoverProgress =
   | {phase: 'preflight'; step: string; keys?: number}
-  | {phase: 'waiting'; scheduledAt: Date}
+  | {phase: 'waiting'; scheduledAt: Date; prepareAt: Date; tz: string}
   | {phase: 'armed'; scheduledAt: Date; planPath: string; preflightMs: number}
+  /** The last moment to cancel has passed: from here `signal` is ignored and `stopSignal` counts. */
+  | {phase: 'switch-started'; planId: string}
   | {phase: 'switch'; keys: number; slots: number; totalSlots: number}
   | {phase: 'check'}
 
@@ -164,12 +176,20 @@ export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
   const displayUrl = url ? redactUrl(url) : '(none)'
   const progress = (step: string, keys?: number) => options.onProgress?.({phase: 'preflight', step, keys})
 
-  let session: Session | undefined = await openSession(options, dbs)
+  // Before the switch one signal stops everything: the caller's cancel, or the lock lost.
+  const halt = new AbortController()
+  const cancel = () => halt.abort(new CutoverCancelledError())
+  if (options.signal?.aborted) cancel()
+  else options.signal?.addEventListener('abort', cancel, {once: true})
+  let switchStarted = false
+
+  let session: Session | undefined
   let prepared: Preflight | undefined
   let loaded: LoadedPlan | undefined
   try {
+    session = await abortable(openSession(options, dbs), halt.signal)
     progress('checking the target’s health')
-    await checkHealth(session)
+    await abortable(checkHealth(session), halt.signal)
     const strategy = chooseStrategy(session.live.mode, mode, options.strategy, options.atomic)
     const manifest = await findManifest(options.stateDir, dbs.shadow, options.manifest)
     const liveKeys = (await session.live.dbsize()).total
@@ -189,10 +209,17 @@ export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
       live: {keys: liveKeys},
       liveKeysToArchive: mode === 'replace' ? liveKeys : null,
       archiveDb: strategy === 'swapdb' ? dbs.shadow : dbs.archive,
-      schedule: {kind: schedule.kind, scheduledAt: schedule.scheduledAt.toISOString(), tz: schedule.tz, notAfter: schedule.notAfter?.toISOString()},
+      schedule: {
+        kind: schedule.kind,
+        scheduledAt: isoInZone(schedule.scheduledAt, schedule.tz),
+        tz: schedule.tz,
+        notAfter: schedule.notAfter && isoInZone(schedule.notAfter, schedule.tz),
+      },
       dryRun: Boolean(options.dryRun),
     }
-    if (options.confirm && !(await options.confirm(summary))) throw new CutoverRefusedError('not confirmed; nothing was changed')
+    if (options.confirm && !(await abortable(Promise.resolve(options.confirm(summary)), halt.signal))) {
+      throw new CutoverRefusedError('not confirmed; nothing was changed')
+    }
 
     const planId = newPlanId()
     const purpose = `cutover ${planId}`
@@ -210,14 +237,15 @@ export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
         discardArchive: options.discardArchive,
         dryRun: options.dryRun,
         onProgress: progress,
+        signal: halt.signal,
       })
 
     if (options.dryRun) {
       prepared = await runPreflight(session)
       return {
         ...emptyResult(strategy, mode, summary, true),
-        scheduledAt: schedule.scheduledAt.toISOString(),
-        startedAt: new Date().toISOString(),
+        scheduledAt: summary.schedule.scheduledAt,
+        startedAt: isoInZone(new Date(), schedule.tz),
         lock: {kind: prepared.lock.kind, where: prepared.lock.where},
         verified: {ok: true, problems: []},
       }
@@ -228,39 +256,73 @@ export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
       await session.close()
       session = undefined
     }
-    options.onProgress?.({phase: 'waiting', scheduledAt: schedule.scheduledAt})
+    const prepareAt = new Date(schedule.scheduledAt.getTime() - (schedule.kind === 'now' ? 0 : schedule.prepareMs))
+    options.onProgress?.({phase: 'waiting', scheduledAt: schedule.scheduledAt, prepareAt, tz: schedule.tz})
+    const onCountdown = options.onCountdown
     const firing: Firing = await waitForMoment(schedule, {
-      signal: options.signal,
-      onCountdown: options.onCountdown ? (ms) => options.onCountdown!(ms, schedule.scheduledAt) : undefined,
+      signal: halt.signal,
+      onCountdown: onCountdown && ((ms, target) => onCountdown(ms, target === 'preflight' ? prepareAt : schedule.scheduledAt, target)),
       countdownEveryMs: 1000,
       prepare: async () => {
         const started = performance.now()
-        session ??= await openSession(options, dbs)
-        if (schedule.kind !== 'now') await checkHealth(session)
+        session ??= await abortable(openSession(options, dbs), halt.signal)
+        if (schedule.kind !== 'now') await abortable(checkHealth(session), halt.signal)
         prepared = await runPreflight(session)
+        const lost = prepared.lock.lost
+        lost.addEventListener('abort', () => halt.abort(lost.reason), {once: true})
         loaded = await writeCutoverPlan(options.stateDir, planId, session, displayUrl, strategy, mode, manifest, prepared, schedule)
         crashPoint('planned')
         options.onProgress?.({phase: 'armed', scheduledAt: schedule.scheduledAt, planPath: loaded.path, preflightMs: performance.now() - started})
       },
-    }).catch((error) => {
-      if (loaded && error instanceof CutoverCancelledError) loaded.journal.append({event: 'failed', phase: 'cutover', message: error.message})
-      if (loaded && error instanceof CutoverRefusedError) loaded.journal.append({event: 'failed', phase: 'cutover', message: error.message})
-      throw error
     })
+    // The last look before the first change: the lock is still ours (one round trip), and
+    // nobody cancelled. Nothing is awaited between that check and the journal's switch-started.
+    await prepared!.lock.ensureHeld()
+    if (halt.signal.aborted) throw halt.signal.reason
+    switchStarted = true
+    options.onProgress?.({phase: 'switch-started', planId})
     const plan = loaded!.plan
     const live = session!
     loaded!.journal.append({event: 'switch-started', strategy, scheduledAt: firing.scheduledAt.toISOString(), startedAt: firing.startedAt.toISOString()})
+    const stop = switchStop(options, prepared!.lock)
     const outcome = await switchForward(
-      {session: live, loaded: loaded!, phase: 'cutover', onProgress: switchProgress(options), atomicMinDurationMs: options.atomicMinDurationMs, batchCommands: options.batchCommands},
+      {session: live, loaded: loaded!, phase: 'cutover', onProgress: switchProgress(options), atomicMinDurationMs: options.atomicMinDurationMs, batchCommands: options.batchCommands, stop},
       {staged: prepared!.stagedKeys, live: prepared!.liveKeys},
-    )
+    ).catch((error) => {
+      throw switchStopped(error, stop, plan)
+    })
     prepared!.stagedKeys = undefined
     prepared!.liveKeys = undefined
     return await finish(options, live, loaded!, plan, outcome, firing, summary, {kind: prepared!.lock.kind, where: prepared!.lock.where}, false)
+  } catch (error) {
+    if (switchStarted) throw error
+    // Nothing changed: say why in one line (a cancel may surface as some other error of the
+    // work it cut short), and leave the plan, if one was written, journaled as stopped.
+    const reason = halt.signal.aborted ? (halt.signal.reason as Error) : (error as Error)
+    const stopped = reason instanceof LockLostError ? new LockLostError(`${reason.message}; stopped before the switch: nothing changed`) : reason
+    if (loaded && (stopped instanceof CutoverCancelledError || stopped instanceof CutoverRefusedError)) {
+      loaded.journal.append({event: 'failed', phase: 'cutover', message: stopped.message})
+    }
+    throw stopped
   } finally {
+    options.signal?.removeEventListener('abort', cancel)
     await prepared?.lock.release().catch(() => undefined)
     await session?.close().catch(() => undefined)
   }
+}
+
+/** Stops the switch between batches: the caller's stop, or the lock lost. */
+function switchStop(options: CutoverOptions, lock: KeptLock): AbortSignal {
+  return options.stopSignal ? AbortSignal.any([options.stopSignal, lock.lost]) : lock.lost
+}
+
+/** A switch cut short by `stop`: one line saying where things are and how to go on. */
+function switchStopped(error: unknown, stop: AbortSignal, plan: CutoverPlan): unknown {
+  if (!stop.aborted) return error
+  const next = `live is partly switched and the journal is up to date: finish with: ${plan.commands.resume} --yes, or undo with: ${plan.commands.rollback} --yes`
+  const reason = stop.reason as Error
+  if (reason instanceof LockLostError) return new CutoverFailedError(`${reason.message}: the switch stopped after the batch in flight; ${next}`)
+  return new InterruptedError(`cutover ${plan.id} ${reason.message}: the switch stopped after the batch in flight; ${next}`)
 }
 
 async function writeCutoverPlan(
@@ -325,7 +387,12 @@ async function finish(
   loaded.journal.append({event: 'switched', keys: outcome.keysMoved, durationMs: Math.round(outcome.durationMs)})
   crashPoint('switched')
   options.onProgress?.({phase: 'check'})
-  const check = await checkAfterCutover(session, plan)
+  const check = await abortable(checkAfterCutover(session, plan), options.stopSignal).catch((error) => {
+    if (!options.stopSignal?.aborted) throw error
+    throw new InterruptedError(
+      `cutover ${plan.id} switched ${outcome.keysMoved} keys, but the check of live afterwards was ${(error as Error).message}: check with: flip verify --db ${plan.dbs.live}${plan.manifest ? ` --manifest ${plan.manifest.id}` : ''} (undo with: ${plan.commands.rollback} --yes)`,
+    )
+  })
   const problems = [...check.problems]
   if (outcome.conflicts.count > 0) {
     problems.unshift(`${outcome.conflicts.count} staged keys could not move into live (already there): ${outcome.conflicts.keys.slice(0, 5).join(', ')}`)
@@ -342,8 +409,8 @@ async function finish(
     keysSwitched: outcome.keysMoved,
     keysArchived: outcome.keysSetAside,
     durationMs: Math.round(outcome.durationMs * 100) / 100,
-    scheduledAt: firing.scheduledAt.toISOString(),
-    startedAt: firing.startedAt.toISOString(),
+    scheduledAt: isoInZone(firing.scheduledAt, plan.schedule.tz),
+    startedAt: isoInZone(firing.startedAt, plan.schedule.tz),
     driftMs: firing.driftMs,
     rollbackCommand: plan.commands.rollback,
     resumeCommand: plan.commands.resume,
@@ -409,22 +476,27 @@ async function resumeCutover(options: CutoverOptions): Promise<CutoverResult> {
     live: {keys: plan.before.live.keys},
     liveKeysToArchive: plan.mode === 'replace' ? plan.before.live.keys : null,
     archiveDb: plan.strategy === 'swapdb' ? plan.dbs.shadow : plan.dbs.archive,
-    schedule: {kind: plan.schedule.kind, scheduledAt: plan.schedule.scheduledAt, tz: plan.schedule.tz},
+    schedule: {kind: plan.schedule.kind, scheduledAt: isoInZone(new Date(plan.schedule.scheduledAt), plan.schedule.tz), tz: plan.schedule.tz},
     dryRun: false,
   }
   // Finished and checked: the shadow may hold the next dataset by now, so check nothing again.
   const checked = loaded.phase === 'switched' ? loaded.journal.entries().findLast((entry) => entry.event === 'verified' && entry.phase === 'cutover') : undefined
   if (checked && checked.event === 'verified') return alreadyFinished(loaded, summary, checked)
   const session = await openSession(options, plan.dbs)
-  let lock: HeldLock | undefined
+  let lock: KeptLock | undefined
   try {
     lock = await lockForRecovery(session, plan, options, options.confirm && (() => options.confirm!(summary)), 'resume of cutover')
     const startedAt = new Date()
+    await lock.ensureHeld()
+    options.onProgress?.({phase: 'switch-started', planId: plan.id})
     if (loaded.phase === 'planned') loaded.journal.append({event: 'switch-started', strategy: plan.strategy, startedAt: startedAt.toISOString()})
+    const stop = switchStop(options, lock)
     const outcome =
       loaded.phase === 'switched'
         ? {keysMoved: 0, keysSetAside: 0, durationMs: 0, conflicts: {count: 0, keys: []}}
-        : await resumeForward({session, loaded, phase: 'cutover', onProgress: switchProgress(options), atomicMinDurationMs: options.atomicMinDurationMs, batchCommands: options.batchCommands})
+        : await resumeForward({session, loaded, phase: 'cutover', onProgress: switchProgress(options), atomicMinDurationMs: options.atomicMinDurationMs, batchCommands: options.batchCommands, stop}).catch((error) => {
+            throw switchStopped(error, stop, plan)
+          })
     const firing: Firing = {scheduledAt: new Date(plan.schedule.scheduledAt), startedAt, driftMs: startedAt.getTime() - Date.parse(plan.schedule.scheduledAt)}
     return await finish(options, session, loaded, plan, outcome, firing, summary, {kind: lock.kind, where: lock.where}, true)
   } finally {

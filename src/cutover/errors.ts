@@ -18,11 +18,19 @@ export class CutoverRefusedError extends FlipError {
   }
 }
 
-/** Cancelled (SIGINT / AbortSignal) before anything changed: exit 130 like a shell. */
+/** Cancelled (Ctrl-C, SIGTERM, AbortSignal) before anything changed: exit 130 like a shell. */
 export class CutoverCancelledError extends FlipError {
-  constructor(message = 'cancelled before the switch; nothing was changed') {
-    super(message, 130)
+  constructor(message = 'cancelled before the switch: nothing changed') {
+    super(message, EXIT.interrupted)
     this.name = 'CutoverCancelledError'
+  }
+}
+
+/** The cutover lock stopped being ours (expired, deleted, taken over): stop before the next change. */
+export class LockLostError extends CutoverRefusedError {
+  constructor(message: string) {
+    super(message)
+    this.name = 'LockLostError'
   }
 }
 

@@ -19,7 +19,7 @@ import {writeFileAtomicSync} from '../util/atomic-file.js'
 import {isProcessAlive} from '../util/process.js'
 import type {Plane} from '../plane/plane.js'
 import {RespError} from '../plane/errors.js'
-import {CutoverRefusedError} from './errors.js'
+import {CutoverRefusedError, LockLostError} from './errors.js'
 
 export const LOCK_KEY = 'flip:cutover:lock'
 export const DEFAULT_LOCK_TTL_MS = 30_000
@@ -42,6 +42,18 @@ export interface HeldLock {
   release(): Promise<void>
 }
 
+/** A lock as acquireLock returns it: renewed in the background, and watched. */
+export interface KeptLock extends HeldLock {
+  /**
+   * Aborted (reason: a LockLostError naming the lock) when a renewal finds the lock gone,
+   * or when renewals have failed for longer than the ttl: from then on another run may hold it,
+   * so whoever does work under it must stop before its next change.
+   */
+  readonly lost: AbortSignal
+  /** Renews now; throws the lost error unless the lock is still ours (before a switch starts). */
+  ensureHeld(): Promise<void>
+}
+
 export interface LockOptions {
   /** Plane of any db of the target (used for topology and CONFIG). */
   plane: Plane
@@ -62,7 +74,7 @@ export async function chooseLockDb(plane: Plane, dbsInUse: number[], lockDb?: nu
   return undefined
 }
 
-export async function acquireLock(options: LockOptions): Promise<HeldLock> {
+export async function acquireLock(options: LockOptions): Promise<KeptLock> {
   const ttlMs = options.ttlMs ?? DEFAULT_LOCK_TTL_MS
   const owner: LockOwner = {
     owner: `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`,
@@ -78,13 +90,45 @@ export async function acquireLock(options: LockOptions): Promise<HeldLock> {
 
 /**
  * Renews the lock every ttl/3 from the moment it is taken until it is released, so a long
- * pre-flight (a full verify of millions of keys) or switch never outlives it.
+ * pre-flight (a full verify of millions of keys) or switch never outlives it. A renewal that
+ * answers "not yours" means the lock is lost; one that fails (connection trouble) is tried
+ * again, and the lock counts as lost once no renewal has succeeded for a whole ttl, since it
+ * may have expired on the server by then.
  */
-function keptAlive(lock: HeldLock, ttlMs: number): HeldLock {
-  const timer = setInterval(() => void lock.renew(), Math.max(1000, Math.floor(ttlMs / 3)))
+export function keptAlive(lock: HeldLock, ttlMs: number): KeptLock {
+  const lost = new AbortController()
+  let lastRenewed = Date.now()
+  let renewing = false
+  const lose = (why: string) => {
+    if (!lost.signal.aborted) lost.abort(new LockLostError(`lost the cutover lock (${lock.where}): ${why}; another run may hold it now`))
+  }
+  const renewNow = async (): Promise<boolean> => {
+    const attempt = Date.now()
+    try {
+      if (await lock.renew()) {
+        lastRenewed = attempt
+        return true
+      }
+      lose('it was no longer ours when renewed (expired, deleted or taken over)')
+    } catch (error) {
+      if (Date.now() - lastRenewed >= ttlMs) lose(`renewing it failed for ${Math.round((Date.now() - lastRenewed) / 1000)} s (${(error as Error).message})`)
+    }
+    return false
+  }
+  const timer = setInterval(() => {
+    if (renewing || lost.signal.aborted) return
+    renewing = true
+    void renewNow().finally(() => (renewing = false))
+  }, Math.max(1000, Math.floor(ttlMs / 3)))
   timer.unref()
   return {
     ...lock,
+    lost: lost.signal,
+    renew: renewNow,
+    async ensureHeld() {
+      if (!lost.signal.aborted && !(await renewNow())) lose('it could not be renewed before the switch')
+      if (lost.signal.aborted) throw lost.signal.reason as Error
+    },
     async release() {
       clearInterval(timer)
       await lock.release()
@@ -125,7 +169,8 @@ async function acquireServerLock(plane: Plane, db: number, owner: LockOwner, ttl
     where,
     owner,
     async renew() {
-      const reply = await connection.call(['EVAL', RENEW_SCRIPT, 1, LOCK_KEY, value, ttlMs]).catch(() => 0)
+      // A failed call throws (keptAlive decides); an error reply is an answer: not renewed.
+      const reply = await connection.call(['EVAL', RENEW_SCRIPT, 1, LOCK_KEY, value, ttlMs])
       return reply === 1
     },
     async release() {

@@ -13,9 +13,10 @@ import type {NodeConnection} from '../plane/connection.js'
 import {RespError} from '../plane/errors.js'
 import {CommandEncoder, type Reply} from '../plane/resp.js'
 import {formatAddress} from '../plane/url.js'
-import {crashAfterBatch} from './crash-hook.js'
+import {crashAfterBatch, holdAfterBatch} from './crash-hook.js'
 import {CutoverFailedError} from './errors.js'
 import type {Journal} from './journal.js'
+import {abortError} from '../util/interrupt.js'
 
 export interface MoveStep {
   from: number
@@ -42,6 +43,11 @@ export interface MoveOptions {
   onProgress?: (progress: {keys: number; slots: number; totalSlots: number}) => void
   /** MOVE commands per pipelined write (default 8192). */
   batchCommands?: number
+  /**
+   * Send no further write once aborted: the writes in flight are answered and journaled, then
+   * runMoves throws the signal's reason, leaving the server and the journal in step.
+   */
+  stop?: AbortSignal
 }
 
 export interface MoveTotals {
@@ -73,7 +79,9 @@ export async function runMoves(options: MoveOptions): Promise<MoveTotals> {
     keysDone += keys
     options.onProgress?.({keys: keysDone, slots: slotsDone, totalSlots})
   }
+  const stopped = {skipped: false}
   while (pending.length > 0) {
+    if (options.stop?.aborted) throw abortError(options.stop)
     if (totals.rounds >= MAX_ROUNDS) {
       throw new CutoverFailedError(`${pending.length} slots still refused after ${MAX_ROUNDS} attempts (cluster changing?); resume later`)
     }
@@ -86,7 +94,8 @@ export async function runMoves(options: MoveOptions): Promise<MoveTotals> {
       list.push(job)
     }
     const failures: Failure[] = []
-    await Promise.all([...byNode].map(([node, jobs]) => runNode(node, jobs, options, totals, failures, progress)))
+    await Promise.all([...byNode].map(([node, jobs]) => runNode(node, jobs, options, totals, failures, progress, stopped)))
+    if (stopped.skipped) throw abortError(options.stop!)
     const fatal = failures.find((failure) => failure.kind === 'fatal')
     if (fatal) throw new CutoverFailedError(`slot ${fatal.job.slot}: ${fatal.message}`)
     if (failures.some((failure) => failure.kind === 'redirect')) await options.plane.refreshTopology()
@@ -103,6 +112,7 @@ async function runNode(
   totals: MoveTotals,
   failures: Failure[],
   progress: (slots: number, keys: number) => void,
+  stopped: {skipped: boolean},
 ): Promise<void> {
   const connection: NodeConnection = await options.plane.dedicated(node, {db: options.home})
   const address = formatAddress(node)
@@ -134,6 +144,7 @@ async function runNode(
       })
       crashAfterBatch(prefix, true)
       progress(done.length, moved + archived)
+      await holdAfterBatch(options.stop)
     }
     let encoder = new CommandEncoder(256 * 1024)
     let batchJobs: SlotJob[] = []
@@ -148,6 +159,12 @@ async function runNode(
       moves = 0
     }
     for (const job of jobs) {
+      if (options.stop?.aborted) {
+        // The encoded but unsent transactions are simply not sent.
+        stopped.skipped = true
+        batchJobs = []
+        break
+      }
       encodeSlot(encoder, job, options.home)
       batchJobs.push(job)
       moves += job.steps.reduce((n, step) => n + step.keys.length, 0)

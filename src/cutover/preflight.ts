@@ -11,8 +11,9 @@
 import {latestManifest, readManifest, type LoadedManifest} from '../dataset/manifest.js'
 import {formatAddress} from '../plane/url.js'
 import {CutoverRefusedError, CutoverUsageError} from './errors.js'
-import {acquireLock, type HeldLock} from './lock.js'
+import {acquireLock, type KeptLock} from './lock.js'
 import {hostname} from 'node:os'
+import {abortable} from '../util/interrupt.js'
 import type {CutoverMode, CutoverPlan, DbSummary, Strategy} from './plan.js'
 import {describeSummary, scanDb, scanKeysBySlot, summary, type Session, type SlotKeys} from './state.js'
 
@@ -60,10 +61,12 @@ export interface PreflightInput {
   /** Check only: a non-empty archive with discardArchive is reported, not emptied. */
   dryRun?: boolean
   onProgress?: (step: string, keys?: number) => void
+  /** Stop at once (the lock is released); the error is the signal's reason. */
+  signal?: AbortSignal
 }
 
 export interface Preflight {
-  lock: HeldLock
+  lock: KeptLock
   before: {live: DbSummary; shadow: DbSummary; archive: DbSummary}
   /** Key names by slot (move/atomic: the staged keys, and for move+replace live's too). */
   stagedKeys?: SlotKeys
@@ -74,7 +77,7 @@ export async function preflight(input: PreflightInput): Promise<Preflight> {
   const {session, manifest, strategy, mode} = input
   const progress = input.onProgress ?? (() => {})
   progress('checking the target’s health')
-  await checkHealth(session)
+  await abortable(checkHealth(session), input.signal)
   progress('taking the cutover lock')
   const lock = await acquireLock({
     plane: session.live,
@@ -84,6 +87,8 @@ export async function preflight(input: PreflightInput): Promise<Preflight> {
     ttlMs: input.lockTtlMs,
     purpose: input.purpose,
   })
+  // The reads below can take minutes: stop them when asked to, or when the lock is lost.
+  const stop = input.signal ? AbortSignal.any([input.signal, lock.lost]) : lock.lost
   try {
     let archive: DbSummary = {keys: 0, checksum: '0'.repeat(32)}
     if (strategy !== 'swapdb') {
@@ -101,7 +106,7 @@ export async function preflight(input: PreflightInput): Promise<Preflight> {
         }
       }
     } else {
-      archive = summary((await scanDb(session.archive)).checksum)
+      archive = summary((await abortable(scanDb(session.archive), stop)).checksum)
     }
 
     const needKeys = strategy !== 'swapdb'
@@ -110,7 +115,7 @@ export async function preflight(input: PreflightInput): Promise<Preflight> {
     let stagedKeys: SlotKeys | undefined
     if (input.skipVerify) {
       progress(`counting shadow db ${session.dbs.shadow} (--skip-verify)`)
-      const scan = needKeys ? await scanKeysBySlot(session.shadow) : {keys: (await session.shadow.dbsize()).total, keysBySlot: undefined}
+      const scan = needKeys ? await abortable(scanKeysBySlot(session.shadow), stop) : {keys: (await session.shadow.dbsize()).total, keysBySlot: undefined}
       if (scan.keys !== expected.keys) {
         throw new CutoverRefusedError(`shadow db ${session.dbs.shadow} has ${scan.keys} keys, manifest ${manifest.manifest.id} says ${expected.keys}: run flip verify`)
       }
@@ -118,7 +123,7 @@ export async function preflight(input: PreflightInput): Promise<Preflight> {
       stagedKeys = scan.keysBySlot
     } else {
       progress(`verifying shadow db ${session.dbs.shadow} against manifest ${manifest.manifest.id}`)
-      const scan = await scanDb(session.shadow, {collectKeys: needKeys, onKeys: (n) => progress('verifying shadow', n)})
+      const scan = await abortable(scanDb(session.shadow, {collectKeys: needKeys, onKeys: (n) => progress('verifying shadow', n)}), stop)
       shadow = summary(scan.checksum)
       if (shadow.keys !== expected.keys || shadow.checksum !== expected.checksum) {
         throw new CutoverRefusedError(
@@ -129,7 +134,7 @@ export async function preflight(input: PreflightInput): Promise<Preflight> {
     }
 
     progress(`reading live db ${session.dbs.live} (the state a rollback restores)`)
-    const liveScan = await scanDb(session.live, {collectKeys: strategy === 'move' && mode === 'replace', onKeys: (n) => progress('reading live', n)})
+    const liveScan = await abortable(scanDb(session.live, {collectKeys: strategy === 'move' && mode === 'replace', onKeys: (n) => progress('reading live', n)}), stop)
     return {lock, before: {live: summary(liveScan.checksum), shadow, archive}, stagedKeys, liveKeys: liveScan.keysBySlot}
   } catch (error) {
     await lock.release()
@@ -151,7 +156,7 @@ export async function lockForRecovery(
   options: {lockDb?: number; stateDir: string; lockTtlMs?: number},
   confirm: (() => boolean | Promise<boolean>) | undefined,
   purpose: string,
-): Promise<HeldLock> {
+): Promise<KeptLock> {
   await checkHealth(session)
   if (confirm && !(await confirm())) throw new CutoverRefusedError('not confirmed; nothing was changed')
   return acquireLock({

@@ -267,7 +267,7 @@ export function wallClockIn(tz: string, instant: number): WallClock {
 }
 
 /** Offset of `tz` from UTC at `instant`, in ms (e.g. -18000000 for New York in winter). */
-function offsetAt(tz: string, instant: number): number {
+export function offsetAt(tz: string, instant: number): number {
   const wall = wallClockIn(tz, instant)
   const asUtc = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second, wall.millisecond)
   return asUtc - instant
@@ -287,6 +287,31 @@ export function zonedToInstant(wall: WallClock, tz: string): number {
   // None: the wall time was skipped (clocks went forward): shift it by the gap, using the
   // offset in force before the change, e.g. 02:30 → 03:30 in New York in March.
   return asUtc - before
+}
+
+// ---- Printing an instant in the zone the user gave ----
+
+function pad(n: number, width = 2): string {
+  return String(n).padStart(width, '0')
+}
+
+function offsetText(offsetMs: number): string {
+  const minutes = Math.round(Math.abs(offsetMs) / 60_000)
+  return `${offsetMs < 0 ? '-' : '+'}${pad(Math.floor(minutes / 60))}:${pad(minutes % 60)}`
+}
+
+/** ISO-8601 with the zone's offset, e.g. 2026-12-03T17:07:47.000+01:00 (for --json and files). */
+export function isoInZone(instant: Date | number, tz: string): string {
+  const ms = typeof instant === 'number' ? instant : instant.getTime()
+  const wall = wallClockIn(tz, ms)
+  return `${wall.year}-${pad(wall.month)}-${pad(wall.day)}T${pad(wall.hour)}:${pad(wall.minute)}:${pad(wall.second)}.${pad(wall.millisecond, 3)}${offsetText(offsetAt(tz, ms))}`
+}
+
+/** For people: 2026-12-03 17:07:47 +01:00 (Europe/Berlin). */
+export function formatInZone(instant: Date | number, tz: string): string {
+  const ms = typeof instant === 'number' ? instant : instant.getTime()
+  const wall = wallClockIn(tz, ms)
+  return `${wall.year}-${pad(wall.month)}-${pad(wall.day)} ${pad(wall.hour)}:${pad(wall.minute)}:${pad(wall.second)} ${offsetText(offsetAt(tz, ms))} (${tz})`
 }
 
 // ---- The sleeper ----
@@ -316,13 +341,13 @@ export async function sleepUntil(target: Date | number, options: WaitOptions = {
   const goal = typeof target === 'number' ? target : target.getTime()
   const every = options.countdownEveryMs ?? 1000
   const {signal} = options
-  if (signal?.aborted) throw new CutoverCancelledError()
+  if (signal?.aborted) throw stopReason(signal)
   let nextCountdown = now()
   for (;;) {
     const current = now()
     const remaining = goal - current
     if (remaining <= 0) return current
-    if (signal?.aborted) throw new CutoverCancelledError()
+    if (signal?.aborted) throw stopReason(signal)
     if (options.onCountdown && current >= nextCountdown && remaining > FINAL_APPROACH_MS) {
       options.onCountdown(remaining)
       nextCountdown = current + every
@@ -345,15 +370,26 @@ function delay(ms: number, signal?: AbortSignal): Promise<void> {
     }
     function aborted(): void {
       clearTimeout(timer)
-      reject(new CutoverCancelledError())
+      reject(stopReason(signal!))
     }
     signal?.addEventListener('abort', aborted, {once: true})
   })
 }
 
-export interface FireOptions extends WaitOptions {
+/** Why the wait stopped: the signal's reason when it says (a lost lock), else a cancellation. */
+function stopReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason
+  return reason instanceof CutoverCancelledError || reason instanceof CutoverRefusedError ? reason : new CutoverCancelledError()
+}
+
+/** What a countdown counts down to: the start of pre-flight (--prepare before the moment) or the switch. */
+export type CountdownTarget = 'preflight' | 'cutover'
+
+export interface FireOptions extends Omit<WaitOptions, 'onCountdown'> {
   /** Runs prepareMs before the moment (or at once when the moment is closer): connect, pre-flight, plan. */
   prepare?: () => Promise<void>
+  /** The ms left until `target`, about every countdownEveryMs. */
+  onCountdown?: (remainingMs: number, target: CountdownTarget) => void
 }
 
 /**
@@ -366,15 +402,17 @@ export async function waitForMoment(schedule: Schedule, options: FireOptions = {
   const moment = schedule.scheduledAt.getTime()
   if (schedule.kind !== 'now') {
     const prepareAt = moment - schedule.prepareMs
-    if (now() < prepareAt) await sleepUntil(prepareAt, options)
+    const onCountdown = options.onCountdown
+    if (now() < prepareAt) await sleepUntil(prepareAt, {...options, onCountdown: onCountdown && ((ms) => onCountdown(ms, 'preflight'))})
   }
   if (options.prepare) await options.prepare()
-  if (options.signal?.aborted) throw new CutoverCancelledError()
+  if (options.signal?.aborted) throw stopReason(options.signal)
   if (schedule.kind === 'now') {
     const startedAt = now()
     return {scheduledAt: new Date(startedAt), startedAt: new Date(startedAt), driftMs: 0}
   }
-  const woke = await sleepUntil(moment, options)
+  const onCountdown = options.onCountdown
+  const woke = await sleepUntil(moment, {...options, onCountdown: onCountdown && ((ms) => onCountdown(ms, 'cutover'))})
   if (schedule.notAfter && woke > schedule.notAfter.getTime()) {
     throw new CutoverRefusedError(
       `too late: woke at ${new Date(woke).toISOString()}, after --not-after ${schedule.notAfter.toISOString()}; nothing was changed`,

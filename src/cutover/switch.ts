@@ -37,6 +37,8 @@ export interface SwitchContext {
   atomicMinDurationMs?: number
   /** MOVEs per pipelined write of the batched strategy (each write is journaled). */
   batchCommands?: number
+  /** The batched strategy stops before its next write (after journaling the ones in flight) and throws. */
+  stop?: AbortSignal
 }
 
 export interface AtomicReport {
@@ -123,6 +125,7 @@ async function moveOutcome(ctx: SwitchContext, jobs: SlotJob[], started: number)
     phase: ctx.phase,
     onProgress: ctx.onProgress,
     batchCommands: ctx.batchCommands,
+    stop: ctx.stop,
   })
   const forward = ctx.phase === 'cutover'
   return {

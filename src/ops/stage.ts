@@ -17,6 +17,7 @@ import {completeManifest, failManifest, startManifest, writeManifest, type Targe
 import type {ValueType} from '../dataset/record.js'
 import {emptyDatasetError, openDataset, type DatasetFormat} from '../dataset/source.js'
 import {keySlot} from '../util/keyslot.js'
+import {InterruptedError, abortableIterable, throwIfAborted} from '../util/interrupt.js'
 import type {WriterOptions} from '../plane/index.js'
 import {EXIT} from '../util/exit-codes.js'
 import {OpsError} from './errors.js'
@@ -44,6 +45,8 @@ export interface StageOptions {
   /** Minimum time between onProgress calls (default 250 ms); a last call always follows the end. */
   progressIntervalMs?: number
   writer?: WriterOptions
+  /** Stop between batches (Ctrl-C): the manifest is left incomplete with failure "interrupted". */
+  signal?: AbortSignal
 }
 
 export interface StageProgress {
@@ -130,7 +133,7 @@ export async function stage(options: StageOptions): Promise<StageResult> {
     try {
       if (before.total > 0) await plane.flushdb()
       let slots = new Uint16Array(0)
-      for await (const batch of startingWith(first, batches)) {
+      for await (const batch of abortableIterable(startingWith(first, batches), options.signal)) {
         // Each key's slot once, for the checksum and for routing.
         if (slots.length < batch.length) slots = new Uint16Array(batch.length)
         for (let i = 0; i < batch.length; i++) {
@@ -141,11 +144,12 @@ export async function stage(options: StageOptions): Promise<StageResult> {
         }
         await writer.write(batch, slots)
         report(progress)
+        throwIfAborted(options.signal)
       }
       await writer.finish()
     } catch (error) {
       // Batches still in flight settle when the plane closes (it drains before closing).
-      manifest = failManifest(manifest, (error as Error).message)
+      manifest = failManifest(manifest, error instanceof InterruptedError ? 'interrupted' : (error as Error).message)
       await writeManifest(options.stateDir, manifest).catch(() => undefined)
       if (typeof error === 'object' && error !== null) {
         failures.set(error, {manifest: manifestPath, id: manifest.id, shadowDb, keysWritten: checksum.keys})

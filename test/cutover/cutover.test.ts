@@ -197,7 +197,7 @@ for (const kind of servers) {
       expect(await fingerprints(server.url)).toEqual(before)
       const {plan, phase} = loadPlan(stateDir)
       expect(phase).toBe('planned')
-      await expect(cutover({...base(), resume: plan.id})).rejects.toThrow(/stopped before changing anything \(cancelled before the switch; nothing was changed\)/)
+      await expect(cutover({...base(), resume: plan.id})).rejects.toThrow(/stopped before changing anything \(cancelled before the switch: nothing changed\)/)
       // The lock was released: a new cutover runs at once.
       expect((await cutover({...base(), manifest})).verified.ok).toBe(true)
     })

@@ -4,7 +4,8 @@
 import {hostname} from 'node:os'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {CutoverRefusedError} from '../../src/cutover/errors.js'
-import {LOCK_KEY, acquireLock, chooseLockDb} from '../../src/cutover/lock.js'
+import {LOCK_KEY, acquireLock, chooseLockDb, keptAlive} from '../../src/cutover/lock.js'
+import {LockLostError} from '../../src/cutover/errors.js'
 import {connectPlane, type Plane} from '../../src/plane/plane.js'
 import {hasRedisServer, startRedisServer, type RedisServer} from '../support/redis-server.js'
 import {tempDir} from './support.js'
@@ -45,6 +46,46 @@ describe.skipIf(!hasRedisServer())('cutover lock', () => {
     await held.release() // does not free the new holder's lock
     await expect(acquireLock(options())).rejects.toThrow(/another cutover holds the lock/)
     await next.release()
+  })
+
+  it('notices when the lock is lost (overwritten on the server): its lost signal aborts, ensureHeld throws', async () => {
+    const held = await acquireLock(options({ttlMs: 3000}))
+    expect(held.lost.aborted).toBe(false)
+    await held.ensureHeld()
+    const lockPlane = await connectPlane({url: server.url, db: 15})
+    await lockPlane.command(lockPlane.primaries[0], ['SET', LOCK_KEY, 'someone else', 'PX', 30_000])
+    await lockPlane.close()
+    // Renewed every second with this ttl: wait for the renewal that finds it gone.
+    await new Promise<void>((resolve) => held.lost.addEventListener('abort', () => resolve(), {once: true}))
+    expect(held.lost.reason).toBeInstanceOf(LockLostError)
+    expect(String(held.lost.reason.message)).toMatch(/^lost the cutover lock \(db 15 on 127\.0\.0\.1:\d+\): it was no longer ours when renewed/)
+    await expect(held.ensureHeld()).rejects.toBeInstanceOf(LockLostError)
+    await held.release() // leaves the other holder's key alone
+    const check = await connectPlane({url: server.url, db: 15})
+    expect(String(await check.command(check.primaries[0], ['GET', LOCK_KEY]))).toBe('someone else')
+    await check.command(check.primaries[0], ['DEL', LOCK_KEY])
+    await check.close()
+  })
+
+  it('a renewal that throws is no unhandled rejection; after a whole ttl without one, the lock counts as lost', async () => {
+    let calls = 0
+    const failing = keptAlive(
+      {
+        kind: 'file',
+        where: '/nowhere/cutover.lock',
+        owner: {owner: 'x', host: hostname(), pid: process.pid, purpose: 'test', since: new Date().toISOString()},
+        async renew() {
+          calls++
+          throw new Error('EIO: disk gone')
+        },
+        async release() {},
+      },
+      3000,
+    )
+    await new Promise<void>((resolve) => failing.lost.addEventListener('abort', () => resolve(), {once: true}))
+    expect(calls).toBeGreaterThanOrEqual(3)
+    expect(String(failing.lost.reason.message)).toMatch(/renewing it failed for \d+ s \(EIO: disk gone\)/)
+    await failing.release()
   })
 
   it('is taken over at once from a holder on this machine whose process is gone', async () => {

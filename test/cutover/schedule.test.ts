@@ -1,7 +1,7 @@
 // Scheduling a cutover: --at, --cron, --tz, --not-after, --prepare, and the sleeper.
 import {describe, expect, it} from 'vitest'
 import {CutoverCancelledError, CutoverRefusedError, CutoverUsageError} from '../../src/cutover/errors.js'
-import {nextCronTimes, parseAt, parseDuration, resolveSchedule, sleepUntil, waitForMoment} from '../../src/cutover/schedule.js'
+import {formatInZone, isoInZone, nextCronTimes, parseAt, parseDuration, resolveSchedule, sleepUntil, waitForMoment} from '../../src/cutover/schedule.js'
 
 const usage = (fn: () => unknown): CutoverUsageError => {
   try {
@@ -126,7 +126,7 @@ describe('the sleeper', () => {
     const sleeping = sleepUntil(Date.now() + 60_000, {signal: controller.signal})
     setTimeout(() => controller.abort(), 20)
     await expect(sleeping).rejects.toBeInstanceOf(CutoverCancelledError)
-    await expect(sleeping).rejects.toThrow(/nothing was changed/)
+    await expect(sleeping).rejects.toThrow(/cancelled before the switch: nothing changed/)
   })
 
   it('sleeps past the 24.8-day Node timer limit in chunks, re-reading the clock', async () => {
@@ -145,5 +145,44 @@ describe('the sleeper', () => {
     expect(woke - target).toBeLessThan(100)
     expect(Math.max(...chunks)).toBeLessThan(2 ** 31 - 1)
     expect(chunks.length).toBeGreaterThan(40)
+  })
+
+  it('says what its countdown counts to: the start of pre-flight (--prepare before), then the cutover', async () => {
+    const start = Date.parse('2026-12-03T15:00:00Z')
+    let clock = start
+    const schedule = resolveSchedule({at: '2026-12-03T15:10:00Z', prepare: '5m'}, new Date(start))
+    const seen: Array<[number, string]> = []
+    await waitForMoment(schedule, {
+      now: () => clock++,
+      delay: async (ms) => {
+        clock += ms
+      },
+      countdownEveryMs: 60_000,
+      onCountdown: (ms, target) => seen.push([ms, target]),
+      prepare: async () => {
+        seen.push([0, 'prepare'])
+      },
+    })
+    expect(seen[0][1]).toBe('preflight')
+    expect(Math.abs(seen[0][0] - 300_000)).toBeLessThan(100)
+    const prepared = seen.findIndex(([, what]) => what === 'prepare')
+    expect(seen.slice(0, prepared).every(([, what]) => what === 'preflight')).toBe(true)
+    expect(seen[prepared + 1][1]).toBe('cutover')
+    expect(Math.abs(seen[prepared + 1][0] - 300_000)).toBeLessThan(100)
+    expect(seen.slice(prepared + 1).every(([, what]) => what === 'cutover')).toBe(true)
+  })
+})
+
+describe('printing an instant in the zone given', () => {
+  it('shows the wall clock of --tz with its offset, winter and summer', () => {
+    const winter = resolveSchedule({at: '17:07:47', tz: 'Europe/Berlin'}, new Date('2026-12-02T12:00:00Z')).scheduledAt
+    expect(formatInZone(winter, 'Europe/Berlin')).toBe('2026-12-02 17:07:47 +01:00 (Europe/Berlin)')
+    expect(isoInZone(winter, 'Europe/Berlin')).toBe('2026-12-02T17:07:47.000+01:00')
+    expect(Date.parse(isoInZone(winter, 'Europe/Berlin'))).toBe(winter.getTime())
+    const summer = new Date('2026-07-01T15:07:47.250Z')
+    expect(isoInZone(summer, 'Europe/Berlin')).toBe('2026-07-01T17:07:47.250+02:00')
+    expect(isoInZone(summer, 'America/New_York')).toBe('2026-07-01T11:07:47.250-04:00')
+    expect(formatInZone(summer, 'Asia/Kolkata')).toBe('2026-07-01 20:37:47 +05:30 (Asia/Kolkata)')
+    expect(isoInZone(summer, 'UTC')).toBe('2026-07-01T15:07:47.250+00:00')
   })
 })
