@@ -2,6 +2,7 @@
 // and the documented exit codes (oclif alone would exit 1 for everything in --json mode).
 import {Command, Errors, Flags} from '@oclif/core'
 import {notify} from '../cutover/notify.js'
+import {markDocumentWritten} from './interrupt.js'
 import {notificationText} from './notify.js'
 import {colorStderr} from './output.js'
 import {EXIT, exitCodeOf} from '../util/exit-codes.js'
@@ -65,6 +66,12 @@ export abstract class BaseCommand extends Command {
       if (process.env.FLIP_DEBUG && error.stack) process.stderr.write(error.stack + '\n')
     }
     this.exit(code === EXIT.ok ? EXIT.checkFailed : code)
+  }
+
+  /** Every --json document goes through here: one per run, so leaving at once afterwards must not print another. */
+  logJson(json: unknown): void {
+    markDocumentWritten()
+    super.logJson(json)
   }
 
   /** A warning on stderr (also under --json, which keeps stdout for the result). */

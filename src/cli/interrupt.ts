@@ -42,8 +42,7 @@ export function trapInterrupts(): InterruptTrap {
     count++
     if (handler) return handler(count, name)
     if (count === 1) return abort(name)
-    process.stderr.write(`\n${describeSignal(name)} again: stopping at once\n`)
-    process.exit(EXIT.interrupted)
+    exitInterrupted(`${describeSignal(name)} again: stopped at once`)
   }
   const onInt = () => onSignal('SIGINT')
   const onTerm = () => onSignal('SIGTERM')
@@ -63,4 +62,24 @@ export function trapInterrupts(): InterruptTrap {
       process.off('SIGTERM', onTerm)
     },
   }
+}
+
+/** Whether this process already printed its --json document (then leaving at once adds nothing to stdout). */
+let documentWritten = false
+
+export function markDocumentWritten(): void {
+  documentWritten = true
+}
+
+/**
+ * Leaves at once with exit 130 (a second Ctrl-C, work stuck where it cannot look at the signal).
+ * Under --json the one document is still printed, as on every other path.
+ */
+export function exitInterrupted(message: string): never {
+  if (process.argv.includes('--json') && !documentWritten) {
+    process.stdout.write(JSON.stringify({error: {code: EXIT.interrupted, message}}, null, 2) + '\n')
+  } else {
+    process.stderr.write(`\n${message}\n`)
+  }
+  process.exit(EXIT.interrupted)
 }

@@ -3,8 +3,7 @@ import {confirmOnTerminal} from '../cli/confirm.js'
 import {notifyFlag, webhooksFor} from '../cli/notify.js'
 import {DataCommand, dbFlag} from '../cli/data-command.js'
 import {color, formatCount, formatDuration, startProgress, type Progress} from '../cli/output.js'
-import {describeSignal, trapInterrupts} from '../cli/interrupt.js'
-import {EXIT} from '../util/exit-codes.js'
+import {describeSignal, exitInterrupted, trapInterrupts} from '../cli/interrupt.js'
 import {formatInZone} from '../cutover/schedule.js'
 import {cutover, type CutoverResult, type CutoverSummary, type StrategyChoice} from '../cutover/cutover.js'
 import type {CutoverMode} from '../cutover/plan.js'
@@ -79,8 +78,7 @@ second one stops it after the batch in flight (exit 130) and prints the --resume
       const key = describeSignal(name)
       if (stage !== 'switching') {
         if (count === 1) return interrupts.abort(name)
-        process.stderr.write(`\n${key} again: cancelled before the switch: nothing changed\n`)
-        return process.exit(EXIT.interrupted)
+        return exitInterrupted(`${key} again: cancelled before the switch: nothing changed`)
       }
       duringSwitch++
       if (duringSwitch === 1) {

@@ -1,5 +1,7 @@
 import {Flags} from '@oclif/core'
 import {DataCommand, dbFlag} from '../cli/data-command.js'
+import {trapInterrupts} from '../cli/interrupt.js'
+import {InterruptedError} from '../util/interrupt.js'
 import {color, formatCount, formatDuration, startProgress} from '../cli/output.js'
 import {diff, type DiffResult} from '../ops/index.js'
 import type {NumericMove, NumericSummary} from '../ops/numeric-changes.js'
@@ -23,19 +25,25 @@ export default class Diff extends DataCommand {
     const {flags} = await this.parse(Diff)
     const config = this.settings(flags)
     const progress = startProgress('Comparing…')
+    const interrupts = trapInterrupts()
     let result: DiffResult
     try {
       result = await diff({
         liveDb: config.live,
         shadowDb: config.shadow,
         numericFields: flags.field,
+        signal: interrupts.signal,
         target: this.target(flags.url, config),
         onProgress(p) {
           progress.update(`Comparing (${p.phase}): ${formatCount(p.keys)} keys, ${formatCount(Math.round(p.keysPerSecond))} keys/s`)
         },
       })
+    } catch (error) {
+      if (error instanceof InterruptedError) throw new InterruptedError(`diff ${error.message}; nothing was changed`)
+      throw error
     } finally {
       progress.stop()
+      interrupts.dispose()
     }
     this.log(`live db ${result.liveDb} (${formatCount(result.liveKeys)} keys) → shadow db ${result.shadowDb} (${formatCount(result.shadowKeys)} keys), compared in ${formatDuration(result.seconds * 1000)}`)
     this.log(`  ${color.green(`+${formatCount(result.added)} added`)}  ${color.red(`-${formatCount(result.removed)} removed`)}  ${color.yellow(`~${formatCount(result.changed)} changed`)}  ${formatCount(result.unchanged)} unchanged`)

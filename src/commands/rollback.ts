@@ -1,6 +1,8 @@
 import {Args, Flags} from '@oclif/core'
 import {confirmOnTerminal} from '../cli/confirm.js'
 import {notifyFlag, webhooksFor} from '../cli/notify.js'
+import {describeSignal, exitInterrupted, trapInterrupts} from '../cli/interrupt.js'
+import {InterruptedError} from '../util/interrupt.js'
 import {DataCommand} from '../cli/data-command.js'
 import {color, formatCount, formatDuration, startProgress} from '../cli/output.js'
 import {rollback, type RollbackResult} from '../cutover/rollback.js'
@@ -39,6 +41,17 @@ shadow re-staged since a cluster cutover can be emptied first with --discard-sha
     const config = this.settings({...flags, lockDb: flags['lock-db']})
     this.notifyTo(webhooksFor(flags.notify, config, true))
     let progress = startProgress('Rolling back…')
+    // Ctrl-C / SIGTERM before the first change cancels (nothing changed, lock released). Once keys
+    // move back the first one is only acknowledged: the rollback finishes; a second leaves at once,
+    // and running the same rollback again finishes it (every step is journaled and idempotent).
+    let moving = false
+    const interrupts = trapInterrupts()
+    interrupts.handle((count, name) => {
+      const key = describeSignal(name)
+      if (!moving && count === 1) return interrupts.abort(name)
+      if (moving && count === 1) return progress.note(`${key}: the rollback is moving keys back and will finish (${key} again leaves at once; the same rollback run again finishes it)`)
+      exitInterrupted(`${key} again: stopped at once; run the same rollback again to finish it`)
+    })
     try {
       const result = await rollback({
         ...this.target(flags.url, config),
@@ -54,11 +67,16 @@ shadow re-staged since a cluster cutover can be emptied first with --discard-sha
               summary.shadowToDiscard > 0 ? `, after deleting the ${summary.shadowToDiscard.toLocaleString('en-US')} keys now in shadow db ${summary.dbs.shadow}` : ''
             }?`,
             flags.yes,
+            interrupts.signal,
           )
           progress = startProgress('Rolling back…')
           return ok
         },
-        onProgress: (p) => progress.update(`Rolling back: ${formatCount(p.keys)} keys, ${p.slots}/${p.totalSlots} slots`),
+        signal: interrupts.signal,
+        onProgress: (p) => {
+          moving = true
+          progress.update(`Rolling back: ${formatCount(p.keys)} keys, ${p.slots}/${p.totalSlots} slots`)
+        },
       })
       progress.stop()
       if (result.alreadyDone) {
@@ -73,7 +91,10 @@ shadow re-staged since a cluster cutover can be emptied first with --discard-sha
       return result
     } catch (error) {
       progress.fail()
+      if (error instanceof InterruptedError && !moving) throw new InterruptedError(`rollback cancelled (${error.message.replace(/^interrupted \((.*)\)$/, '$1')}) before any change: nothing changed`)
       throw error
+    } finally {
+      interrupts.dispose()
     }
   }
 }

@@ -8,6 +8,7 @@
 // cannot finish would leave live half rolled back): no later cutover on these dbs is still in
 // place, and every db it will write holds what the plan and journal say (check.ts,
 // checkBeforeRollback). Otherwise it refuses, naming the later plan or the db.
+import {abortable, throwIfAborted} from '../util/interrupt.js'
 import {latestManifest} from '../dataset/manifest.js'
 import {checkAfterRollback, checkBeforeRollback, type AfterCheck} from './check.js'
 import {CutoverFailedError, CutoverRefusedError} from './errors.js'
@@ -34,6 +35,8 @@ export interface RollbackOptions extends ConnectOptions {
   /** Asked once before anything changes; false refuses. Absent = yes. */
   confirm?: (summary: RollbackSummary) => boolean | Promise<boolean>
   onProgress?: (progress: SwitchProgress & {phase: 'rollback'}) => void
+  /** Ctrl-C / SIGTERM: honoured until the first change (nothing changed, lock released); the moves back always finish. */
+  signal?: AbortSignal
 }
 
 export interface RollbackSummary {
@@ -92,23 +95,25 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
     restores: plan.before.live,
     shadowToDiscard: 0,
   }
-  const session = await openSession(options, plan.dbs)
+  const cancelled = options.signal
+  const session = await abortable(openSession(options, plan.dbs), cancelled)
   let lock: HeldLock | undefined
   try {
-    lock = await lockForRecovery(session, plan, options, undefined, 'rollback of cutover')
+    lock = await abortable(lockForRecovery(session, plan, options, undefined, 'rollback of cutover'), cancelled)
     if (alreadyDone) return await nothingToUndo(session, loaded, summary, later.at(-1))
-    const before = await checkBeforeRollback(session, plan, {
+    const before = await abortable(checkBeforeRollback(session, plan, {
       phase: loaded.phase,
       cutoverCheckFailed: loaded.journal.entries().some((entry) => entry.event === 'verified' && entry.phase === 'cutover' && !entry.ok),
       discardShadow: Boolean(options.discardShadow),
-    })
+    }), cancelled)
     const restaged = await stagedSince(options.stateDir, plan)
     if (restaged && plan.strategy === 'swapdb' && loaded.phase === 'switched' && before.problems.length === 0) {
       before.problems.push(`shadow db ${plan.dbs.shadow} was staged again after this plan, over live’s data from before the cutover`)
     }
     if (before.problems.length > 0) throw new CutoverRefusedError(refusal(loaded, before.problems, later.at(-1), restaged))
     summary.shadowToDiscard = before.shadowToDiscard
-    if (options.confirm && !(await options.confirm(summary))) throw new CutoverRefusedError('not confirmed; nothing was changed')
+    if (options.confirm && !(await abortable(Promise.resolve(options.confirm(summary)), cancelled))) throw new CutoverRefusedError('not confirmed; nothing was changed')
+    throwIfAborted(cancelled)
 
     if (before.shadowToDiscard > 0) {
       // Before 'rollback-started': a crash here leaves the plan 'switched', so running the same

@@ -5,6 +5,7 @@
 import {keyDigest} from '../dataset/checksum.js'
 import type {DatasetValue, StoredKey} from '../dataset/record.js'
 import type {Plane} from '../plane/index.js'
+import {abortableIterable} from '../util/interrupt.js'
 import {keySlot} from '../util/keyslot.js'
 import {OpsError} from './errors.js'
 import {keyText, Samples, valuePreview} from './key-text.js'
@@ -22,6 +23,8 @@ export interface DiffOptions {
   numericFields?: string[]
   onProgress?: (progress: DiffProgress) => void
   progressIntervalMs?: number
+  /** Ctrl-C / SIGTERM: stop reading (diff changes nothing, so there is nothing to undo). */
+  signal?: AbortSignal
 }
 
 export interface DiffProgress {
@@ -81,11 +84,11 @@ export async function diff(options: DiffOptions): Promise<DiffResult> {
     // Each pass reads again without repeats if SCAN returned a key twice (Plane.readWithoutRepeats).
     const numericFields = options.numericFields === undefined ? undefined : new Set(options.numericFields)
     const fromShadow = await inShadow.readWithoutRepeats(
-      (distinct) => compareShadowWithLive(inShadow, live, {distinct, sampleSize, numericFields, onKeys: progress('reading shadow')}),
+      (distinct) => compareShadowWithLive(inShadow, live, {signal: options.signal, distinct, sampleSize, numericFields, onKeys: progress('reading shadow')}),
       (pass) => pass.keys,
     )
     const fromLive = await live.readWithoutRepeats(
-      (distinct) => findRemoved(live, inShadow, {distinct, sampleSize, onKeys: progress('reading live')}),
+      (distinct) => findRemoved(live, inShadow, {signal: options.signal, distinct, sampleSize, onKeys: progress('reading live')}),
       (pass) => pass.keys,
     )
     return {
@@ -108,6 +111,7 @@ export async function diff(options: DiffOptions): Promise<DiffResult> {
 }
 
 interface PassOptions {
+  signal?: AbortSignal
   distinct: boolean
   sampleSize: number
   numericFields?: ReadonlySet<string>
@@ -143,7 +147,7 @@ async function compareShadowWithLive(shadow: Plane, live: Plane, options: PassOp
     options.onKeys(pass.keys)
   }
   const inFlight: Array<{batch: StoredKey[]; before: Promise<StoredKey[]>}> = []
-  for await (const batch of shadow.scanValues({distinct: options.distinct})) {
+  for await (const batch of abortableIterable(shadow.scanValues({distinct: options.distinct}), options.signal)) {
     const before = live.readValues(batch.map((stored) => stored.key))
     before.catch(() => undefined) // awaited below
     inFlight.push({batch, before})
@@ -170,7 +174,7 @@ async function findRemoved(live: Plane, shadow: Plane, options: PassOptions) {
     options.onKeys(pass.keys)
   }
   const checks: Array<{keys: Buffer[]; exists: Promise<unknown[]>}> = []
-  for await (const keys of live.scanKeys({distinct: options.distinct})) {
+  for await (const keys of abortableIterable(live.scanKeys({distinct: options.distinct}), options.signal)) {
     const exists = shadow.execute(keys.map((key) => ({argv: ['EXISTS', key], slot: keySlot(key)})))
     exists.catch(() => undefined) // awaited below
     checks.push({keys, exists})

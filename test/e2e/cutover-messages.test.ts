@@ -35,7 +35,9 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'flip-cutover-messages-'))
   catalog('monday.ndjson', 500, 'mon')
   catalog('tuesday.ndjson', 300, 'tue')
-  writeFileSync(join(dir, 'broken.ndjson'), '{"key": "a", "value": "1"}\n{"key": "b", "type": "sett", "value": []}\n')
+  // The bad record lies past the first 64 KB read, so the stage has started (and left an incomplete manifest) when it meets it.
+  const good = Array.from({length: 3000}, (_, i) => JSON.stringify({key: `a:${i}`, value: '1'})).join('\n')
+  writeFileSync(join(dir, 'broken.ndjson'), `${good}\n{"key": "b", "type": "sett", "value": []}\n`)
 })
 
 afterAll(async () => {

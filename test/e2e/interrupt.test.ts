@@ -162,6 +162,25 @@ describe.skipIf(!hasScript())('Ctrl-C and SIGTERM on a terminal', {timeout: 240_
     expectLockFree()
   })
 
+  it('rollback: Ctrl-C at the confirmation prompt cancels before any change; nothing changed, lock freed', async () => {
+    const run = flipOnTerminal(['rollback'])
+    await run.waitFor(/Roll back plan \S+ \(switched\) .* \[y\/N\]/)
+    run.type('\x03')
+    expect(await run.exited(30_000), run.text).toBe(130)
+    expect(run.text).toMatch(/Error: rollback cancelled \(Ctrl-C\) before any change: nothing changed/)
+    expect(keysIn(0)).toBe(100)
+    expectLockFree()
+  })
+
+  it('diff: Ctrl-C stops it with exit 130 and one line', async () => {
+    const run = flipOnTerminal(['diff'])
+    await run.waitFor(/Comparing \([\w ]+\): [1-9][\d,]* /)
+    run.type('\x03')
+    expect(await run.exited(30_000), run.text).toBe(130)
+    expect(run.text).toMatch(/Error: diff interrupted \(Ctrl-C\); nothing was changed/)
+    expect(run.text.match(/Error:/g)).toHaveLength(1)
+  })
+
   it('cutover --at: Ctrl-C in the countdown to pre-flight cancels, and the countdown says what it counts to, in the zone given', async () => {
     const before = plans().length
     const run = flipOnTerminal(['cutover', '--shadow', '5', '--archive', '6', '--yes', '--at', inSeconds(600), '--prepare', '300s', '--tz', 'Europe/Berlin'])
