@@ -5,6 +5,10 @@ export default defineConfig({
     root: new URL('..', import.meta.url).pathname,
     include: ['test/**/*.test.ts'],
     exclude: ['test/bench/**', 'node_modules/**', 'dist/**'],
+    // The run's own temp dir, checked empty at the end (when test/run.mjs does not do it).
+    globalSetup: ['test/support/global-setup.ts'],
+    // Removes each file's temp dirs (test/support/temp.ts) after its tests.
+    setupFiles: ['test/support/setup-file.ts'],
     // oclif's runCommand captures console output only when vitest leaves the console alone.
     disableConsoleIntercept: true,
     testTimeout: 60_000,
