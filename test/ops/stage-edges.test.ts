@@ -6,7 +6,7 @@ import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {readManifest} from '../../src/dataset/index.js'
 import {stage, verify, type StageProgress} from '../../src/ops/index.js'
 import {connectPlane, type Plane} from '../../src/plane/index.js'
-import {freePort} from '../support/redis-server.js'
+import {closedPort} from '../support/redis-server.js'
 import {DB, backends, type Backend} from './backends.js'
 import {tempDir} from '../support/temp.js'
 
@@ -83,7 +83,7 @@ for (const kind of backends) {
 describe('stage without a server', () => {
   it('an unreachable server is exit 3 and leaves no manifest', async () => {
     const stateDir = tempDir('flip-ops-')
-    const url = `redis://127.0.0.1:${await freePort()}`
+    const url = `redis://127.0.0.1:${await closedPort()}`
     const error = await stage({files: [join(fixtures, 'catalog.ndjson')], shadowDb: 1, stateDir, target: {url}}).catch((e: unknown) => e)
     expect(error).toMatchObject({exitCode: 3, message: expect.stringMatching(/cannot connect to 127\.0\.0\.1:\d+: connection refused/)})
     expect(existsSync(join(stateDir, 'manifests'))).toBe(false)
