@@ -11,8 +11,11 @@ export default defineConfig({
     setupFiles: ['test/support/setup-file.ts'],
     // oclif's runCommand captures console output only when vitest leaves the console alone.
     disableConsoleIntercept: true,
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // Limits for a hung test, not expectations: the slowest tests take ~20 s on an idle 2-core
+    // machine and three times that on a busy one. Waits inside tests poll for readiness.
+    testTimeout: 180_000,
+    hookTimeout: 180_000,
+    teardownTimeout: 60_000,
     // Files start real servers on free ports; two at a time keeps a 2-core machine responsive.
     // An external Valkey (FLIP_TEST_VALKEY_URL) is shared by several files and the conformance
     // file FLUSHALLs it before each case: then files run one at a time.

@@ -22,5 +22,5 @@ describe('flip demo (the main job)', () => {
     expect(out).toMatch(/atomic: scripts overlapped \(proven\)/)
     expect(out).toMatch(/live matches its pre-cutover checksum \(100,000 keys, 094dcc0f0ebc45649401aebb27df8611\)/)
     expect(out).toMatch(/flip engine stopped/)
-  })
+  }, 300_000) // the child's own limit (240 s) comes first
 })
