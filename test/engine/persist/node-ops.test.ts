@@ -87,7 +87,10 @@ describe('restarting with another node count', () => {
     // Once serving, the nodes save in the new shape and node 0 drops node-2.snapshot.
     for (const {keyspace, ops} of nodes) ops.started(() => keyspace)
     const snapshots = () => readdirSync(dir).filter((f) => f.endsWith('.snapshot')).sort()
-    await until(() => snapshots().join() === 'node-0.snapshot,node-1.snapshot') // the saves run in the background
+    // The saves run in the background: wait until both are done (node 0 then drops the stale file).
+    const saved = () => nodes.every(({ops}) => ops.infoPersistenceLines()!.includes('rdb_saves:1'))
+    await until(() => saved() && snapshots().join() === 'node-0.snapshot,node-1.snapshot')
+    expect(saved()).toBe(true)
     expect(snapshots()).toEqual(['node-0.snapshot', 'node-1.snapshot'])
     const reopened = node(1, 2)
     expect(reopened.ops.loaded?.resharded).toBe(false)
