@@ -11,8 +11,8 @@ export default defineConfig({
     setupFiles: ['test/support/setup-file.ts'],
     // oclif's runCommand captures console output only when vitest leaves the console alone.
     disableConsoleIntercept: true,
-    // Limits for a hung test, not expectations: the slowest tests take ~20 s on an idle 2-core
-    // machine and three times that on a busy one. Waits inside tests poll for readiness.
+    // Limits for a hung test, not expectations: a busy machine makes the slowest tests (the
+    // crash tests) several times slower. Waits inside tests poll for readiness.
     testTimeout: 180_000,
     hookTimeout: 180_000,
     teardownTimeout: 60_000,

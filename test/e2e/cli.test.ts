@@ -19,7 +19,7 @@ function flip(args: string[], env: Record<string, string> = {}) {
     cwd: dir,
     encoding: 'utf8',
     env: {...process.env, FLIP_STATE_DIR: join(dir, 'state'), FLIP_URL: engine.seedUrl, CI: 'true', ...env},
-    timeout: 60_000,
+    timeout: 150_000, // a hung command, not a slow one: a busy machine makes each call many times slower
   })
   return {code: result.status, stdout: result.stdout, stderr: result.stderr}
 }
