@@ -1,10 +1,13 @@
 #!/usr/bin/env node
 // The project's test command: build (child-process CLI tests run dist/), run vitest with
-// its JSON reporter, and end with the plain line CI reads: "N passed, N failed".
+// its JSON reporter, and end with the plain line CI reads: "N passed, N failed, N skipped".
+// The run has a temp dir of its own (see test/support/temp-guard.mjs): anything left in it, or a
+// process still running from it, fails the run, named.
 import {spawnSync} from 'node:child_process'
 import {existsSync, readFileSync, rmSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {cleanUpRun, createRunDir, describeLeftovers, findLeftovers, runEnv} from './support/temp-guard.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const results = join(root, '.vitest-results.json')
@@ -13,16 +16,21 @@ const bin = (name) => join(root, 'node_modules', '.bin', name)
 const build = spawnSync(bin('tsc'), ['-p', 'tsconfig.json'], {cwd: root, stdio: 'inherit'})
 if (build.status !== 0) {
   console.log('build failed')
-  console.log('0 passed, 1 failed')
+  console.log('0 passed, 1 failed, 0 skipped')
   process.exit(1)
 }
 
 rmSync(results, {force: true})
+const runDir = createRunDir()
 const run = spawnSync(
   bin('vitest'),
   ['run', '--config', 'test/vitest.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${results}`, ...process.argv.slice(2)],
-  {cwd: root, stdio: 'inherit'},
+  {cwd: root, stdio: 'inherit', env: runEnv(runDir)},
 )
+const leftovers = findLeftovers(runDir)
+cleanUpRun(runDir, leftovers)
+const leaks = describeLeftovers(leftovers)
+for (const line of leaks) console.log(line)
 
 let passed = 0
 let failed = 0
@@ -37,6 +45,8 @@ if (existsSync(results)) {
 }
 // A suite that crashed before running its tests fails the run even when no test failed.
 if (run.status !== 0 && failed === 0) failed = 1
+// Leftovers count as one failure: the tests passed, but the run did not clean up after itself.
+if (leaks.length > 0) failed += 1
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`)
 process.exit(failed > 0 || run.status !== 0 ? 1 : 0)
 

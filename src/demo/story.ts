@@ -3,10 +3,10 @@
 // state directory, against an engine on a free port that is stopped at the end.
 import {spawn} from 'node:child_process'
 import {mkdtempSync, rmSync} from 'node:fs'
-import {createServer} from 'node:net'
 import {tmpdir} from 'node:os'
 import {dirname, join, relative} from 'node:path'
 import {fileURLToPath} from 'node:url'
+import {readEngineRecord} from '../cli/target.js'
 import {connectPlane} from '../plane/index.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -26,7 +26,6 @@ const SHOWN = ['SKU-000001', 'SKU-000002', 'SKU-000004', 'SKU-100001']
 export async function runDemo(options: DemoOptions): Promise<void> {
   const {write} = options
   const stateDir = mkdtempSync(join(tmpdir(), 'flip-demo-'))
-  const port = await freeBasePort(3)
   const env = {...process.env, FLIP_STATE_DIR: stateDir, FLIP_URL: '', VALKEY_URL: ''}
   const flip = (args: string[]) => runFlip(args, env, write)
   const csv = ['--key', 'product:{sku}:price', '--value', 'price']
@@ -34,9 +33,11 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   try {
     write(`# flip demo — state in ${stateDir}`)
     write('# 1. A 3-node cluster-mode engine with 16 databases, in the background.')
-    await flip(['engine', 'start', '--port', String(port), '--dir', join(stateDir, 'engine')])
+    // Ports the OS picks (--port 0): a range chosen here could be taken before the engine binds it.
+    await flip(['engine', 'start', '--port', '0', '--dir', join(stateDir, 'engine')])
     engineStarted = true
-    const url = `valkey://127.0.0.1:${port},127.0.0.1:${port + 1},127.0.0.1:${port + 2}`
+    const url = readEngineRecord(stateDir)?.seedUrl
+    if (!url) throw new Error(`flip engine start recorded no engine in ${stateDir}`)
 
     write('# 2. Today\'s 100,000 regular prices go live (stage into the shadow db, then switch).')
     await flip(['stage', catalog('prices.csv'), ...csv])
@@ -52,7 +53,9 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     const at = new Date(Date.now() + lead * 1000)
     const hhmmss = at.toTimeString().slice(0, 8)
     write(`# 4. Midnight, compressed: the cutover fires at ${hhmmss} local time, ${lead} s from now.`)
-    await flip(['cutover', '--at', hhmmss, '--prepare', `${lead}s`, '--atomic', '--yes'])
+    // --not-after: on a busy machine the command may start after the moment; it then fires at
+    // once instead of waiting for the same time tomorrow.
+    await flip(['cutover', '--at', hhmmss, '--prepare', `${lead}s`, '--not-after', '1m', '--atomic', '--yes'])
     await showPrices(url, 'live prices after the cutover', write)
 
     write('# 5. Something is wrong with the sale prices: roll back from the plan on disk.')
@@ -89,22 +92,4 @@ function runFlip(args: string[], env: NodeJS.ProcessEnv, write: (line: string) =
 
 function quote(arg: string): string {
   return /^[\w./:=@,+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`
-}
-
-/** A base port with `count` free ports after it (the engine takes consecutive ports). */
-async function freeBasePort(count: number): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 30000)
-    const free = await Promise.all(Array.from({length: count}, (_, i) => isFree(base + i)))
-    if (free.every(Boolean)) return base
-  }
-  throw new Error('no free ports for the demo engine')
-}
-
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer()
-    server.once('error', () => resolve(false))
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)))
-  })
 }

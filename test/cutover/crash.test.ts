@@ -21,20 +21,40 @@ interface Run {
   output: Record<string, unknown> | undefined
 }
 
-function run(request: Record<string, unknown>, crashAt?: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', runner, JSON.stringify(request)], {
-      env: {...process.env, FLIP_TEST_CRASH_AT: crashAt ?? ''},
-      stdio: ['ignore', 'pipe', 'inherit'],
-    })
-    let stdout = ''
-    child.stdout.on('data', (chunk) => (stdout += chunk))
+interface Runner {
+  /** Resolves once the child has loaded and waits for go (or has exited). */
+  ready: Promise<void>
+  /** The rest of the request; the child starts then. */
+  go(extra: Record<string, unknown>): void
+  done: Promise<Run>
+}
+
+function spawnRunner(request: Record<string, unknown>, crashAt?: string, waitForGo = false): Runner {
+  const child = spawn(process.execPath, ['--import', 'tsx', runner, JSON.stringify(request)], {
+    env: {...process.env, FLIP_TEST_CRASH_AT: crashAt ?? '', FLIP_TEST_WAIT_FOR_GO: waitForGo ? '1' : ''},
+    stdio: [waitForGo ? 'pipe' : 'ignore', 'pipe', 'inherit'],
+  })
+  child.stdin?.on('error', () => undefined) // a child that died early: its exit tells
+  let stdout = ''
+  let markReady = () => {}
+  const ready = new Promise<void>((resolve) => (markReady = resolve))
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk
+    if (stdout.startsWith('ready\n')) markReady()
+  })
+  const done = new Promise<Run>((resolve, reject) => {
     child.on('error', reject)
     child.on('exit', (code, signal) => {
+      markReady()
       const line = stdout.trim().split('\n').at(-1)
-      resolve({code, signal, output: line ? (JSON.parse(line) as Record<string, unknown>) : undefined})
+      resolve({code, signal, output: line && line !== 'ready' ? (JSON.parse(line) as Record<string, unknown>) : undefined})
     })
   })
+  return {ready, go: (extra) => child.stdin?.end(JSON.stringify(extra) + '\n'), done}
+}
+
+function run(request: Record<string, unknown>, crashAt?: string): Promise<Run> {
+  return spawnRunner(request, crashAt).done
 }
 
 for (const kind of servers) {
@@ -81,7 +101,7 @@ for (const kind of servers) {
 
     async function crashed(crashAt: string, extra: Record<string, unknown> = {}): Promise<string> {
       const result = await run(request('cutover', extra), crashAt)
-      expect(result.signal).toBe('SIGKILL')
+      expect(result.signal, `not killed at ${crashAt}: ${JSON.stringify(result.output)}`).toBe('SIGKILL')
       const id = listPlanIds(stateDir).at(-1)!
       expect(id).toBeDefined()
       return id
@@ -125,9 +145,13 @@ for (const kind of servers) {
     })
 
     it('two cutovers started together: exactly one runs, the other is refused naming the holder', async () => {
-      // Both wake for the same moment and run pre-flight together.
+      // Both wake for the same moment and run pre-flight together. The moment is set once both
+      // have loaded: how long a process takes to start on a busy machine is no part of the test.
+      const runners = [spawnRunner(request('cutover'), undefined, true), spawnRunner(request('cutover'), undefined, true)]
+      await Promise.all(runners.map((r) => r.ready))
       const schedule = {at: new Date(Date.now() + 5000).toISOString(), prepare: '4s'}
-      const [a, b] = await Promise.all([run(request('cutover', {schedule})), run(request('cutover', {schedule}))])
+      for (const r of runners) r.go({schedule})
+      const [a, b] = await Promise.all(runners.map((r) => r.done))
       const outputs = [a.output, b.output]
       const winners = outputs.filter((output) => output && !('error' in output))
       const losers = outputs.filter((output) => output && 'error' in output)

@@ -183,7 +183,9 @@ for (const kind of servers) {
       const cancelled = cutover({
         ...base(),
         manifest,
-        schedule: {at: new Date(Date.now() + 2500).toISOString(), prepare: '2s'},
+        // Pre-flight starts at once and the moment stays far off, however slow the machine:
+        // the first countdown after pre-flight (which cancels) always comes before it.
+        schedule: {at: new Date(Date.now() + 60_000).toISOString(), prepare: '60s'},
         signal: controller.signal,
         onProgress: (event) => {
           if (event.phase === 'preflight' && event.step.startsWith('reading live')) prepared = true
@@ -230,19 +232,24 @@ for (const kind of servers) {
       const manifest = await stageLines(server.url, stateDir, prices(20, NEW))
       let prepared = false
       let intruder: Promise<void> | undefined
-      const at = new Date(Date.now() + 2500).toISOString()
+      // Pre-flight starts at once; the moment is seconds after it, so that the app's write (on a
+      // connection opened beforehand) lands in between even on a busy machine.
+      const app = await connectPlane({url: server.url, db: DBS.live})
+      const at = new Date(Date.now() + 6000).toISOString()
       const failure = await cutover({
         ...base(),
         manifest,
-        schedule: {at, prepare: '1500ms'},
+        schedule: {at, prepare: '6s'},
         onProgress: (event) => {
           if (event.phase === 'preflight' && event.step.startsWith('reading live')) prepared = true
         },
         onCountdown: () => {
           // An app writes to live between pre-flight and the moment.
-          if (prepared && !intruder) intruder = writeStrings(server.url, DBS.live, [['late:write', 'x']])
+          if (prepared && !intruder) intruder = app.command(app.nodeForKey('late:write'), ['SET', 'late:write', 'x']).then(() => undefined)
         },
-      }).catch((error: unknown) => error)
+      })
+        .catch((error: unknown) => error)
+        .finally(() => app.close())
       expect(intruder).toBeDefined()
       expect(failure).toBeInstanceOf(CutoverFailedError)
       const {result} = failure as CutoverFailedError & {result: {planId: string; driftMs: number; verified: {ok: boolean}}}

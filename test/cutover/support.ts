@@ -1,8 +1,7 @@
 // Shared by the cutover tests: real servers (Debian redis-server standalone, the bundled engine
 // as a 3-node cluster), a catalog of prices written to live and a new one staged to the shadow
 // with the real `stage`, and fingerprints of what each db holds.
-import {mkdtempSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import type {DatasetRecord} from '../../src/dataset/record.js'
 import {stage} from '../../src/ops/index.js'
@@ -10,6 +9,7 @@ import {connectPlane} from '../../src/plane/plane.js'
 import {addSummaries, scanDb, summary} from '../../src/cutover/state.js'
 import type {DbSummary} from '../../src/cutover/plan.js'
 import {hasRedisServer, startRedisServer} from '../support/redis-server.js'
+import {tempDir as testTempDir} from '../support/temp.js'
 
 export const DBS = {live: 0, shadow: 1, archive: 2}
 
@@ -41,8 +41,9 @@ export const servers: Array<{name: string; topology: 'cluster' | 'standalone'; s
   },
 ]
 
+/** A state dir, removed after the test file (test/support/temp.ts). */
 export function tempDir(prefix = 'flip-cutover-'): string {
-  return mkdtempSync(join(tmpdir(), prefix))
+  return testTempDir(prefix)
 }
 
 /** `count` prices `price:<i>` (hash-tagged every 7th so some slots hold several keys), as NDJSON lines. */

@@ -1,11 +1,11 @@
 // Every kind of bad input stops the read with one line naming the file and line.
-import {chmodSync, mkdtempSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {chmodSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {DatasetError, openDataset, type OpenDatasetOptions} from '../../src/dataset/index.js'
+import {tempDir} from '../support/temp.js'
 
-const dir = mkdtempSync(join(tmpdir(), 'flip-bad-'))
+const dir = tempDir('flip-bad-')
 
 function file(name: string, content: string): string {
   const path = join(dir, name)

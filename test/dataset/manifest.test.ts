@@ -1,6 +1,5 @@
 // Manifests: written atomically, incomplete until the stage finishes, found by id, path or age.
-import {mkdtempSync, readdirSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {readdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {
@@ -16,6 +15,7 @@ import {
   writeManifest,
   type TargetIdentity,
 } from '../../src/dataset/index.js'
+import {tempDir} from '../support/temp.js'
 
 const target: TargetIdentity = {mode: 'cluster', nodes: [{id: 'abc', address: '127.0.0.1:7000', slots: [[0, 16383]]}]}
 
@@ -25,7 +25,7 @@ describe('manifests', () => {
   })
 
   it('start incomplete, then are rewritten complete with counts, per-slot checksums and source digests', async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), 'flip-state-'))
+    const stateDir = tempDir('flip-state-')
     const started = startManifest({db: 1, sources: [{path: 'prices.ndjson', format: 'ndjson', size: 10}], target, startedAt: new Date('2026-11-26T11:22:33Z')})
     const path = await writeManifest(stateDir, started)
     expect(path).toBe(join(stateDir, 'manifests', `${started.id}.json`))
@@ -51,7 +51,7 @@ describe('manifests', () => {
   })
 
   it('a failed stage stays incomplete with its reason; latestManifest can skip it', async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), 'flip-state-'))
+    const stateDir = tempDir('flip-state-')
     const older = completeManifest(startManifest({db: 1, sources: [], target, startedAt: new Date('2026-01-01T00:00:00Z')}), {checksum: new DatasetChecksum(), sources: []})
     await writeManifest(stateDir, older)
     const failed = failManifest(startManifest({db: 1, sources: [], target, startedAt: new Date('2026-01-02T00:00:00Z')}), 'prices.ndjson:42: empty key')
@@ -63,11 +63,11 @@ describe('manifests', () => {
     expect((await latestManifest(stateDir))?.manifest.id).toBe(other.id)
     expect((await latestManifest(stateDir, {db: 1}))?.manifest).toMatchObject({id: failed.id, complete: false, failure: 'prices.ndjson:42: empty key'})
     expect((await latestManifest(stateDir, {db: 1, complete: true}))?.manifest.id).toBe(older.id)
-    expect(await latestManifest(mkdtempSync(join(tmpdir(), 'flip-empty-')))).toBeUndefined()
+    expect(await latestManifest(tempDir('flip-empty-'))).toBeUndefined()
   })
 
   it('latestManifest reads newest first and stops at the first match (a year of nightly manifests is not re-read)', async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), 'flip-state-'))
+    const stateDir = tempDir('flip-state-')
     const day = (n: number) => new Date(Date.UTC(2026, 0, 1 + n, 0, 1, 0))
     for (let n = 0; n < 30; n++) await writeManifest(stateDir, startManifest({db: n % 2, sources: [], target, startedAt: day(n)}))
     // Two stages in the same second: the later createdAt wins, whatever the random suffix says.
@@ -86,7 +86,7 @@ describe('manifests', () => {
   })
 
   it('reading a missing or foreign manifest is a one-line error', async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), 'flip-state-'))
+    const stateDir = tempDir('flip-state-')
     await expect(readManifest(stateDir, 'nope')).rejects.toThrow(new ManifestError(`no manifest "nope" in ${join(stateDir, 'manifests')}`))
     writeFileSync(join(stateDir, 'x.json'), '{"hello": 1}')
     await expect(readManifest(stateDir, join(stateDir, 'x.json'))).rejects.toThrow(`${join(stateDir, 'x.json')} is not a flip manifest`)

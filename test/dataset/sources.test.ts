@@ -1,11 +1,11 @@
 // Reading datasets: NDJSON, JSON arrays, CSV and stdin give validated records in batches.
 import {createHash} from 'node:crypto'
-import {mkdtempSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {Readable} from 'node:stream'
 import {describe, expect, it} from 'vitest'
 import {DatasetChecksum, openDataset, type DatasetRecord, type OpenDatasetOptions} from '../../src/dataset/index.js'
+import {tempDir} from '../support/temp.js'
 
 const fixtures = new URL('../fixtures/', import.meta.url).pathname
 
@@ -134,7 +134,7 @@ describe('CSV', () => {
 
 describe('inputs and formats', () => {
   it('reads several files as one dataset and reports sizes and SHA-256 of each', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'flip-src-'))
+    const dir = tempDir('flip-src-')
     writeFileSync(join(dir, 'a.jsonl'), '{"key":"a","value":1}\n')
     writeFileSync(join(dir, 'b.json'), '[{"key":"b","value":2}]')
     const reader = await openDataset([join(dir, 'a.jsonl'), join(dir, 'b.json')])

@@ -7,7 +7,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startTestEngine, type TestEngine} from '../support/engine.js'
-import {freePort} from '../support/redis-server.js'
+import {closedPort} from '../support/redis-server.js'
 
 const runJs = new URL('../../bin/run.js', import.meta.url).pathname
 
@@ -19,7 +19,7 @@ function flip(args: string[], env: Record<string, string> = {}) {
     cwd: dir,
     encoding: 'utf8',
     env: {...process.env, FLIP_STATE_DIR: join(dir, 'state'), FLIP_URL: engine.seedUrl, CI: 'true', ...env},
-    timeout: 60_000,
+    timeout: 150_000, // a hung command, not a slow one: a busy machine makes each call many times slower
   })
   return {code: result.status, stdout: result.stdout, stderr: result.stderr}
 }
@@ -88,14 +88,14 @@ describe('flip on the command line', () => {
   })
 
   it('exits 3 when the server cannot be reached, naming it', async () => {
-    const port = await freePort()
+    const port = await closedPort()
     const {code, stderr} = flip(['status'], {FLIP_URL: `valkey://127.0.0.1:${port}`})
     expect(code).toBe(3)
     expect(stderr).toContain(`127.0.0.1:${port}`)
   })
 
   it('never prints a password, not even in errors', async () => {
-    const port = await freePort()
+    const port = await closedPort()
     const {stdout, stderr} = flip(['status', '--json'], {FLIP_URL: `valkey://admin:s3cr3t-pw@127.0.0.1:${port}`})
     expect(stdout + stderr).not.toContain('s3cr3t-pw')
   })

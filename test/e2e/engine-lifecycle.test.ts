@@ -1,10 +1,9 @@
 // `flip engine start|status|stop` through the real CLI, as a child process: the engine runs in
 // the background, is found again by a second start, reports itself, and stops cleanly.
 import {existsSync, readFileSync} from 'node:fs'
-import {createServer, type Server} from 'node:net'
+import {createServer, type AddressInfo, type Server} from 'node:net'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {freePort} from '../support/redis-server.js'
 import {EngineSandbox, redisCli} from '../engine/persist/cli.js'
 
 describe('flip engine start / status / stop', () => {
@@ -81,9 +80,10 @@ describe('flip engine start refuses clearly', () => {
   let port: number
 
   beforeAll(async () => {
-    port = await freePort()
+    // A port the OS gives the blocker, so it is ours for the whole test.
     blocker = createServer()
-    await new Promise<void>((resolve) => blocker.listen(port, '127.0.0.1', resolve))
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+    port = (blocker.address() as AddressInfo).port
   })
   afterAll(async () => {
     blocker.close()

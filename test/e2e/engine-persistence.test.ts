@@ -5,6 +5,7 @@ import {readFileSync, readdirSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 import {EngineSandbox, hooksWired, redisCli} from '../engine/persist/cli.js'
+import {until} from '../support/wait.js'
 
 const NOT_WIRED = 'engine persistence/limit hooks are not wired yet (see .git/info/engine-hooks.md): skipped'
 
@@ -79,8 +80,9 @@ describe('periodic snapshots and kill -9', () => {
     expect(redisCli(port, 4, ['save'])).toBe('OK')
     expect(redisCli(port, 4, ['set', 'unsaved', 'lost'])).toBe('OK')
     const {pid, nodes} = sandbox.state()
-    for (const p of [...nodes.map((n) => n.pid), pid]) process.kill(p, 'SIGKILL')
-    await new Promise((r) => setTimeout(r, 200))
+    const killed = [...nodes.map((n) => n.pid), pid]
+    for (const p of killed) process.kill(p, 'SIGKILL')
+    await until(() => killed.every((p) => !alive(p)))
 
     expect((await sandbox.start(['--standalone', '--save-seconds', '0'])).code).toBe(0)
     expect(redisCli(sandbox.firstPort(), 4, ['get', 'saved'])).toBe('yes')
@@ -170,3 +172,17 @@ describe('--db-maxmemory', () => {
     expect(info).toContain(`maxmemory_db5:${64 * 1024}`)
   })
 })
+
+/** Whether pid still runs (a zombie waiting to be reaped does not). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+  } catch {
+    return false
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return true // no /proc: signal 0 said it exists
+  }
+}

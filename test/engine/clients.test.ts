@@ -2,12 +2,11 @@
 // redis-cli -c -n N and redis-benchmark --cluster. Plus the cluster-level promises: one node can
 // die while the others keep serving, 10,000,000 databases start fine, a busy port is named.
 import {execFile} from 'node:child_process'
-import {createServer} from 'node:net'
+import {createServer, type AddressInfo} from 'node:net'
 import {promisify} from 'node:util'
 import {Cluster, Valkey} from 'iovalkey'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startEngine} from '../../src/engine/index.js'
-import {freePort} from '../support/redis-server.js'
 import {nodeForSlot, startTestEngine, type TestEngine} from '../support/engine.js'
 import {RespClient} from './support/resp-client.js'
 
@@ -123,9 +122,9 @@ describe('engine processes', () => {
   })
 
   it('names a port that is already in use', async () => {
-    const port = await freePort()
-    const blocker = createServer().listen(port, '127.0.0.1')
+    const blocker = createServer().listen(0, '127.0.0.1')
     await new Promise((r) => blocker.once('listening', r))
+    const {port} = blocker.address() as AddressInfo
     try {
       await expect(startEngine({nodes: 1, ports: [port]})).rejects.toThrow(`port ${port} is already in use`)
     } finally {

@@ -2,13 +2,13 @@
 // zone. The systemd files are checked by systemd itself (systemd-analyze), YAML files by a YAML
 // parser, when those tools are installed.
 import {spawnSync} from 'node:child_process'
-import {existsSync, mkdtempSync, readFileSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {cronToOnCalendar} from '../../src/init/calendar.js'
 import {InitError} from '../../src/init/errors.js'
 import {init, triggerCron} from '../../src/init/init.js'
+import {tempDir} from '../support/temp.js'
 
 const NOW = new Date('2026-11-26T12:00:00Z')
 const ALL = ['cron,systemd,k8s,github,gitlab']
@@ -17,7 +17,7 @@ const hasSystemdAnalyze = has('systemd-analyze', ['--version'])
 const hasPyYaml = has('python3', ['-c', 'import yaml'])
 
 function project(): string {
-  return mkdtempSync(join(tmpdir(), 'flip-init-'))
+  return tempDir('flip-init-')
 }
 
 function read(dir: string, path: string): string {

@@ -1,11 +1,11 @@
 // diff (live vs shadow, key by key) and status (keys per db, manifest match by counts) on every backend.
-import {mkdtempSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {diff, stage, status} from '../../src/ops/index.js'
 import {connectPlane, type Plane} from '../../src/plane/index.js'
 import {DB, backends, type Backend} from './backends.js'
+import {tempDir} from '../support/temp.js'
 
 const fixtures = new URL('../fixtures/', import.meta.url).pathname
 
@@ -28,7 +28,7 @@ for (const kind of backends) {
       await backend?.stop()
     })
     beforeEach(async () => {
-      stateDir = mkdtempSync(join(tmpdir(), 'flip-ops-'))
+      stateDir = tempDir('flip-ops-')
       await Promise.all([live, shadow, other].map((p) => p.flushdb()))
     })
 
@@ -144,7 +144,7 @@ for (const kind of backends) {
     })
 
     it('status says when the latest stage of a db did not complete', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'flip-bad-'))
+      const dir = tempDir('flip-bad-')
       // Past the first read chunk: bad input in the first one is refused before a manifest is written.
       const good = Array.from({length: 3000}, (_, i) => JSON.stringify({key: `k:${i}`, value: String(i)}))
       writeFileSync(join(dir, 'bad.ndjson'), [...good, '{"key":""}'].join('\n') + '\n')

@@ -1,14 +1,14 @@
 // stage's edges: stdin, CSV, empty input, progress reports, and servers that cannot take the data.
-import {existsSync, mkdtempSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {existsSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {Readable} from 'node:stream'
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {readManifest} from '../../src/dataset/index.js'
 import {stage, verify, type StageProgress} from '../../src/ops/index.js'
 import {connectPlane, type Plane} from '../../src/plane/index.js'
-import {freePort} from '../support/redis-server.js'
+import {closedPort} from '../support/redis-server.js'
 import {DB, backends, type Backend} from './backends.js'
+import {tempDir} from '../support/temp.js'
 
 const fixtures = new URL('../fixtures/', import.meta.url).pathname
 
@@ -28,7 +28,7 @@ for (const kind of backends) {
       await backend?.stop()
     })
     beforeEach(async () => {
-      stateDir = mkdtempSync(join(tmpdir(), 'flip-ops-'))
+      stateDir = tempDir('flip-ops-')
       await shadow.flushdb()
     })
 
@@ -53,7 +53,7 @@ for (const kind of backends) {
     })
 
     it('an empty input allowed with allowEmpty stages nothing and still writes a complete manifest', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'flip-empty-'))
+      const dir = tempDir('flip-empty-')
       writeFileSync(join(dir, 'empty.json'), '[]')
       const result = await stage({files: [join(dir, 'empty.json')], allowEmpty: true, shadowDb: DB.shadow, stateDir, target: target()})
       expect(result).toMatchObject({keys: 0, checksum: '0'.repeat(32), dbsize: 0})
@@ -61,7 +61,7 @@ for (const kind of backends) {
     })
 
     it('reports progress with keys, bytes and the total size, ending at the full count', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'flip-progress-'))
+      const dir = tempDir('flip-progress-')
       const file = join(dir, 'many.ndjson')
       writeFileSync(file, Array.from({length: 5000}, (_, i) => JSON.stringify({key: `k:${i}`, value: i})).join('\n') + '\n')
       const reports: StageProgress[] = []
@@ -82,15 +82,15 @@ for (const kind of backends) {
 
 describe('stage without a server', () => {
   it('an unreachable server is exit 3 and leaves no manifest', async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), 'flip-ops-'))
-    const url = `redis://127.0.0.1:${await freePort()}`
+    const stateDir = tempDir('flip-ops-')
+    const url = `redis://127.0.0.1:${await closedPort()}`
     const error = await stage({files: [join(fixtures, 'catalog.ndjson')], shadowDb: 1, stateDir, target: {url}}).catch((e: unknown) => e)
     expect(error).toMatchObject({exitCode: 3, message: expect.stringMatching(/cannot connect to 127\.0\.0\.1:\d+: connection refused/)})
     expect(existsSync(join(stateDir, 'manifests'))).toBe(false)
   })
 
   it('bad input is reported before connecting (exit 2)', async () => {
-    const stateDir = mkdtempSync(join(tmpdir(), 'flip-ops-'))
+    const stateDir = tempDir('flip-ops-')
     const error = await stage({files: [join(fixtures, 'nope.ndjson')], shadowDb: 1, stateDir, target: {url: 'redis://127.0.0.1:1'}}).catch((e: unknown) => e)
     expect(error).toMatchObject({exitCode: 2, message: `${join(fixtures, 'nope.ndjson')}: cannot read: no such file`})
   })

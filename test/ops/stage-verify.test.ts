@@ -1,14 +1,14 @@
 // stage → manifest → verify, on every backend: the same dataset gives the same checksum
 // everywhere, bad input stops with its one-line error and leaves the shadow marked incomplete,
 // and verify catches and names each kind of damage.
-import {mkdtempSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {DatasetChecksum, DatasetError, openDataset, readManifest} from '../../src/dataset/index.js'
 import {checksumDb, checksumPlane, stage, stageFailureOf, verify} from '../../src/ops/index.js'
 import {connectPlane, type Plane} from '../../src/plane/index.js'
 import {DB, backends, type Backend} from './backends.js'
+import {tempDir} from '../support/temp.js'
 
 const fixtures = new URL('../fixtures/', import.meta.url).pathname
 const catalog = join(fixtures, 'catalog.ndjson')
@@ -39,7 +39,7 @@ for (const kind of backends) {
       await backend?.stop()
     })
     beforeEach(async () => {
-      stateDir = mkdtempSync(join(tmpdir(), 'flip-ops-'))
+      stateDir = tempDir('flip-ops-')
       await shadow.flushdb()
       await live.flushdb()
     })
@@ -66,7 +66,7 @@ for (const kind of backends) {
     })
 
     it('the checksum survives the server round trip for binary keys, odd scores and large collections', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'flip-odd-'))
+      const dir = tempDir('flip-odd-')
       const big = Array.from({length: 1500}, (_, i) => `m${i}`)
       const lines = [
         {key: 'scores', type: 'zset', value: [['a', 0.1], ['b', 1e21], ['c', '-inf'], ['d', -0], ['e', 1 / 3], ['f', 5e-324]]},
@@ -123,7 +123,7 @@ for (const kind of backends) {
       await stage({files: [catalog], shadowDb: DB.shadow, stateDir, target: target()}) // an earlier, complete stage
       await shadow.flushdb()
       await live.command(live.nodeForKey('price:live'), ['SET', 'price:live', 'old'])
-      const dir = mkdtempSync(join(tmpdir(), 'flip-bad-'))
+      const dir = tempDir('flip-bad-')
       const file = join(dir, 'prices.ndjson')
       const good = Array.from({length: 3000}, (_, i) => JSON.stringify({key: `p:${i}`, value: i}))
       writeFileSync(file, [...good, '{"key":"p:x","type":"sett","value":["a"]}', ...good.slice(0, 5)].join('\n'))
@@ -183,7 +183,7 @@ for (const kind of backends) {
       })
 
       it('without a usable source it still reports the mismatching slots and says how to name keys', async () => {
-        const dir = mkdtempSync(join(tmpdir(), 'flip-src-'))
+        const dir = tempDir('flip-src-')
         const file = join(dir, 'catalog.ndjson')
         writeFileSync(file, '{"key":"a","value":"1"}\n{"key":"b","value":"2"}\n')
         await stage({files: [file], shadowDb: DB.shadow, stateDir, target: target()})

@@ -4,7 +4,7 @@ import {createServer, type AddressInfo} from 'node:net'
 import {Valkey} from 'iovalkey'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {ConnectionError, DbNotAvailableError, CommandError, connectPlane, type Plane} from '../../src/plane/index.js'
-import {freePort, startRedisServer, type RedisServer} from '../support/redis-server.js'
+import {closedPort, startRedisServer, type RedisServer} from '../support/redis-server.js'
 import {byKey, comparable, expectedStored, sampleRecords, stringRecords} from './support/records.js'
 
 let server: RedisServer
@@ -204,7 +204,7 @@ describe('a standalone server', () => {
 
 describe('errors a user sees', () => {
   it('an unreachable server: exit 3, naming host:port', async () => {
-    const port = await freePort()
+    const port = await closedPort()
     const error = await connectPlane({url: `valkey://127.0.0.1:${port}`, db: 0, env: {}}).catch((caught: unknown) => caught)
     expect(error).toBeInstanceOf(ConnectionError)
     expect((error as ConnectionError).exitCode).toBe(3)

@@ -5,7 +5,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {ConnectionError, connectPlane} from '../../src/plane/index.js'
-import {freePort, startRedisServer, type RedisServer} from '../support/redis-server.js'
+import {startRedisServer, type RedisServer} from '../support/redis-server.js'
 import {comparable, expectedStored, sampleRecords} from './support/records.js'
 
 let dir: string
@@ -24,11 +24,15 @@ function makeCertificates(into: string): void {
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'flip-tls-'))
   makeCertificates(dir)
-  tlsPort = await freePort()
-  server = await startRedisServer([
-    '--tls-port', String(tlsPort), '--tls-cert-file', join(dir, 'server.crt'), '--tls-key-file', join(dir, 'server.key'),
-    '--tls-ca-cert-file', join(dir, 'ca.crt'), '--tls-auth-clients', 'no',
-  ])
+  const started = await startRedisServer(
+    ([port]) => [
+      '--tls-port', String(port), '--tls-cert-file', join(dir, 'server.crt'), '--tls-key-file', join(dir, 'server.key'),
+      '--tls-ca-cert-file', join(dir, 'ca.crt'), '--tls-auth-clients', 'no',
+    ],
+    1,
+  )
+  server = started
+  tlsPort = started.ports[0]
 })
 
 afterAll(async () => {

@@ -7,6 +7,7 @@ import {afterEach, beforeEach, describe, expect, it} from 'vitest'
 import {Keyspace} from '../../../src/engine/keyspace/db.js'
 import {SnapshotError, openNodeOps, snapshotPath} from '../../../src/engine/persist/index.js'
 import {keySlot, splitSlots} from '../../../src/util/keyslot.js'
+import {until} from '../../support/wait.js'
 
 let dir: string
 beforeEach(() => {
@@ -85,8 +86,12 @@ describe('restarting with another node count', () => {
     expect(nodes.reduce((n, {keyspace}) => n + keyspace.db(2).expires.size, 0)).toBe(3)
     // Once serving, the nodes save in the new shape and node 0 drops node-2.snapshot.
     for (const {keyspace, ops} of nodes) ops.started(() => keyspace)
-    await new Promise((r) => setTimeout(r, 300))
-    expect(readdirSync(dir).filter((f) => f.endsWith('.snapshot')).sort()).toEqual(['node-0.snapshot', 'node-1.snapshot'])
+    const snapshots = () => readdirSync(dir).filter((f) => f.endsWith('.snapshot')).sort()
+    // The saves run in the background: wait until both are done (node 0 then drops the stale file).
+    const saved = () => nodes.every(({ops}) => ops.infoPersistenceLines()!.includes('rdb_saves:1'))
+    await until(() => saved() && snapshots().join() === 'node-0.snapshot,node-1.snapshot')
+    expect(saved()).toBe(true)
+    expect(snapshots()).toEqual(['node-0.snapshot', 'node-1.snapshot'])
     const reopened = node(1, 2)
     expect(reopened.ops.loaded?.resharded).toBe(false)
     expect(reopened.keyspace.db(2).size).toBe(keys.filter((k) => owner(k, 2) === 1).length)

@@ -1,13 +1,13 @@
 // A real Redis 7 cluster of three Debian redis-server primaries for a test file: slots split as
 // `redis-cli --cluster create` would, joined with CLUSTER MEET, ready when every node says
 // cluster_state:ok. Admin clients are iovalkey (a client flip's plane does not share code with).
-import {spawn, type ChildProcess} from 'node:child_process'
+import type {ChildProcess} from 'node:child_process'
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {Valkey} from 'iovalkey'
 import {splitSlots} from '../../../src/util/keyslot.js'
-import {freePort, waitForPort} from '../../support/redis-server.js'
+import {spawnServer} from '../../support/redis-server.js'
 
 export interface ClusterNodeHandle {
   port: number
@@ -49,19 +49,15 @@ export async function startRedisCluster(size = 3, options: ClusterServerOptions 
   }
   try {
     for (let i = 0; i < size; i++) {
-      const port = await freePort()
-      const busPort = await freePort()
-      const child = spawn(
-        options.binary ?? 'redis-server',
-        [
-          '--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
-          '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', '5000',
-          '--save', '', '--appendonly', 'no', '--dir', dir, ...(options.password ? ['--requirepass', options.password, '--masterauth', options.password] : []), ...(options.args ?? []),
-        ],
-        {stdio: 'ignore'},
-      )
-      children.push(child)
-      await waitForPort(port, 10_000)
+      // The client port and the bus port, both fresh (the default bus port, port + 10000, may be
+      // taken or beyond 65535).
+      const server = await spawnServer(options.binary ?? 'redis-server', 2, ([port, busPort]) => [
+        '--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1', '--cluster-enabled', 'yes',
+        '--cluster-config-file', join(dir, `nodes-${port}.conf`), '--cluster-node-timeout', '5000',
+        '--save', '', '--appendonly', 'no', '--dir', dir, ...(options.password ? ['--requirepass', options.password, '--masterauth', options.password] : []), ...(options.args ?? []),
+      ])
+      children.push(server.child)
+      const [port, busPort] = server.ports
       const admin = new Valkey({port, host: '127.0.0.1', password: options.password, lazyConnect: true})
       admin.on('error', () => undefined)
       await admin.connect()
@@ -74,7 +70,7 @@ export async function startRedisCluster(size = 3, options: ClusterServerOptions 
     await waitUntil(async () => {
       const states = await Promise.all(nodes.map((node) => node.admin.call('CLUSTER', 'INFO').then(String)))
       return states.every((info) => info.includes('cluster_state:ok') && info.includes(`cluster_known_nodes:${size}`))
-    }, 20_000)
+    }, 60_000)
   } catch (error) {
     await stop()
     throw error
