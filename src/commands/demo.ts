@@ -1,6 +1,8 @@
 import {Flags} from '@oclif/core'
 import {BaseCommand} from '../cli/base.js'
+import {trapInterrupts} from '../cli/interrupt.js'
 import {runDemo} from '../demo/story.js'
+import {InterruptedError} from '../util/interrupt.js'
 
 export default class Demo extends BaseCommand {
   static summary = 'Run the whole story on the bundled engine: stage → verify → diff → scheduled cutover → rollback.'
@@ -18,6 +20,14 @@ export default class Demo extends BaseCommand {
 
   async run(): Promise<void> {
     const {flags} = await this.parse(Demo)
-    await runDemo({write: (line) => this.log(line), keep: flags.keep, leadSeconds: flags.lead})
+    const interrupts = trapInterrupts()
+    try {
+      await runDemo({write: (line) => this.log(line), keep: flags.keep, leadSeconds: flags.lead, signal: interrupts.signal})
+    } catch (error) {
+      if (error instanceof InterruptedError) throw new InterruptedError(`demo ${error.message}: its engine was stopped${flags.keep ? '' : ' and its state directory removed'}`)
+      throw error
+    } finally {
+      interrupts.dispose()
+    }
   }
 }

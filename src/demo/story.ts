@@ -8,6 +8,7 @@ import {dirname, join, relative} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {readEngineRecord} from '../cli/target.js'
 import {connectPlane} from '../plane/index.js'
+import {throwIfAborted} from '../util/interrupt.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const runJs = join(root, 'bin', 'run.js')
@@ -19,6 +20,8 @@ export interface DemoOptions {
   keep?: boolean
   /** Seconds between the scheduled cutover's start and its moment. */
   leadSeconds?: number
+  /** Ctrl-C / SIGTERM: stop the step that runs, then stop the engine and remove the state dir as at the end. */
+  signal?: AbortSignal
 }
 
 const SHOWN = ['SKU-000001', 'SKU-000002', 'SKU-000004', 'SKU-100001']
@@ -27,7 +30,10 @@ export async function runDemo(options: DemoOptions): Promise<void> {
   const {write} = options
   const stateDir = mkdtempSync(join(tmpdir(), 'flip-demo-'))
   const env = {...process.env, FLIP_STATE_DIR: stateDir, FLIP_URL: '', VALKEY_URL: ''}
-  const flip = (args: string[]) => runFlip(args, env, write)
+  const flip = (args: string[]) => {
+    throwIfAborted(options.signal)
+    return runFlip(args, env, write, options.signal)
+  }
   const csv = ['--key', 'product:{sku}:price', '--value', 'price']
   let engineStarted = false
   try {
@@ -62,8 +68,12 @@ export async function runDemo(options: DemoOptions): Promise<void> {
     await flip(['rollback', '--yes'])
     await showPrices(url, 'live prices after the rollback', write)
     await flip(['status'])
+  } catch (error) {
+    // A step that failed because the user stopped the demo is the interruption, not the step's exit code.
+    throwIfAborted(options.signal)
+    throw error
   } finally {
-    if (engineStarted) await flip(['engine', 'stop']).catch(() => {})
+    if (engineStarted) await runFlip(['engine', 'stop'], env, write).catch(() => {})
     if (!options.keep) rmSync(stateDir, {recursive: true, force: true})
   }
   write('# Done. Try it on your own data: flip engine start, flip stage FILE, flip verify, flip cutover.')
@@ -81,12 +91,21 @@ async function showPrices(url: string, title: string, write: (line: string) => v
   }
 }
 
-function runFlip(args: string[], env: NodeJS.ProcessEnv, write: (line: string) => void): Promise<void> {
+function runFlip(args: string[], env: NodeJS.ProcessEnv, write: (line: string) => void, signal?: AbortSignal): Promise<void> {
   write(`$ flip ${args.map(quote).join(' ')}`)
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [runJs, ...args], {env, stdio: ['ignore', 'inherit', 'inherit']})
+    // A terminal's Ctrl-C reaches the child too; a SIGTERM sent to the demo alone is passed on.
+    const stop = () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT')
+    }
+    signal?.addEventListener('abort', stop, {once: true})
     child.on('error', reject)
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`flip ${args[0]} exited with ${code}`))))
+    child.on('exit', (code) => {
+      signal?.removeEventListener('abort', stop)
+      if (code === 0) resolve()
+      else reject(new Error(`flip ${args[0]} exited with ${code}`))
+    })
   })
 }
 

@@ -64,7 +64,7 @@ function nodeEntry(): {path: string; execArgv: string[]} {
   const fromSources = import.meta.url.endsWith('.ts')
   const path = fileURLToPath(new URL(fromSources ? './node-process.ts' : './node-process.js', import.meta.url))
   // Under vitest/tsx the sources are TypeScript: the child needs tsx's loader too.
-  return {path, execArgv: fromSources ? ['--import', 'tsx'] : []}
+  return {path, execArgv: fromSources ? ['--import', import.meta.resolve('tsx')] : []}
 }
 
 function waitFor(child: ChildProcess, type: FromNode['type'], what: string, timeoutMs: number): Promise<FromNode> {

@@ -4,7 +4,7 @@
 // interrupting (never a fixed sleep), then checks the exit code, the one-line message, what
 // the manifest or plan says, that the lock is free again and that live did not change.
 import {spawnSync} from 'node:child_process'
-import {mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
@@ -137,6 +137,16 @@ describe.skipIf(!hasScript())('Ctrl-C and SIGTERM on a terminal', {timeout: 240_
     expect(run.text.match(/Error:/g)).toHaveLength(1)
   })
 
+  it('verify --json: Ctrl-C prints the one document, {"error": {"code": 130}}', async () => {
+    const run = flipOnTerminal(['verify', '--db', '1', '--manifest', manifests().find((m) => m.db === 1 && m.complete)!.id, '--json'])
+    await run.waitFor(/Verifying \([\w ]+\): [1-9][\d,]* /)
+    run.type('\x03')
+    expect(await run.exited(30_000), run.text).toBe(130)
+    const start = run.text.indexOf('{\n  "error"')
+    expect(start, run.text).toBeGreaterThanOrEqual(0)
+    expect(JSON.parse(run.text.slice(start))).toEqual({error: {code: 130, message: expect.stringMatching(/^verify interrupted \(Ctrl-C\)/)}})
+  })
+
   it('cutover: Ctrl-C during pre-flight cancels; nothing changed, lock freed, no plan', async () => {
     const before = plans().length
     const run = flipOnTerminal(['cutover', '--yes'])
@@ -179,6 +189,17 @@ describe.skipIf(!hasScript())('Ctrl-C and SIGTERM on a terminal', {timeout: 240_
     expect(await run.exited(30_000), run.text).toBe(130)
     expect(run.text).toMatch(/Error: diff interrupted \(Ctrl-C\); nothing was changed/)
     expect(run.text.match(/Error:/g)).toHaveLength(1)
+  })
+
+  it('demo: Ctrl-C stops the step that runs, then its engine, and removes its state directory', async () => {
+    const run = flipOnTerminal(['demo'])
+    const [, stateDir] = await run.waitFor(/# flip demo — state in (\S+)/)
+    await run.waitFor(/\$ flip stage /)
+    run.type('\x03')
+    expect(await run.exited(120_000), run.text).toBe(130)
+    expect(run.text).toMatch(/Error: demo interrupted \(Ctrl-C\): its engine was stopped and its state directory removed/)
+    expect(run.text).toMatch(/\$ flip engine stop/)
+    expect(existsSync(stateDir)).toBe(false)
   })
 
   it('cutover --at: Ctrl-C in the countdown to pre-flight cancels, and the countdown says what it counts to, in the zone given', async () => {
