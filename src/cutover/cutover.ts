@@ -257,8 +257,8 @@ export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
         options.onProgress?.({phase: 'armed', scheduledAt: schedule.scheduledAt, planPath: loaded.path, preflightMs: performance.now() - started})
       },
     }).catch((error) => {
-      if (loaded && error instanceof CutoverCancelledError) loaded.journal.append({event: 'failed', phase: 'cutover', message: error.message})
-      if (loaded && error instanceof CutoverRefusedError) loaded.journal.append({event: 'failed', phase: 'cutover', message: error.message})
+      if (loaded && error instanceof CutoverCancelledError) loaded.journal.append({event: 'failed', phase: 'cutover', message: error.message, outcome: 'cancelled'})
+      if (loaded && error instanceof CutoverRefusedError) loaded.journal.append({event: 'failed', phase: 'cutover', message: error.message, outcome: 'refused'})
       throw error
     })
     const plan = loaded!.plan

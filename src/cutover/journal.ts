@@ -32,7 +32,8 @@ export type JournalEvent =
   /** rollback --discard-shadow: the shadow's keys (a dataset staged after the cutover) deleted so the staged keys can go back. */
   | {event: 'shadow-discarded'; keys: number}
   | {event: 'rolled-back'; durationMs: number}
-  | {event: 'failed'; phase: 'cutover' | 'rollback'; message: string}
+  /** outcome: how a cutover that never switched ended (history tells a Ctrl-C from a refusal). */
+  | {event: 'failed'; phase: 'cutover' | 'rollback'; message: string; outcome?: 'cancelled' | 'refused'}
 
 export type JournalEntry = JournalEvent & {at: string}
 
