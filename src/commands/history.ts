@@ -44,7 +44,8 @@ older cutover's rollback data). flip rollback checks the server again before cha
     }
     const undoable = result.entries.find((entry) => entry.canUndo)
     this.log(undoable ? `flip rollback can undo ${undoable.planId}: ${undoable.rollbackCommand}` : 'no cutover here can be rolled back')
-    if (result.total > result.entries.length) this.log(color.dim(`(${result.total - result.entries.length} older entries not shown; --limit)`))
+    const hidden = result.total - result.entries.length
+    if (hidden > 0) this.log(color.dim(`(${hidden} older entr${hidden === 1 ? 'y' : 'ies'} not shown; --limit)`))
     return result
   }
 }

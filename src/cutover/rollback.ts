@@ -78,13 +78,24 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
   const later = laterPlans(options.stateDir, plan)
   const inPlace = later.find((other) => other.phase !== 'rolled-back')
   const alreadyDone = loaded.phase === 'planned' || loaded.phase === 'rolled-back'
-  // Archive rotation deleted this plan's rollback data: no later rollback can bring it back.
-  const discarder = alreadyDone ? undefined : discardedBy(options.stateDir, plan)
-  if (discarder) {
+  // Archive rotation deleted this plan's rollback data, or that of a later cutover that must be
+  // undone first: no rollback can bring this plan's "before" back.
+  if (!alreadyDone) {
     const latest = inPlace ? ` (to undo the latest cutover: ${later.findLast((other) => other.phase !== 'rolled-back')!.plan.commands.rollback})` : ''
-    throw new CutoverRefusedError(
-      `cannot roll back plan ${plan.id}: it was superseded by plan ${discarder.plan.id}, whose archive discard removed its rollback data (${discarder.plan.archiveDiscard!.keys} keys from archive db ${plan.dbs.archive})${latest}; nothing was changed`,
-    )
+    const discarder = discardedBy(options.stateDir, plan)
+    if (discarder) {
+      throw new CutoverRefusedError(
+        `cannot roll back plan ${plan.id}: it was superseded by plan ${discarder.plan.id}, whose archive discard removed its rollback data (${discarder.plan.archiveDiscard!.keys} keys from archive db ${plan.dbs.archive})${latest}; nothing was changed`,
+      )
+    }
+    for (const next of later) {
+      const gone = discardedBy(options.stateDir, next.plan)
+      if (gone) {
+        throw new CutoverRefusedError(
+          `cannot roll back plan ${plan.id}: it was superseded by plan ${next.plan.id}, whose rollback data plan ${gone.plan.id}'s archive discard removed, so this plan can no longer be undone${latest}; nothing was changed`,
+        )
+      }
+    }
   }
   if (inPlace && !alreadyDone) {
     throw new CutoverRefusedError(
