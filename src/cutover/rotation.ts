@@ -6,6 +6,7 @@
 // Anything else in the archive is data flip cannot account for, and is refused.
 import {readJournal, type JournalEntry} from './journal.js'
 import {journalPath, listPlanIds, loadPlan, planPath, startedSwitch, type CutoverPlan, type DbSummary, type LoadedPlan} from './plan.js'
+import {crashPoint} from './crash-hook.js'
 import {CutoverRefusedError} from './errors.js'
 import {describeSummary, sameSummary, scanDb, summary, type Session} from './state.js'
 
@@ -123,6 +124,7 @@ export async function discardRotatedArchive(session: Session, loaded: LoadedPlan
       )
     }
     await session.archive.flushdb()
+    crashPoint('archive-flushed')
   }
   loaded.journal.append({event: 'archive-discarded', planId: discard.planId, keys: discard.keys, checksum: discard.checksum})
 }

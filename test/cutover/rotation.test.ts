@@ -9,9 +9,22 @@ import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {cutover} from '../../src/cutover/cutover.js'
 import {CutoverCancelledError, CutoverRefusedError} from '../../src/cutover/errors.js'
 import {readJournal} from '../../src/cutover/journal.js'
-import {loadPlan} from '../../src/cutover/plan.js'
+import {listPlanIds, loadPlan} from '../../src/cutover/plan.js'
+import {spawn} from 'node:child_process'
+import {fileURLToPath} from 'node:url'
 import {rollback} from '../../src/cutover/rollback.js'
 import {DBS, fingerprints, flushAll, keyOf, prices, servers, stageLines, tempDir, writeStrings, type Server} from './support.js'
+
+const runner = fileURLToPath(new URL('./crash-runner.ts', import.meta.url))
+
+/** A cutover in a child process that SIGKILLs itself at `crashAt` (src/cutover/crash-hook.ts). */
+function run(request: Record<string, unknown>, crashAt: string): Promise<{signal: NodeJS.Signals | null}> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', runner, JSON.stringify(request)], {env: {...process.env, FLIP_TEST_CRASH_AT: crashAt}, stdio: ['ignore', 'ignore', 'inherit']})
+    child.on('error', reject)
+    child.on('exit', (_code, signal) => resolve({signal}))
+  })
+}
 
 const night = (n: number) => (i: number) => `night${n}-${i}`
 
@@ -129,6 +142,43 @@ for (const kind of servers) {
       const forced = await cutover({...base(), discardArchive: true})
       expect(forced.verified.ok).toBe(true)
       expect(forced.archiveDiscarded).toBeNull()
+    })
+
+    it('killed (kill -9) after its plan is written, before or after the archive discard: --resume discards and switches; the old plan is superseded', async () => {
+      await stageNight(1)
+      const first = await cutover(base())
+      await stageNight(2)
+      const archived = (await fingerprints(server.url)).archive
+      for (const point of ['planned', 'archive-flushed']) {
+        const killed = await run({action: 'cutover', ...base()}, point)
+        expect(killed.signal, point).toBe('SIGKILL')
+        const id = listPlanIds(stateDir).at(-1)!
+        const {plan} = loadPlan(stateDir, id)
+        // The plan on disk says what it does: discard night 1's rollback data.
+        expect(plan.archiveDiscard, point).toEqual({planId: first.planId, keys: archived.keys, checksum: archived.checksum})
+        expect((await fingerprints(server.url)).archive.keys, point).toBe(point === 'planned' ? 30 : 0)
+        if (point === 'planned') {
+          // Not resumed: roll the plan back (nothing changed) and try the next point from the same state.
+          expect(await rollback({...base(), plan: id})).toMatchObject({alreadyDone: true})
+          continue
+        }
+        const resumed = await cutover({...base(), resume: id})
+        expect(resumed).toMatchObject({resumed: true, verified: {ok: true}, archiveDiscarded: plan.archiveDiscard})
+        expect(readJournal(loadPlan(stateDir, id).journal.path).map((entry) => entry.event)).toContain('archive-discarded')
+        await expect(rollback({...base(), plan: first.planId!})).rejects.toThrow(new RegExp(`superseded by plan ${id}, whose archive discard`))
+      }
+    })
+
+    it('a plan killed before its discard resumes: the archive still holds the old rollback data, which it deletes then', async () => {
+      await stageNight(1)
+      const first = await cutover(base())
+      await stageNight(2)
+      const killed = await run({action: 'cutover', ...base()}, 'planned')
+      expect(killed.signal).toBe('SIGKILL')
+      const id = listPlanIds(stateDir).at(-1)!
+      const resumed = await cutover({...base(), resume: id})
+      expect(resumed).toMatchObject({resumed: true, verified: {ok: true}, archiveDiscarded: {planId: first.planId}})
+      expect((await fingerprints(server.url)).archive.keys).toBe(40 + 10)
     })
   })
 }
