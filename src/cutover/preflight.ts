@@ -89,7 +89,7 @@ export interface Preflight {
 async function rotatableArchive(input: PreflightInput, keys: number, progress: (step: string, keys?: number) => void): Promise<ArchiveDiscard> {
   const {session} = input
   const db = session.dbs.archive
-  const advice = 'roll that cutover back, or pass --discard-archive to delete them'
+  const advice = 'roll back the cutover that left them there, or pass --discard-archive to delete them'
   if (input.keepArchive) {
     throw new CutoverRefusedError(`archive db ${db} is not empty (${keys} keys, perhaps the old data of an earlier cutover; --keep-archive: not rotated): ${advice}`)
   }
