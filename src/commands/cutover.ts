@@ -13,7 +13,9 @@ export default class Cutover extends DataCommand {
 
   static description = `Pre-flight first: the target is healthy (cluster_state ok, every slot covered, nothing \
 migrating, every primary reachable), the shadow still matches its manifest (a full verify), the archive db is \
-empty and no other cutover holds the lock. Then a rollback plan is written and fsynced to <state-dir>/plans/ \
+empty (or holds exactly the rollback data the previous cutover on these dbs left there: it is discarded just before \
+the switch, and that cutover can no longer be rolled back; --keep-archive refuses instead) and no other cutover \
+holds the lock. Then a rollback plan is written and fsynced to <state-dir>/plans/ \
 before anything changes, with a journal beside it. The switch is one SWAPDB on a standalone server, and batched \
 MOVEs (one MULTI per slot, all primaries in parallel) on a cluster; --atomic runs one script per primary, \
 started together, so the switch appears at one instant. Afterwards live is checked against the manifest.
@@ -51,7 +53,8 @@ second one stops it after the batch in flight (exit 130) and prints the --resume
     archive: dbFlag('Where the replaced live keys go (default 2).'),
     'lock-db': dbFlag('Database holding the cutover lock key (default: the highest db not in use).'),
     'skip-verify': Flags.boolean({summary: 'Skip the full verify of the shadow in pre-flight (counts are still checked).'}),
-    'discard-archive': Flags.boolean({summary: 'Empty a non-empty archive db instead of refusing.'}),
+    'discard-archive': Flags.boolean({summary: 'Empty a non-empty archive db instead of refusing, whatever it holds.', exclusive: ['keep-archive']}),
+    'keep-archive': Flags.boolean({summary: 'Refuse a non-empty archive db even when it holds the previous cutover’s rollback data (no rotation).', exclusive: ['discard-archive']}),
     'allow-empty': Flags.boolean({summary: 'Replace mode: allow a manifest of 0 keys, which removes every key from live (refused without it).'}),
     'dry-run': Flags.boolean({summary: 'Run every check and print the plan; change nothing.'}),
     resume: Flags.string({summary: 'Finish an interrupted cutover from its plan (id or path).'}),
@@ -110,6 +113,7 @@ second one stops it after the batch in flight (exit 130) and prints the --resume
         schedule: {at: flags.at, cron: flags.cron, tz: flags.tz ?? config.tz, notAfter: flags['not-after'], prepare: flags.prepare},
         skipVerify: flags['skip-verify'],
         discardArchive: flags['discard-archive'],
+        keepArchive: flags['keep-archive'],
         allowEmpty: flags['allow-empty'],
         dryRun: flags['dry-run'],
         resume: flags.resume,
@@ -169,6 +173,7 @@ second one stops it after the batch in flight (exit 130) and prints the --resume
     const s = result.summary
     if (result.dryRun) {
       this.log(`${color.cyan('dry run')}: would switch ${formatCount(s.manifest.keys)} keys from db ${s.dbs.shadow} into live db ${s.dbs.live} and ${liveFate(s)} (${result.strategy}, ${result.mode}) at ${formatInZone(new Date(s.schedule.scheduledAt), s.schedule.tz)}; nothing changed`)
+      if (result.archiveDiscarded) this.log(`  ${archiveLine(result, true)}`)
       return
     }
     if (result.alreadyDone) {
@@ -185,9 +190,16 @@ second one stops it after the batch in flight (exit 130) and prints the --resume
       this.log(`  atomic: scripts overlapped ${a.overlapProven ? color.green('(proven)') : color.red('(NOT proven)')} by ${Math.round(a.overlapMarginMs)} ms; script ${Math.round(a.scriptMs)} ms, client stall ${Math.round(a.clientStallMs)} ms`)
     }
     if (result.conflicts.count > 0) this.log(`  ${color.yellow(`${formatCount(result.conflicts.count)} conflicts`)}: ${result.conflicts.keys.join(', ')}`)
+    if (result.archiveDiscarded) this.log(`  ${archiveLine(result, false)}`)
     this.log(`  plan ${result.planPath}`)
     if (result.rollbackCommand) this.log(`  undo with: ${result.rollbackCommand}`)
   }
+}
+
+/** Archive rotation, one line: whose rollback data went, and that its plan is superseded. */
+function archiveLine(result: CutoverResult, dryRun: boolean): string {
+  const d = result.archiveDiscarded!
+  return `archive db ${result.summary.dbs.archive}: ${dryRun ? 'would discard' : 'discarded'} the rollback data of cutover ${d.planId} (${formatCount(d.keys)} keys, checksum ${d.checksum}); that cutover can no longer be rolled back`
 }
 
 function describe(summary: CutoverSummary): string {

@@ -5,7 +5,8 @@
 // points: "planned" (plan + journal on disk, nothing changed), "batch:N" (after the Nth
 // journaled batch), "unjournaled:N" (the Nth batch ran on the server but is not journaled),
 // "script" (atomic scripts sent, replies not read), "swapdb" (SWAPDB sent, not journaled),
-// "switched" (all moved, before the post-switch check). Rollback uses the same points with the
+// "switched" (all moved, before the post-switch check), "archive-flushed" (archive rotation:
+// the old rollback data deleted, not journaled yet). Rollback uses the same points with the
 // prefix "rollback-". The process SIGKILLs itself, as `kill -9` or a power cut would.
 // Unset (always, outside tests) it costs one property read.
 

@@ -27,6 +27,7 @@ import {isoInZone, resolveSchedule, waitForMoment, type CountdownTarget, type Fi
 import {openSession, type ConnectOptions, type Dbs, type Session, type SlotKeys} from './state.js'
 import {resumeForward, switchForward, type AtomicReport, type SwitchOutcome, type SwitchProgress} from './switch.js'
 import {SLOT_COUNT} from '../util/keyslot.js'
+import {discardRotatedArchive, type ArchiveDiscard} from './rotation.js'
 
 export type StrategyChoice = 'auto' | 'move' | 'swapdb'
 
@@ -47,6 +48,11 @@ export interface CutoverOptions extends ConnectOptions {
   schedule?: ScheduleOptions
   skipVerify?: boolean
   discardArchive?: boolean
+  /**
+   * Refuse a non-empty archive even when it holds exactly the rollback data of the latest finished
+   * cutover on these dbs (by default that data is rotated: discarded just before the switch).
+   */
+  keepArchive?: boolean
   /** Replace mode: switch to a dataset of 0 keys although live holds keys (they all leave live). */
   allowEmpty?: boolean
   /** Run every check (lock included) and report what would happen; change nothing, write no plan. */
@@ -122,6 +128,11 @@ export interface CutoverResult {
   resumed: boolean
   /** --resume of a plan that had already finished: nothing was done. */
   alreadyDone?: boolean
+  /**
+   * Archive rotation: the previous cutover's rollback data deleted from the archive db (dry run:
+   * would be). That plan can no longer be rolled back. null: the archive was empty (or swapdb).
+   */
+  archiveDiscarded: ArchiveDiscard | null
   /** Staged keys now in live. */
   keysSwitched: number
   /** Old live keys set aside (archive db; swapdb: the shadow db). */
@@ -235,6 +246,8 @@ export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
         purpose,
         skipVerify: options.skipVerify,
         discardArchive: options.discardArchive,
+        keepArchive: options.keepArchive,
+        targetUrl: displayUrl,
         dryRun: options.dryRun,
         onProgress: progress,
         signal: halt.signal,
@@ -244,6 +257,7 @@ export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
       prepared = await runPreflight(session)
       return {
         ...emptyResult(strategy, mode, summary, true),
+        archiveDiscarded: prepared.archiveDiscard ?? null,
         scheduledAt: summary.schedule.scheduledAt,
         startedAt: isoInZone(new Date(), schedule.tz),
         lock: {kind: prepared.lock.kind, where: prepared.lock.where},
@@ -276,13 +290,17 @@ export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
       },
     })
     // The last look before the first change: the lock is still ours (one round trip), and
-    // nobody cancelled. Nothing is awaited between that check and the journal's switch-started.
+    // nobody cancelled. From here on (the archive's rotation is the first change) a stop
+    // leaves a plan that --resume finishes.
     await prepared!.lock.ensureHeld()
     if (halt.signal.aborted) throw halt.signal.reason
     switchStarted = true
     options.onProgress?.({phase: 'switch-started', planId})
     const plan = loaded!.plan
     const live = session!
+    // Rotation: only now, with the plan on disk and the moment come (a cancel before keeps the
+    // previous cutover undoable).
+    await discardRotatedArchive(live, loaded!)
     loaded!.journal.append({event: 'switch-started', strategy, scheduledAt: firing.scheduledAt.toISOString(), startedAt: firing.startedAt.toISOString()})
     const stop = switchStop(options, prepared!.lock)
     const outcome = await switchForward(
@@ -301,7 +319,7 @@ export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
     const reason = halt.signal.aborted ? (halt.signal.reason as Error) : (error as Error)
     const stopped = reason instanceof LockLostError ? new LockLostError(`${reason.message}; stopped before the switch: nothing changed`) : reason
     if (loaded && (stopped instanceof CutoverCancelledError || stopped instanceof CutoverRefusedError)) {
-      loaded.journal.append({event: 'failed', phase: 'cutover', message: stopped.message})
+      loaded.journal.append({event: 'failed', phase: 'cutover', message: stopped.message, outcome: stopped instanceof CutoverCancelledError ? 'cancelled' : 'refused'})
     }
     throw stopped
   } finally {
@@ -351,6 +369,7 @@ async function writeCutoverPlan(
     schedule: {kind: schedule.kind, scheduledAt: schedule.scheduledAt.toISOString(), tz: schedule.tz},
     commands: planCommands(id, stateDir),
   }
+  if (prepared.archiveDiscard) plan.archiveDiscard = prepared.archiveDiscard
   if (strategy !== 'swapdb') {
     // The key names first: a plan on disk always has what resume and rollback need.
     mkdirSync(plansDir(stateDir), {recursive: true})
@@ -397,7 +416,9 @@ async function finish(
   if (outcome.conflicts.count > 0) {
     problems.unshift(`${outcome.conflicts.count} staged keys could not move into live (already there): ${outcome.conflicts.keys.slice(0, 5).join(', ')}`)
   }
-  loaded.journal.append({event: 'verified', phase: 'cutover', ok: problems.length === 0, detail: problems[0]})
+  // What it leaves in the archive db is its rollback data: recorded, so the next cutover can rotate it.
+  const archive = problems.length === 0 && plan.strategy !== 'swapdb' ? {db: plan.dbs.archive, keys: check.archive.keys, checksum: check.archive.checksum} : undefined
+  loaded.journal.append({event: 'verified', phase: 'cutover', ok: problems.length === 0, detail: problems[0], ...(archive ? {archive} : {})})
   const result: CutoverResult = {
     planId: plan.id,
     planPath: loaded.path,
@@ -406,6 +427,7 @@ async function finish(
     mode: plan.mode,
     dryRun: false,
     resumed,
+    archiveDiscarded: plan.archiveDiscard ?? null,
     keysSwitched: outcome.keysMoved,
     keysArchived: outcome.keysSetAside,
     durationMs: Math.round(outcome.durationMs * 100) / 100,
@@ -438,6 +460,7 @@ function emptyResult(strategy: Strategy, mode: CutoverMode, summary: CutoverSumm
     mode,
     dryRun,
     resumed: false,
+    archiveDiscarded: null,
     keysSwitched: 0,
     keysArchived: 0,
     durationMs: 0,
@@ -486,6 +509,7 @@ async function resumeCutover(options: CutoverOptions): Promise<CutoverResult> {
   let lock: KeptLock | undefined
   try {
     lock = await lockForRecovery(session, plan, options, options.confirm && (() => options.confirm!(summary)), 'resume of cutover')
+    if (loaded.phase === 'planned') await discardRotatedArchive(session, loaded)
     const startedAt = new Date()
     await lock.ensureHeld()
     options.onProgress?.({phase: 'switch-started', planId: plan.id})
@@ -517,6 +541,7 @@ function alreadyFinished(loaded: LoadedPlan, summary: CutoverSummary, checked: {
     journalPath: loaded.journal.path,
     resumed: true,
     alreadyDone: true,
+    archiveDiscarded: plan.archiveDiscard ?? null,
     scheduledAt: plan.schedule.scheduledAt,
     startedAt: started?.event === 'switch-started' ? started.startedAt : plan.schedule.scheduledAt,
     durationMs: switched?.event === 'switched' ? switched.durationMs : 0,

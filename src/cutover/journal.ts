@@ -21,12 +21,19 @@ export type JournalEvent =
   | {event: 'swapdb'; phase: 'cutover' | 'rollback'; acknowledged: boolean}
   /** Every slot is switched; `verified` tells whether the post-switch check passed. */
   | {event: 'switched'; keys: number; durationMs: number}
-  | {event: 'verified'; phase: 'cutover' | 'rollback'; ok: boolean; detail?: string}
+  /**
+   * A cutover's check passed (ok) or failed. A passed move/atomic cutover also records what it left
+   * in the archive db (its rollback data), so the next cutover can recognise and rotate it.
+   */
+  | {event: 'verified'; phase: 'cutover' | 'rollback'; ok: boolean; detail?: string; archive?: {db: number; keys: number; checksum: string}}
+  /** Archive rotation: the previous cutover's rollback data deleted from the archive db (FLUSHDB ASYNC), before the switch. */
+  | {event: 'archive-discarded'; planId: string; keys: number; checksum: string}
   | {event: 'rollback-started'; startedAt: string}
   /** rollback --discard-shadow: the shadow's keys (a dataset staged after the cutover) deleted so the staged keys can go back. */
   | {event: 'shadow-discarded'; keys: number}
   | {event: 'rolled-back'; durationMs: number}
-  | {event: 'failed'; phase: 'cutover' | 'rollback'; message: string}
+  /** outcome: how a cutover that never switched ended (history tells a Ctrl-C from a refusal). */
+  | {event: 'failed'; phase: 'cutover' | 'rollback'; message: string; outcome?: 'cancelled' | 'refused'}
 
 export type JournalEntry = JournalEvent & {at: string}
 

@@ -44,6 +44,12 @@ export interface CutoverPlan {
   /** move/atomic: file of the staged key names (u32 length + bytes each), beside the plan. */
   keysFile?: string
   schedule: {kind: 'at' | 'cron' | 'now'; scheduledAt: string; tz: string}
+  /**
+   * Archive rotation: the archive held the rollback data of the finished cutover `planId`; this
+   * cutover deletes it just before its switch (journal 'archive-discarded'), so `before.archive`
+   * is empty. That older plan can no longer be undone.
+   */
+  archiveDiscard?: {planId: string; keys: number; checksum: string}
   commands: {rollback: string; resume: string}
 }
 

@@ -4,7 +4,9 @@
 //      primary reachable) — the data plane's health()
 //   2. the manifest is complete, for the shadow db
 //   3. the lock is ours (lock.ts)
-//   4. the archive db is empty (or emptied with discardArchive) — move/atomic only
+//   4. the archive db is empty (or emptied with discardArchive), or holds exactly the rollback
+//      data of the latest finished cutover on these dbs, which is then rotated (rotation.ts) —
+//      move/atomic only
 //   5. the shadow still matches its manifest: every key read back and checksummed (a full
 //      verify), or with skipVerify only its key count
 //   6. live is read and checksummed: the "before" a rollback must restore
@@ -15,6 +17,7 @@ import {acquireLock, type KeptLock} from './lock.js'
 import {hostname} from 'node:os'
 import {abortable} from '../util/interrupt.js'
 import type {CutoverMode, CutoverPlan, DbSummary, Strategy} from './plan.js'
+import {archiveRotation, type ArchiveDiscard} from './rotation.js'
 import {describeSummary, scanDb, scanKeysBySlot, summary, type Session, type SlotKeys} from './state.js'
 
 export async function findManifest(stateDir: string, shadowDb: number, idOrPath?: string): Promise<LoadedManifest> {
@@ -58,6 +61,10 @@ export interface PreflightInput {
   purpose: string
   skipVerify?: boolean
   discardArchive?: boolean
+  /** Refuse a non-empty archive even when it is the previous cutover's rollback data (no rotation). */
+  keepArchive?: boolean
+  /** Seed URL without password, as plans record it (to recognise this target's plans). */
+  targetUrl?: string
   /** Check only: a non-empty archive with discardArchive is reported, not emptied. */
   dryRun?: boolean
   onProgress?: (step: string, keys?: number) => void
@@ -71,6 +78,31 @@ export interface Preflight {
   /** Key names by slot (move/atomic: the staged keys, and for move+replace live's too). */
   stagedKeys?: SlotKeys
   liveKeys?: SlotKeys
+  /**
+   * Archive rotation: the archive holds the rollback data of this finished cutover; the caller
+   * deletes it after writing its plan (`before.archive` is then the empty db it leaves).
+   */
+  archiveDiscard?: ArchiveDiscard
+}
+
+/**
+ * A non-empty archive (move/atomic), without --discard-archive: rotated when it holds exactly what
+ * the latest finished cutover on these dbs left there; otherwise refused, saying why.
+ */
+async function rotatableArchive(input: PreflightInput, keys: number, progress: (step: string, keys?: number) => void, stop: AbortSignal): Promise<ArchiveDiscard> {
+  const {session} = input
+  const db = session.dbs.archive
+  const advice = 'roll back the cutover that left them there, or pass --discard-archive to delete them'
+  if (input.keepArchive) {
+    throw new CutoverRefusedError(`archive db ${db} is not empty (${keys} keys, perhaps the old data of an earlier cutover; --keep-archive: not rotated): ${advice}`)
+  }
+  progress(`reading archive db ${db} (${keys} keys: the rollback data of the previous cutover?)`)
+  const found = summary((await abortable(scanDb(session.archive, {onKeys: (n) => progress('reading archive', n)}), stop)).checksum)
+  const identity = session.live.identity()
+  const rotation = archiveRotation(input.stateDir, {url: input.targetUrl ?? '', nodes: identity.nodes}, session.dbs, found)
+  if ('reason' in rotation) throw new CutoverRefusedError(`archive db ${db} is not empty (${keys} keys) and is not rotated: ${rotation.reason}; ${advice}`)
+  progress(`archive db ${db} holds the rollback data of cutover ${rotation.discard.planId}: ${input.dryRun ? 'it would be discarded' : 'it is discarded just before the switch'}`)
+  return rotation.discard
 }
 
 export async function preflight(input: PreflightInput): Promise<Preflight> {
@@ -91,18 +123,18 @@ export async function preflight(input: PreflightInput): Promise<Preflight> {
   const stop = input.signal ? AbortSignal.any([input.signal, lock.lost]) : lock.lost
   try {
     let archive: DbSummary = {keys: 0, checksum: '0'.repeat(32)}
+    let archiveDiscard: ArchiveDiscard | undefined
     if (strategy !== 'swapdb') {
       const size = await session.archive.dbsize()
       if (size.total > 0) {
-        if (!input.discardArchive) {
-          throw new CutoverRefusedError(
-            `archive db ${session.dbs.archive} is not empty (${size.total} keys, perhaps the old data of an earlier cutover): roll that back, or pass --discard-archive to delete them`,
-          )
-        }
-        if (input.dryRun) progress(`archive db ${session.dbs.archive} holds ${size.total} keys: --discard-archive would delete them`)
-        else {
-          progress(`emptying archive db ${session.dbs.archive} (--discard-archive)`)
-          await session.archive.flushdb()
+        if (input.discardArchive) {
+          if (input.dryRun) progress(`archive db ${session.dbs.archive} holds ${size.total} keys: --discard-archive would delete them`)
+          else {
+            progress(`emptying archive db ${session.dbs.archive} (--discard-archive)`)
+            await session.archive.flushdb()
+          }
+        } else {
+          archiveDiscard = await rotatableArchive(input, size.total, progress, stop)
         }
       }
     } else {
@@ -135,7 +167,7 @@ export async function preflight(input: PreflightInput): Promise<Preflight> {
 
     progress(`reading live db ${session.dbs.live} (the state a rollback restores)`)
     const liveScan = await abortable(scanDb(session.live, {collectKeys: strategy === 'move' && mode === 'replace', onKeys: (n) => progress('reading live', n)}), stop)
-    return {lock, before: {live: summary(liveScan.checksum), shadow, archive}, stagedKeys, liveKeys: liveScan.keysBySlot}
+    return {lock, before: {live: summary(liveScan.checksum), shadow, archive}, stagedKeys, liveKeys: liveScan.keysBySlot, archiveDiscard}
   } catch (error) {
     await lock.release()
     throw error

@@ -16,6 +16,7 @@ import type {HeldLock} from './lock.js'
 import type {PlanPhase} from './journal.js'
 import {laterPlans, loadPlan, type CutoverPlan, type LoadedPlan} from './plan.js'
 import {checkLockDb, lockForRecovery} from './preflight.js'
+import {discardedBy} from './rotation.js'
 import {openSession, type ConnectOptions, type Session} from './state.js'
 import {switchBack, type SwitchProgress} from './switch.js'
 
@@ -80,6 +81,25 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
   const later = laterPlans(options.stateDir, plan)
   const inPlace = later.find((other) => other.phase !== 'rolled-back')
   const alreadyDone = loaded.phase === 'planned' || loaded.phase === 'rolled-back'
+  // Archive rotation deleted this plan's rollback data, or that of a later cutover that must be
+  // undone first: no rollback can bring this plan's "before" back.
+  if (!alreadyDone) {
+    const latest = inPlace ? ` (to undo the latest cutover: ${later.findLast((other) => other.phase !== 'rolled-back')!.plan.commands.rollback})` : ''
+    const discarder = discardedBy(options.stateDir, plan)
+    if (discarder) {
+      throw new CutoverRefusedError(
+        `cannot roll back plan ${plan.id}: it was superseded by plan ${discarder.plan.id}, whose archive discard removed its rollback data (${discarder.plan.archiveDiscard!.keys} keys from archive db ${plan.dbs.archive})${latest}; nothing was changed`,
+      )
+    }
+    for (const next of later) {
+      const gone = discardedBy(options.stateDir, next.plan)
+      if (gone) {
+        throw new CutoverRefusedError(
+          `cannot roll back plan ${plan.id}: it was superseded by plan ${next.plan.id}, whose rollback data plan ${gone.plan.id}'s archive discard removed, so this plan can no longer be undone${latest}; nothing was changed`,
+        )
+      }
+    }
+  }
   if (inPlace && !alreadyDone) {
     throw new CutoverRefusedError(
       `cannot roll back plan ${plan.id}: the later cutover ${inPlace.plan.id} on the same dbs is ${inPlace.phase} (it superseded this plan); roll that back first: ${inPlace.plan.commands.rollback}; nothing was changed`,

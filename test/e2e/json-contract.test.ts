@@ -106,6 +106,14 @@ describe('--json prints one document on every path', () => {
     const plan = /"planId": "([^"]+)"/.exec(crashed.stdout)?.[1] ?? latestPlanId()
     const failed = flipJson(['cutover', '--resume', plan, '--yes']).document
     expect(failed).toMatchObject({planId: plan, verified: {ok: false}, error: {code: 1, message: expect.stringMatching(/check failed/)}})
+
+    // history: offline, from the plans above; a bad zone or limit is a usage error.
+    const listed = flipJson(['history', '--limit', '2']).document as {entries: Array<Record<string, unknown>>; total: number}
+    expect(listed.entries).toHaveLength(2)
+    expect(listed.entries[0]).toMatchObject({kind: 'cutover', planId: plan, result: 'failed', canUndo: true})
+    expect(listed.total).toBeGreaterThan(2)
+    expect(flipJson(['history', '--tz', 'Mars/Olympus']).document.error?.code).toBe(2)
+    expect(flipJson(['history', '--limit', '0']).document.error?.code).toBe(2)
   })
 
   it('init and the engine commands: the result; engine status when nothing runs (3, with the status)', () => {
