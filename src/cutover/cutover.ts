@@ -21,6 +21,7 @@ import {
   type LoadedPlan,
   type Strategy,
 } from './plan.js'
+import type {GuardResult, GuardSettings} from './guards.js'
 import {checkHealth, checkLockDb, findManifest, lockForRecovery, preflight, type Preflight} from './preflight.js'
 import {resolveSchedule, waitForMoment, type Firing, type ScheduleOptions} from './schedule.js'
 import {openSession, type ConnectOptions, type Dbs, type Session, type SlotKeys} from './state.js'
@@ -48,6 +49,8 @@ export interface CutoverOptions extends ConnectOptions {
   discardArchive?: boolean
   /** Replace mode: switch to a dataset of 0 keys although live holds keys (they all leave live). */
   allowEmpty?: boolean
+  /** Limits on what the dataset changes, judged in pre-flight (guards.ts); absent: none (the CLI passes its defaults). */
+  guards?: GuardSettings
   /** Run every check (lock included) and report what would happen; change nothing, write no plan. */
   dryRun?: boolean
   /** Plan id or path of an interrupted cutover to finish. */
@@ -126,6 +129,8 @@ export interface CutoverResult {
   atomic?: AtomicReport
   lock: {kind: 'server' | 'file'; where: string} | null
   summary: CutoverSummary
+  /** The guards as judged in pre-flight (absent on --resume: judged when the plan was made). */
+  guards?: GuardResult[]
 }
 
 const DEFAULT_DBS: Dbs = {live: 0, shadow: 1, archive: 2}
@@ -209,6 +214,7 @@ export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
         skipVerify: options.skipVerify,
         discardArchive: options.discardArchive,
         dryRun: options.dryRun,
+        guards: options.guards && {settings: options.guards, target: {url: options.url, password: options.password, env: options.env}},
         onProgress: progress,
       })
 
@@ -220,6 +226,7 @@ export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
         startedAt: new Date().toISOString(),
         lock: {kind: prepared.lock.kind, where: prepared.lock.where},
         verified: {ok: true, problems: []},
+        guards: prepared.guards?.guards,
       }
     }
 
@@ -256,7 +263,7 @@ export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
     )
     prepared!.stagedKeys = undefined
     prepared!.liveKeys = undefined
-    return await finish(options, live, loaded!, plan, outcome, firing, summary, {kind: prepared!.lock.kind, where: prepared!.lock.where}, false)
+    return await finish(options, live, loaded!, plan, outcome, firing, summary, {kind: prepared!.lock.kind, where: prepared!.lock.where}, false, prepared!.guards?.guards)
   } finally {
     await prepared?.lock.release().catch(() => undefined)
     await session?.close().catch(() => undefined)
@@ -321,6 +328,7 @@ async function finish(
   summary: CutoverSummary,
   lock: {kind: 'server' | 'file'; where: string},
   resumed: boolean,
+  guards?: GuardResult[],
 ): Promise<CutoverResult> {
   loaded.journal.append({event: 'switched', keys: outcome.keysMoved, durationMs: Math.round(outcome.durationMs)})
   crashPoint('switched')
@@ -352,6 +360,7 @@ async function finish(
     atomic: outcome.atomic,
     lock,
     summary,
+    ...(guards ? {guards} : {}),
   }
   if (problems.length > 0) {
     throw Object.assign(

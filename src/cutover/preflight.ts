@@ -4,6 +4,7 @@
 //      primary reachable) — the data plane's health()
 //   2. the manifest is complete, for the shadow db
 //   3. the lock is ours (lock.ts)
+//   3b. the guards hold (guards.ts): the dataset compared with live, before anything changes
 //   4. the archive db is empty (or emptied with discardArchive) — move/atomic only
 //   5. the shadow still matches its manifest: every key read back and checksummed (a full
 //      verify), or with skipVerify only its key count
@@ -12,6 +13,8 @@ import {latestManifest, readManifest, type LoadedManifest} from '../dataset/mani
 import {formatAddress} from '../plane/url.js'
 import {CutoverRefusedError, CutoverUsageError} from './errors.js'
 import {acquireLock, type HeldLock} from './lock.js'
+import {checkGuards, type GuardReport, type GuardSettings} from './guards.js'
+import type {PlaneTarget} from '../ops/index.js'
 import {hostname} from 'node:os'
 import type {CutoverMode, CutoverPlan, DbSummary, Strategy} from './plan.js'
 import {describeSummary, scanDb, scanKeysBySlot, summary, type Session, type SlotKeys} from './state.js'
@@ -59,6 +62,8 @@ export interface PreflightInput {
   discardArchive?: boolean
   /** Check only: a non-empty archive with discardArchive is reported, not emptied. */
   dryRun?: boolean
+  /** Limits on what the dataset changes (guards.ts), judged from a diff through `target`. */
+  guards?: {settings: GuardSettings; target: PlaneTarget}
   onProgress?: (step: string, keys?: number) => void
 }
 
@@ -68,6 +73,7 @@ export interface Preflight {
   /** Key names by slot (move/atomic: the staged keys, and for move+replace live's too). */
   stagedKeys?: SlotKeys
   liveKeys?: SlotKeys
+  guards?: GuardReport
 }
 
 export async function preflight(input: PreflightInput): Promise<Preflight> {
@@ -85,6 +91,7 @@ export async function preflight(input: PreflightInput): Promise<Preflight> {
     purpose: input.purpose,
   })
   try {
+    const guards = input.guards && (await checkGuards({...input.guards, dbs: session.dbs, mode, onProgress: progress}))
     let archive: DbSummary = {keys: 0, checksum: '0'.repeat(32)}
     if (strategy !== 'swapdb') {
       const size = await session.archive.dbsize()
@@ -130,7 +137,7 @@ export async function preflight(input: PreflightInput): Promise<Preflight> {
 
     progress(`reading live db ${session.dbs.live} (the state a rollback restores)`)
     const liveScan = await scanDb(session.live, {collectKeys: strategy === 'move' && mode === 'replace', onKeys: (n) => progress('reading live', n)})
-    return {lock, before: {live: summary(liveScan.checksum), shadow, archive}, stagedKeys, liveKeys: liveScan.keysBySlot}
+    return {lock, before: {live: summary(liveScan.checksum), shadow, archive}, stagedKeys, liveKeys: liveScan.keysBySlot, guards}
   } catch (error) {
     await lock.release()
     throw error

@@ -8,7 +8,7 @@ import type {Plane} from '../plane/index.js'
 import {keySlot} from '../util/keyslot.js'
 import {OpsError} from './errors.js'
 import {keyText, Samples, valuePreview} from './key-text.js'
-import {NumericChanges, type NumericSummary} from './numeric-changes.js'
+import {NumericChanges, type NumericLimits, type NumericSummary} from './numeric-changes.js'
 import {rate, throttled} from './progress.js'
 import {openPlane, type PlaneTarget} from './target.js'
 
@@ -20,6 +20,8 @@ export interface DiffOptions {
   sampleSize?: number
   /** Hash fields whose numeric values are compared (default: every field numeric on both sides). */
   numericFields?: string[]
+  /** Count the numeric values that moved beyond these (numeric.beyondLimits): the cutover guards. */
+  numericLimits?: NumericLimits
   onProgress?: (progress: DiffProgress) => void
   progressIntervalMs?: number
 }
@@ -81,7 +83,7 @@ export async function diff(options: DiffOptions): Promise<DiffResult> {
     // Each pass reads again without repeats if SCAN returned a key twice (Plane.readWithoutRepeats).
     const numericFields = options.numericFields === undefined ? undefined : new Set(options.numericFields)
     const fromShadow = await inShadow.readWithoutRepeats(
-      (distinct) => compareShadowWithLive(inShadow, live, {distinct, sampleSize, numericFields, onKeys: progress('reading shadow')}),
+      (distinct) => compareShadowWithLive(inShadow, live, {distinct, sampleSize, numericFields, numericLimits: options.numericLimits, onKeys: progress('reading shadow')}),
       (pass) => pass.keys,
     )
     const fromLive = await live.readWithoutRepeats(
@@ -111,6 +113,7 @@ interface PassOptions {
   distinct: boolean
   sampleSize: number
   numericFields?: ReadonlySet<string>
+  numericLimits?: NumericLimits
   onKeys: (keys: number) => void
 }
 
@@ -122,7 +125,7 @@ async function compareShadowWithLive(shadow: Plane, live: Plane, options: PassOp
     added: new Samples<string>(options.sampleSize),
     changed: new Samples<KeyChange>(options.sampleSize),
     prefixes: new PrefixCounter(),
-    numeric: new NumericChanges(20, options.numericFields),
+    numeric: new NumericChanges(20, options.numericFields, options.numericLimits),
   }
   const compare = (batch: StoredKey[], before: StoredKey[]) => {
     batch.forEach((after, i) => {
