@@ -2,6 +2,8 @@ import {Flags} from '@oclif/core'
 import {confirmOnTerminal} from '../cli/confirm.js'
 import {notifyFlag, webhooksFor} from '../cli/notify.js'
 import {DataCommand, dbFlag} from '../cli/data-command.js'
+import {guardConfigFlags, guardFlags, guardsLine, guardsOfRun, refusalDetails} from '../cli/guards.js'
+import {GuardRefusedError} from '../cutover/guards.js'
 import {color, formatCount, formatDuration, startProgress, type Progress} from '../cli/output.js'
 import {cutover, type CutoverResult, type CutoverSummary, type StrategyChoice} from '../cutover/cutover.js'
 import type {CutoverMode} from '../cutover/plan.js'
@@ -11,7 +13,9 @@ export default class Cutover extends DataCommand {
 
   static description = `Pre-flight first: the target is healthy (cluster_state ok, every slot covered, nothing \
 migrating, every primary reachable), the shadow still matches its manifest (a full verify), the archive db is \
-empty and no other cutover holds the lock. Then a rollback plan is written and fsynced to <state-dir>/plans/ \
+empty, no other cutover holds the lock, and the guards hold: compared with live (as flip diff does), the dataset \
+removes at most 50% of live's keys and drops no numeric value (a price) by more than 90% by default (--min-keys, \
+--max-removed, --max-changed, --max-drop, --max-rise; off or --no-guards to disable). Then a rollback plan is written and fsynced to <state-dir>/plans/ \
 before anything changes, with a journal beside it. The switch is one SWAPDB on a standalone server, and batched \
 MOVEs (one MULTI per slot, all primaries in parallel) on a cluster; --atomic runs one script per primary, \
 started together, so the switch appears at one instant. Afterwards live is checked against the manifest.
@@ -27,6 +31,7 @@ counts down and reports the drift. Ctrl-C before the moment cancels: nothing was
     {description: 'All primaries at one instant (cluster)', command: '<%= config.bin %> <%= command.id %> --atomic --yes'},
     {description: 'Keep live keys the dataset does not mention', command: '<%= config.bin %> <%= command.id %> --mode merge --yes'},
     {description: 'Show what would happen, change nothing', command: '<%= config.bin %> <%= command.id %> --dry-run'},
+    {description: 'Guard a price flip: at least 40,000 keys, no price down more than 70 %', command: '<%= config.bin %> <%= command.id %> --min-keys 40000 --max-drop 70% --guard-field price --yes'},
     {description: 'Finish an interrupted cutover', command: '<%= config.bin %> <%= command.id %> --resume 20261127-000100-ab12 --yes'},
   ]
 
@@ -51,11 +56,12 @@ counts down and reports the drift. Ctrl-C before the moment cancels: nothing was
     resume: Flags.string({summary: 'Finish an interrupted cutover from its plan (id or path).'}),
     yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation (required when not on a terminal).'}),
     notify: notifyFlag,
+    ...guardFlags,
   }
 
   async run(): Promise<CutoverResult> {
     const {flags} = await this.parse(Cutover)
-    const config = this.settings({...flags, lockDb: flags['lock-db']})
+    const config = this.settings({...flags, lockDb: flags['lock-db'], ...guardConfigFlags(flags)})
     this.notifyTo(webhooksFor(flags.notify, config, true))
     const target = this.target(flags.url, config)
     const abort = new AbortController()
@@ -85,6 +91,7 @@ counts down and reports the drift. Ctrl-C before the moment cancels: nothing was
         skipVerify: flags['skip-verify'],
         discardArchive: flags['discard-archive'],
         allowEmpty: flags['allow-empty'],
+        guards: guardsOfRun(config, flags),
         dryRun: flags['dry-run'],
         resume: flags.resume,
         signal: abort.signal,
@@ -124,6 +131,7 @@ counts down and reports the drift. Ctrl-C before the moment cancels: nothing was
       return result
     } catch (error) {
       progress.fail()
+      if (error instanceof GuardRefusedError && !this.jsonEnabled()) process.stderr.write(refusalDetails(error.report))
       throw error
     } finally {
       process.off('SIGINT', onSigint)
@@ -133,6 +141,7 @@ counts down and reports the drift. Ctrl-C before the moment cancels: nothing was
 
   private render(result: CutoverResult): void {
     const s = result.summary
+    if (result.guards) this.log(guardsLine(result.guards))
     if (result.dryRun) {
       this.log(`${color.cyan('dry run')}: would switch ${formatCount(s.manifest.keys)} keys from db ${s.dbs.shadow} into live db ${s.dbs.live} and ${liveFate(s)} (${result.strategy}, ${result.mode}) at ${s.schedule.scheduledAt}; nothing changed`)
       return

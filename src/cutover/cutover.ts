@@ -214,7 +214,11 @@ export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
         skipVerify: options.skipVerify,
         discardArchive: options.discardArchive,
         dryRun: options.dryRun,
-        guards: options.guards && {settings: options.guards, target: {url: options.url, password: options.password, env: options.env}},
+        // --allow-empty already consents to every live key leaving live.
+        guards: options.guards && {
+          settings: options.allowEmpty && manifest.manifest.keys === 0 ? {...options.guards, maxRemoved: null} : options.guards,
+          target: {url: options.url, password: options.password, env: options.env},
+        },
         onProgress: progress,
       })
 

@@ -1,8 +1,8 @@
 // Guards against a bad dataset (issue 10), judged in pre-flight from the live ↔ shadow diff, on
 // Debian's redis-server (standalone, SWAPDB) and the bundled engine (cluster of 3, MOVE): a
 // refusal names the guard, the numbers and the offending keys, writes no plan and changes nothing.
-import {existsSync, readdirSync} from 'node:fs'
-import {afterAll, beforeAll, beforeEach, describe, expect, it} from 'vitest'
+import {existsSync, readdirSync, rmSync} from 'node:fs'
+import {afterAll, afterEach, beforeAll, beforeEach, describe, expect, it} from 'vitest'
 import {cutover} from '../../src/cutover/cutover.js'
 import {CutoverUsageError} from '../../src/cutover/errors.js'
 import {evaluateGuards, GuardRefusedError, guardSettings, NO_GUARDS, parseGuardValue, type GuardSettings} from '../../src/cutover/guards.js'
@@ -44,6 +44,9 @@ for (const kind of servers) {
       await flushAll(server.url)
       // Live: 100 prices.
       await writeStrings(server.url, DBS.live, Array.from({length: 100}, (_, i): [string, string] => [keyOf(i), PRICE(i)]))
+    })
+    afterEach(() => {
+      rmSync(stateDir, {recursive: true, force: true})
     })
 
     async function expectNothingChanged(before: Awaited<ReturnType<typeof fingerprints>>) {
@@ -160,6 +163,13 @@ for (const kind of servers) {
       const error = await refusal(cutover({...base(), dryRun: true}))
       expect(failed(error)).toEqual(['max-removed'])
       await expectNothingChanged(before)
+    })
+
+    it('--allow-empty consents to every live key leaving live, so the default --max-removed does not refuse an empty dataset', async () => {
+      const empty = await stageLines(server.url, stateDir, [], DBS.shadow, {allowEmpty: true})
+      const result = await cutover({...base(), manifest: empty, allowEmpty: true})
+      expect(result.keysArchived).toBe(100)
+      expect(result.guards?.find((g) => g.name === 'max-removed')).toMatchObject({limit: null, ok: true, count: 100})
     })
 
     it('--guard-field: hashes are judged on the named fields only', async () => {
