@@ -189,7 +189,7 @@ function off(name: GuardName, unit: GuardResult['unit']): GuardResult {
 }
 
 function minKeys(limit: number | null, datasetKeys: number): GuardResult {
-  if (limit === null) return {...off('min-keys', 'keys'), actual: datasetKeys, count: datasetKeys}
+  if (limit === null) return {...off('min-keys', 'keys'), actual: datasetKeys, count: datasetKeys, message: `the dataset has ${count(datasetKeys)} keys; --min-keys is off`}
   const ok = datasetKeys >= limit
   return {
     name: 'min-keys',
@@ -258,8 +258,10 @@ function count(n: number): string {
   return n.toLocaleString('en-US')
 }
 
+/** "55 %", "93.8 %" (one decimal, none when it is 0). */
 function percent(n: number): string {
-  return `${Number.isInteger(n) ? n : n.toFixed(1)} %`
+  const tenths = Math.round(n * 10) / 10
+  return `${Number.isInteger(tenths) ? tenths : tenths.toFixed(1)} %`
 }
 
 function round(n: number): number {
