@@ -8,7 +8,8 @@
 // A price going to 0.00 is a drop of 100 %. A value changing from 0 has no relative change and is
 // not judged (a price fixed from 0.00 must not block the next night). When live is empty (the
 // first cutover) there is nothing to remove or change, so only min-keys can refuse.
-import {diff, type DiffResult, type PlaneTarget} from '../ops/index.js'
+import {diff, type DiffResult} from '../ops/diff.js'
+import type {PlaneTarget} from '../ops/target.js'
 import type {NumericMove} from '../ops/numeric-changes.js'
 import {CutoverRefusedError, CutoverUsageError} from './errors.js'
 import type {CutoverMode} from './plan.js'
@@ -42,9 +43,9 @@ export const GUARDS: ReadonlyArray<{key: GuardKey; name: GuardName; env: string;
 /**
  * The defaults, for a price flip: refuse a dataset that removes more than half of live (a
  * truncated export) or that drops any price by more than 90 % (0.00, or a lost decimal point).
- * No default count or changed share: catalogs differ too much in size and churn; no default
- * rise: a price entered in cents instead of euros is a rise of 9,900 %, but so are legitimate
- * repricings from near zero, so it is opt-in.
+ * No default key count or changed share: catalogs differ too much in size and churn. No default
+ * rise: the end of a sale raises prices by whatever the sale took off (a 90 % sale ending is a
+ * rise of 900 %), so no one limit fits every catalog.
  */
 export const DEFAULT_GUARDS: Readonly<Record<GuardKey, string>> = {minKeys: 'off', maxRemoved: '50%', maxChanged: 'off', maxDrop: '90%', maxRise: 'off'}
 
