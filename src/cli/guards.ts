@@ -54,13 +54,15 @@ export function guardsLine(guards: GuardResult[]): string {
   const off = guards.filter((guard) => guard.limit === null).map((guard) => guard.name)
   if (on.length === 0) return `guards: all off`
   const limit = (guard: GuardResult) => guard.limit!.replace('%', ' %')
-  const judged = on.map((guard) => (guard.name === 'min-keys' ? `min-keys ${measured(guard)} ≥ ${limit(guard)}` : `${guard.name} ${measured(guard)} ≤ ${limit(guard)}`))
+  const judged = on.map((guard) => {
+    if (guard.of === 0) return `${guard.name} (live is empty: nothing to compare)`
+    return guard.name === 'min-keys' ? `min-keys ${measured(guard)} ≥ ${limit(guard)}` : `${guard.name} ${measured(guard)} ≤ ${limit(guard)}`
+  })
   return `${color.green('guards ok')}: ${judged.join(', ')}${off.length ? `; off: ${off.join(', ')}` : ''}`
 }
 
 function measured(guard: GuardResult): string {
-  if (guard.actual === null || guard.of === 0) return 'nothing (live is empty)'
-  return guard.unit === '%' ? `${guard.actual} %` : formatCount(guard.actual)
+  return guard.unit === '%' ? `${guard.actual} %` : formatCount(guard.actual ?? 0)
 }
 
 /** What a refusal prints on stderr before its one-line error: each guard, and the offending keys. */
