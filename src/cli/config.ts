@@ -2,6 +2,7 @@
 // flip.config.json never holds a password (flip init writes it, people commit it).
 import {existsSync, readFileSync} from 'node:fs'
 import {resolve} from 'node:path'
+import {GUARDS, parseGuardValue} from '../cutover/guards.js'
 import {EXIT, FlipError} from '../util/exit-codes.js'
 
 export interface FlipConfig {
@@ -15,6 +16,14 @@ export interface FlipConfig {
   cron?: string
   /** Webhooks for cutover and rollback (see src/cli/notify.ts); they may hold tokens. */
   notify?: string | string[]
+  /** Cutover guards (src/cutover/guards.ts): "off", a key count, or a percent like "50%"; absent = the default. */
+  minKeys?: string | number
+  maxRemoved?: string | number
+  maxChanged?: string | number
+  maxDrop?: string | number
+  maxRise?: string | number
+  /** Hash fields the numeric guards judge (empty: every numeric field). */
+  guardFields?: string[]
 }
 
 export const DEFAULTS: FlipConfig = {stateDir: '.flip', live: 0, shadow: 1, archive: 2}
@@ -27,6 +36,7 @@ const ENV: Partial<Record<keyof FlipConfig, string>> = {
   shadow: 'FLIP_SHADOW_DB',
   archive: 'FLIP_ARCHIVE_DB',
   tz: 'FLIP_TZ',
+  ...Object.fromEntries(GUARDS.map((guard) => [guard.key, guard.env])),
 }
 
 const NUMERIC: Array<keyof FlipConfig> = ['live', 'shadow', 'archive', 'lockDb']
@@ -49,6 +59,13 @@ export function loadConfigFile(path = resolve(CONFIG_FILE)): Partial<FlipConfig>
   if (config.notify !== undefined && !isStringOrStrings(config.notify)) {
     throw new FlipError(`${path}: "notify" must be a webhook URL or a list of them`, EXIT.usage)
   }
+  for (const guard of GUARDS) {
+    // Checked where it was read, so a bad value names the file (or, below, the variable): exit 2.
+    if (config[guard.key] !== undefined) parseGuardValue(guard.key, config[guard.key], `${path}: "${guard.key}"`)
+  }
+  if (config.guardFields !== undefined && !(Array.isArray(config.guardFields) && config.guardFields.every((item) => typeof item === 'string'))) {
+    throw new FlipError(`${path}: "guardFields" must be a list of hash field names`, EXIT.usage)
+  }
   for (const key of NUMERIC) {
     if (config[key] !== undefined && !isDbIndex(config[key])) {
       throw new FlipError(`${path}: "${key}" must be a database number, got ${JSON.stringify(config[key])}`, EXIT.usage)
@@ -68,6 +85,8 @@ export function resolveConfig(flags: Partial<FlipConfig>, env: NodeJS.ProcessEnv
       if (!isDbIndex(n)) throw new FlipError(`${name}: expected a database number, got "${raw}"`, EXIT.usage)
       ;(fromEnv as Record<string, unknown>)[key] = n
     } else {
+      const guard = GUARDS.find((g) => g.key === key)
+      if (guard) parseGuardValue(guard.key, raw, name)
       ;(fromEnv as Record<string, unknown>)[key] = raw
     }
   }

@@ -2,6 +2,8 @@ import {Flags} from '@oclif/core'
 import {confirmOnTerminal} from '../cli/confirm.js'
 import {notifyFlag, webhooksFor} from '../cli/notify.js'
 import {DataCommand, dbFlag} from '../cli/data-command.js'
+import {guardConfigFlags, guardFlags, guardsLine, guardsOfRun, refusalDetails} from '../cli/guards.js'
+import {GuardRefusedError} from '../cutover/guards.js'
 import {color, formatCount, formatDuration, startProgress, type Progress} from '../cli/output.js'
 import {describeSignal, exitInterrupted, trapInterrupts} from '../cli/interrupt.js'
 import {formatInZone} from '../cutover/schedule.js'
@@ -14,8 +16,10 @@ export default class Cutover extends DataCommand {
   static description = `Pre-flight first: the target is healthy (cluster_state ok, every slot covered, nothing \
 migrating, every primary reachable), the shadow still matches its manifest (a full verify), the archive db is \
 empty (or holds exactly the rollback data the previous cutover on these dbs left there: it is discarded just before \
-the switch, and that cutover can no longer be rolled back; --keep-archive refuses instead) and no other cutover \
-holds the lock. Then a rollback plan is written and fsynced to <state-dir>/plans/ \
+the switch, and that cutover can no longer be rolled back; --keep-archive refuses instead), no other cutover \
+holds the lock, and the guards hold: compared with live (as flip diff does), the dataset \
+removes at most 50% of live's keys and drops no numeric value (a price) by more than 90% by default (--min-keys, \
+--max-removed, --max-changed, --max-drop, --max-rise; off or --no-guards to disable). Then a rollback plan is written and fsynced to <state-dir>/plans/ \
 before anything changes, with a journal beside it. The switch is one SWAPDB on a standalone server, and batched \
 MOVEs (one MULTI per slot, all primaries in parallel) on a cluster; --atomic runs one script per primary, \
 started together, so the switch appears at one instant. Afterwards live is checked against the manifest.
@@ -35,6 +39,7 @@ second one stops it after the batch in flight (exit 130) and prints the --resume
     {description: 'All primaries at one instant (cluster)', command: '<%= config.bin %> <%= command.id %> --atomic --yes'},
     {description: 'Keep live keys the dataset does not mention', command: '<%= config.bin %> <%= command.id %> --mode merge --yes'},
     {description: 'Show what would happen, change nothing', command: '<%= config.bin %> <%= command.id %> --dry-run'},
+    {description: 'Guard a price flip: at least 40,000 keys, no price down more than 70 %', command: '<%= config.bin %> <%= command.id %> --min-keys 40000 --max-drop 70% --guard-field price --yes'},
     {description: 'Finish an interrupted cutover', command: '<%= config.bin %> <%= command.id %> --resume 20261127-000100-ab12 --yes'},
   ]
 
@@ -60,11 +65,12 @@ second one stops it after the batch in flight (exit 130) and prints the --resume
     resume: Flags.string({summary: 'Finish an interrupted cutover from its plan (id or path).'}),
     yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation (required when not on a terminal).'}),
     notify: notifyFlag,
+    ...guardFlags,
   }
 
   async run(): Promise<CutoverResult> {
     const {flags} = await this.parse(Cutover)
-    const config = this.settings({...flags, lockDb: flags['lock-db']})
+    const config = this.settings({...flags, lockDb: flags['lock-db'], ...guardConfigFlags(flags)})
     this.notifyTo(webhooksFor(flags.notify, config, true))
     const target = this.target(flags.url, config)
     let progress: Progress = startProgress('Pre-flight…')
@@ -115,6 +121,7 @@ second one stops it after the batch in flight (exit 130) and prints the --resume
         discardArchive: flags['discard-archive'],
         keepArchive: flags['keep-archive'],
         allowEmpty: flags['allow-empty'],
+        guards: guardsOfRun(config, flags),
         dryRun: flags['dry-run'],
         resume: flags.resume,
         signal: interrupts.signal,
@@ -163,6 +170,7 @@ second one stops it after the batch in flight (exit 130) and prints the --resume
       return result
     } catch (error) {
       progress.fail()
+      if (error instanceof GuardRefusedError && !this.jsonEnabled()) process.stderr.write(refusalDetails(error.report))
       throw error
     } finally {
       interrupts.dispose()
@@ -171,6 +179,7 @@ second one stops it after the batch in flight (exit 130) and prints the --resume
 
   private render(result: CutoverResult): void {
     const s = result.summary
+    if (result.guards) this.log(guardsLine(result.guards))
     if (result.dryRun) {
       this.log(`${color.cyan('dry run')}: would switch ${formatCount(s.manifest.keys)} keys from db ${s.dbs.shadow} into live db ${s.dbs.live} and ${liveFate(s)} (${result.strategy}, ${result.mode}) at ${formatInZone(new Date(s.schedule.scheduledAt), s.schedule.tz)}; nothing changed`)
       if (result.archiveDiscarded) this.log(`  ${archiveLine(result, true)}`)

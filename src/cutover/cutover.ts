@@ -22,6 +22,7 @@ import {
   type LoadedPlan,
   type Strategy,
 } from './plan.js'
+import type {GuardResult, GuardSettings} from './guards.js'
 import {checkHealth, checkLockDb, findManifest, lockForRecovery, preflight, type Preflight} from './preflight.js'
 import {isoInZone, resolveSchedule, waitForMoment, type CountdownTarget, type Firing, type ScheduleOptions} from './schedule.js'
 import {openSession, type ConnectOptions, type Dbs, type Session, type SlotKeys} from './state.js'
@@ -55,6 +56,8 @@ export interface CutoverOptions extends ConnectOptions {
   keepArchive?: boolean
   /** Replace mode: switch to a dataset of 0 keys although live holds keys (they all leave live). */
   allowEmpty?: boolean
+  /** Limits on what the dataset changes, judged in pre-flight (guards.ts); absent: none (the CLI passes its defaults). */
+  guards?: GuardSettings
   /** Run every check (lock included) and report what would happen; change nothing, write no plan. */
   dryRun?: boolean
   /** Plan id or path of an interrupted cutover to finish. */
@@ -149,6 +152,8 @@ export interface CutoverResult {
   atomic?: AtomicReport
   lock: {kind: 'server' | 'file'; where: string} | null
   summary: CutoverSummary
+  /** The guards as judged in pre-flight (absent on --resume: judged when the plan was made). */
+  guards?: GuardResult[]
 }
 
 const DEFAULT_DBS: Dbs = {live: 0, shadow: 1, archive: 2}
@@ -249,6 +254,11 @@ export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
         keepArchive: options.keepArchive,
         targetUrl: displayUrl,
         dryRun: options.dryRun,
+        // --allow-empty already consents to every live key leaving live.
+        guards: options.guards && {
+          settings: options.allowEmpty && manifest.manifest.keys === 0 ? {...options.guards, maxRemoved: null} : options.guards,
+          target: {url: options.url, password: options.password, env: options.env},
+        },
         onProgress: progress,
         signal: halt.signal,
       })
@@ -262,6 +272,7 @@ export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
         startedAt: isoInZone(new Date(), schedule.tz),
         lock: {kind: prepared.lock.kind, where: prepared.lock.where},
         verified: {ok: true, problems: []},
+        guards: prepared.guards?.guards,
       }
     }
 
@@ -311,7 +322,7 @@ export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
     })
     prepared!.stagedKeys = undefined
     prepared!.liveKeys = undefined
-    return await finish(options, live, loaded!, plan, outcome, firing, summary, {kind: prepared!.lock.kind, where: prepared!.lock.where}, false)
+    return await finish(options, live, loaded!, plan, outcome, firing, summary, {kind: prepared!.lock.kind, where: prepared!.lock.where}, false, prepared!.guards?.guards)
   } catch (error) {
     if (switchStarted) throw error
     // Nothing changed: say why in one line (a cancel may surface as some other error of the
@@ -402,6 +413,7 @@ async function finish(
   summary: CutoverSummary,
   lock: {kind: 'server' | 'file'; where: string},
   resumed: boolean,
+  guards?: GuardResult[],
 ): Promise<CutoverResult> {
   loaded.journal.append({event: 'switched', keys: outcome.keysMoved, durationMs: Math.round(outcome.durationMs)})
   crashPoint('switched')
@@ -441,6 +453,7 @@ async function finish(
     atomic: outcome.atomic,
     lock,
     summary,
+    ...(guards ? {guards} : {}),
   }
   if (problems.length > 0) {
     throw Object.assign(

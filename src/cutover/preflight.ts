@@ -4,6 +4,7 @@
 //      primary reachable) — the data plane's health()
 //   2. the manifest is complete, for the shadow db
 //   3. the lock is ours (lock.ts)
+//   3b. the guards hold (guards.ts): the dataset compared with live, before anything changes
 //   4. the archive db is empty (or emptied with discardArchive), or holds exactly the rollback
 //      data of the latest finished cutover on these dbs, which is then rotated (rotation.ts) —
 //      move/atomic only
@@ -14,6 +15,8 @@ import {latestManifest, readManifest, type LoadedManifest} from '../dataset/mani
 import {formatAddress} from '../plane/url.js'
 import {CutoverRefusedError, CutoverUsageError} from './errors.js'
 import {acquireLock, type KeptLock} from './lock.js'
+import {checkGuards, type GuardReport, type GuardSettings} from './guards.js'
+import type {PlaneTarget} from '../ops/target.js'
 import {hostname} from 'node:os'
 import {abortable} from '../util/interrupt.js'
 import type {CutoverMode, CutoverPlan, DbSummary, Strategy} from './plan.js'
@@ -67,6 +70,8 @@ export interface PreflightInput {
   targetUrl?: string
   /** Check only: a non-empty archive with discardArchive is reported, not emptied. */
   dryRun?: boolean
+  /** Limits on what the dataset changes (guards.ts), judged from a diff through `target`. */
+  guards?: {settings: GuardSettings; target: PlaneTarget}
   onProgress?: (step: string, keys?: number) => void
   /** Stop at once (the lock is released); the error is the signal's reason. */
   signal?: AbortSignal
@@ -83,6 +88,7 @@ export interface Preflight {
    * deletes it after writing its plan (`before.archive` is then the empty db it leaves).
    */
   archiveDiscard?: ArchiveDiscard
+  guards?: GuardReport
 }
 
 /**
@@ -122,6 +128,7 @@ export async function preflight(input: PreflightInput): Promise<Preflight> {
   // The reads below can take minutes: stop them when asked to, or when the lock is lost.
   const stop = input.signal ? AbortSignal.any([input.signal, lock.lost]) : lock.lost
   try {
+    const guards = input.guards && (await abortable(checkGuards({...input.guards, dbs: session.dbs, mode, signal: stop, onProgress: progress}), stop))
     let archive: DbSummary = {keys: 0, checksum: '0'.repeat(32)}
     let archiveDiscard: ArchiveDiscard | undefined
     if (strategy !== 'swapdb') {
@@ -167,7 +174,7 @@ export async function preflight(input: PreflightInput): Promise<Preflight> {
 
     progress(`reading live db ${session.dbs.live} (the state a rollback restores)`)
     const liveScan = await abortable(scanDb(session.live, {collectKeys: strategy === 'move' && mode === 'replace', onKeys: (n) => progress('reading live', n)}), stop)
-    return {lock, before: {live: summary(liveScan.checksum), shadow, archive}, stagedKeys, liveKeys: liveScan.keysBySlot, archiveDiscard}
+    return {lock, before: {live: summary(liveScan.checksum), shadow, archive}, stagedKeys, liveKeys: liveScan.keysBySlot, archiveDiscard, guards}
   } catch (error) {
     await lock.release()
     throw error

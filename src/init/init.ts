@@ -8,6 +8,7 @@ import {join, relative, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {writeFileAtomic} from '../util/atomic-file.js'
 import {localTimeZone, nextCronTimes, parseDuration, validateTimeZone, wallClockIn} from '../cutover/schedule.js'
+import {DEFAULT_GUARDS} from '../cutover/guards.js'
 import {cronToOnCalendar} from './calendar.js'
 import {InitError} from './errors.js'
 
@@ -109,6 +110,9 @@ export async function init(options: InitOptions = {}): Promise<InitResult> {
     archive: options.config?.archive ?? 2,
     tz,
     ...(schedule ? {cron: schedule.cron} : {}),
+    // The cutover guards with their defaults, written out so a team sees and tunes them.
+    ...DEFAULT_GUARDS,
+    guardFields: [],
   }
   const outputs: Output[] = [{path: 'flip.config.json', what: 'flip settings (no secrets)', content: JSON.stringify(config, null, 2) + '\n'}]
   if (schedule) {

@@ -9,7 +9,7 @@ import {abortableIterable} from '../util/interrupt.js'
 import {keySlot} from '../util/keyslot.js'
 import {OpsError} from './errors.js'
 import {keyText, Samples, valuePreview} from './key-text.js'
-import {NumericChanges, type NumericSummary} from './numeric-changes.js'
+import {NumericChanges, type NumericLimits, type NumericSummary} from './numeric-changes.js'
 import {rate, throttled} from './progress.js'
 import {openPlane, type PlaneTarget} from './target.js'
 
@@ -21,6 +21,8 @@ export interface DiffOptions {
   sampleSize?: number
   /** Hash fields whose numeric values are compared (default: every field numeric on both sides). */
   numericFields?: string[]
+  /** Count the numeric values that moved beyond these (numeric.beyondLimits): the cutover guards. */
+  numericLimits?: NumericLimits
   onProgress?: (progress: DiffProgress) => void
   progressIntervalMs?: number
   /** Ctrl-C / SIGTERM: stop reading (diff changes nothing, so there is nothing to undo). */
@@ -84,7 +86,7 @@ export async function diff(options: DiffOptions): Promise<DiffResult> {
     // Each pass reads again without repeats if SCAN returned a key twice (Plane.readWithoutRepeats).
     const numericFields = options.numericFields === undefined ? undefined : new Set(options.numericFields)
     const fromShadow = await inShadow.readWithoutRepeats(
-      (distinct) => compareShadowWithLive(inShadow, live, {signal: options.signal, distinct, sampleSize, numericFields, onKeys: progress('reading shadow')}),
+      (distinct) => compareShadowWithLive(inShadow, live, {signal: options.signal, distinct, sampleSize, numericFields, numericLimits: options.numericLimits, onKeys: progress('reading shadow')}),
       (pass) => pass.keys,
     )
     const fromLive = await live.readWithoutRepeats(
@@ -115,6 +117,7 @@ interface PassOptions {
   distinct: boolean
   sampleSize: number
   numericFields?: ReadonlySet<string>
+  numericLimits?: NumericLimits
   onKeys: (keys: number) => void
 }
 
@@ -126,7 +129,7 @@ async function compareShadowWithLive(shadow: Plane, live: Plane, options: PassOp
     added: new Samples<string>(options.sampleSize),
     changed: new Samples<KeyChange>(options.sampleSize),
     prefixes: new PrefixCounter(),
-    numeric: new NumericChanges(20, options.numericFields),
+    numeric: new NumericChanges(20, options.numericFields, options.numericLimits),
   }
   const compare = (batch: StoredKey[], before: StoredKey[]) => {
     batch.forEach((after, i) => {

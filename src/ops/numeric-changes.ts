@@ -27,6 +27,14 @@ export interface NumericSummary {
   /** Largest drops first, then largest rises first. */
   largestDrops: NumericMove[]
   largestRises: NumericMove[]
+  /** With limits: how many values dropped or rose by more than them (the cutover guards' counts). */
+  beyondLimits?: {drops: number; rises: number}
+}
+
+/** Relative changes, in percent, beyond which values are counted (--max-drop / --max-rise). */
+export interface NumericLimits {
+  dropPct?: number
+  risePct?: number
 }
 
 /** Range edges in percent; the first and last ranges are open. */
@@ -51,12 +59,15 @@ export class NumericChanges {
   private readonly buckets = new Array<number>(EDGES.length + 1).fill(0)
   private readonly drops: NumericMove[] = []
   private readonly rises: NumericMove[] = []
+  private beyondDrops = 0
+  private beyondRises = 0
 
   constructor(
     /** How many of the largest drops and rises to keep. */
     private readonly limit = 20,
     /** Hash fields to compare; undefined: every field that is numeric on both sides. */
     readonly fields?: ReadonlySet<string>,
+    private readonly limits?: NumericLimits,
   ) {}
 
   /** A string value, or a hash field, seen in both dbs and different. Ignored unless both are numbers. */
@@ -75,9 +86,12 @@ export class NumericChanges {
     let bucket = 0
     while (bucket < EDGES.length && changePct >= EDGES[bucket]) bucket++
     this.buckets[bucket]++
+    if (this.limits?.dropPct !== undefined && -changePct > this.limits.dropPct) this.beyondDrops++
+    if (this.limits?.risePct !== undefined && changePct > this.limits.risePct) this.beyondRises++
     const move = {key, ...(field === undefined ? {} : {field}), before: before.toString('latin1'), after: after.toString('latin1'), changePct}
-    if (changePct < 0) keepLargest(this.drops, move, this.limit, (a, b) => a.changePct - b.changePct)
-    else keepLargest(this.rises, move, this.limit, (a, b) => b.changePct - a.changePct)
+    // Equal changes (a whole catalog at 0.00) by key, so the keys named do not depend on scan order.
+    if (changePct < 0) keepLargest(this.drops, move, this.limit, (a, b) => a.changePct - b.changePct || byKey(a, b))
+    else keepLargest(this.rises, move, this.limit, (a, b) => b.changePct - a.changePct || byKey(a, b))
   }
 
   /** Whether a hash field takes part. */
@@ -97,6 +111,7 @@ export class NumericChanges {
       percentiles: this.count === 0 ? undefined : {p1: at(0.01), p5: at(0.05), p25: at(0.25), p50: at(0.5), p75: at(0.75), p95: at(0.95), p99: at(0.99)},
       largestDrops: this.drops.map(rounded),
       largestRises: this.rises.map(rounded),
+      ...(this.limits ? {beyondLimits: {drops: this.beyondDrops, rises: this.beyondRises}} : {}),
     }
   }
 
@@ -117,6 +132,10 @@ function keepLargest<T>(list: T[], item: T, limit: number, order: (a: T, b: T) =
   while (at > 0 && order(item, list[at - 1]) < 0) at--
   list.splice(at, 0, item)
   if (list.length > limit) list.pop()
+}
+
+function byKey(a: NumericMove, b: NumericMove): number {
+  return a.key < b.key ? -1 : a.key > b.key ? 1 : (a.field ?? '') < (b.field ?? '') ? -1 : (a.field ?? '') > (b.field ?? '') ? 1 : 0
 }
 
 function round(pct: number): number {

@@ -2,13 +2,16 @@
 // zone. The systemd files are checked by systemd itself (systemd-analyze), YAML files by a YAML
 // parser, when those tools are installed.
 import {spawnSync} from 'node:child_process'
-import {existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {cronToOnCalendar} from '../../src/init/calendar.js'
 import {InitError} from '../../src/init/errors.js'
 import {init, triggerCron} from '../../src/init/init.js'
 import {tempDir} from '../support/temp.js'
+import {loadConfigFile, resolveConfig} from '../../src/cli/config.js'
+import {guardSettings} from '../../src/cutover/guards.js'
 
 const NOW = new Date('2026-11-26T12:00:00Z')
 const ALL = ['cron,systemd,k8s,github,gitlab']
@@ -62,6 +65,13 @@ describe('flip init', () => {
       archive: 2,
       tz: 'America/New_York',
       cron: '1 0 * * *',
+      // The cutover guards, with their defaults (issue 10).
+      minKeys: 'off',
+      maxRemoved: '50%',
+      maxChanged: 'off',
+      maxDrop: '90%',
+      maxRise: 'off',
+      guardFields: [],
     })
     for (const file of result.files) expect(read(dir, file.path)).not.toMatch(/\{\{[A-Z_]+\}\}/)
 
@@ -156,5 +166,14 @@ describe('flip init', () => {
     expect(cronToOnCalendar('30 2 1,15 */3 *', 'UTC')).toBe('*-01,04,07,10-01,15 02:30:00 UTC')
     expect(cronToOnCalendar('0 0 * * 0,6', 'UTC')).toBe('Sun,Sat *-*-* 00:00:00 UTC')
     expect(() => cronToOnCalendar('0 0 1 * 1', 'UTC')).toThrow(/restricts both the day of the month and the weekday/)
+  })
+
+  it('flip.config.json carries the cutover guards with their defaults, and flip reads them back as those defaults', async () => {
+    const dir = project()
+    await init({dir, tz: 'UTC', now: NOW})
+    const config = resolveConfig({}, {}, loadConfigFile(join(dir, 'flip.config.json')))
+    expect(guardSettings(config, config.guardFields)).toEqual(guardSettings({}))
+    expect(guardSettings(config, config.guardFields)).toEqual({minKeys: null, maxRemoved: {pct: 50}, maxChanged: null, maxDrop: 90, maxRise: null})
+    rmSync(dir, {recursive: true, force: true})
   })
 })
