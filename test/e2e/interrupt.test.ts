@@ -24,14 +24,15 @@ function flip(args: string[], env: Record<string, string> = {}) {
   const result = spawnSync(process.execPath, [runJs, ...args], {
     cwd: dir,
     encoding: 'utf8',
-    env: {...process.env, FLIP_STATE_DIR: join(dir, 'state'), FLIP_URL: engine.seedUrl, CI: 'true', ...env},
+    env: {...process.env, FLIP_STATE_DIR: join(dir, 'state'), FLIP_URL: engine.seedUrl, CI: 'true', FLIP_MAX_REMOVED: 'off', ...env},
     timeout: 180_000,
   })
   return {code: result.status, stdout: result.stdout, stderr: result.stderr}
 }
 
 function flipOnTerminal(args: string[]): PtyRun {
-  const run = flipInPty(args, {cwd: dir, env: {FLIP_STATE_DIR: join(dir, 'state'), FLIP_URL: engine.seedUrl}})
+  // Live holds keys the datasets lack: the removal guard is not what these tests are about.
+  const run = flipInPty(args, {cwd: dir, env: {FLIP_STATE_DIR: join(dir, 'state'), FLIP_URL: engine.seedUrl, FLIP_MAX_REMOVED: 'off'}})
   runs.push(run)
   return run
 }
