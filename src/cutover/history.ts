@@ -4,7 +4,7 @@
 // archive rotation or re-stage removed); `flip rollback` still checks the server before acting.
 import {latestManifest} from '../dataset/manifest.js'
 import type {JournalEntry} from './journal.js'
-import {laterPlans, listPlanIds, loadPlan, type CutoverPlan, type LoadedPlan} from './plan.js'
+import {laterPlans, readablePlans, type CutoverPlan, type LoadedPlan} from './plan.js'
 import {discardedBy, type ArchiveDiscard} from './rotation.js'
 import {localTimeZone, validateTimeZone, wallClockIn} from './schedule.js'
 
@@ -59,14 +59,7 @@ export interface History {
 
 export async function history(options: HistoryOptions): Promise<History> {
   const tz = options.tz ? validateTimeZone(options.tz) : localTimeZone()
-  const plans: LoadedPlan[] = []
-  for (const id of listPlanIds(options.stateDir)) {
-    try {
-      plans.push(loadPlan(options.stateDir, id))
-    } catch {
-      // A damaged plan file: not history anyone can act on.
-    }
-  }
+  const plans = [...readablePlans(options.stateDir)]
   const entries: Array<HistoryEntry & {sortKey: number}> = []
   for (const loaded of plans) {
     const cut = await cutoverEntry(options.stateDir, loaded, tz)

@@ -136,18 +136,28 @@ export function startedSwitch(entries: readonly JournalEntry[]): boolean {
  */
 export function laterPlans(stateDir: string, plan: CutoverPlan): LoadedPlan[] {
   const later: LoadedPlan[] = []
-  for (const id of listPlanIds(stateDir)) {
-    if (id === plan.id) continue
-    let other: LoadedPlan
-    try {
-      other = loadPlan(stateDir, id)
-    } catch {
-      continue // a plan file damaged by hand is not a reason to refuse; it cannot be undone anyway
-    }
-    if (other.plan.createdAt <= plan.createdAt || other.phase === 'planned' || !sameTarget(other.plan, plan)) continue
+  for (const other of readablePlans(stateDir)) {
+    if (other.plan.id === plan.id || other.plan.createdAt <= plan.createdAt || other.phase === 'planned' || !sameTarget(other.plan, plan)) continue
     later.push(other)
   }
   return later
+}
+
+/**
+ * The state dir's plans, oldest first (or newest first), read one at a time so a caller may stop
+ * early. A plan file damaged by hand is skipped: it cannot be acted on, nor undone.
+ */
+export function* readablePlans(stateDir: string, options: {newestFirst?: boolean} = {}): Generator<LoadedPlan> {
+  const ids = listPlanIds(stateDir)
+  for (const id of options.newestFirst ? ids.reverse() : ids) {
+    let loaded: LoadedPlan
+    try {
+      loaded = loadPlan(stateDir, id)
+    } catch {
+      continue
+    }
+    yield loaded
+  }
 }
 
 /** Same server (seed URL or a node id in common) and at least one db in common. */

@@ -5,7 +5,7 @@
 // discard it (after its own plan is on disk); the older plan is then superseded for good.
 // Anything else in the archive is data flip cannot account for, and is refused.
 import {readJournal, type JournalEntry} from './journal.js'
-import {journalPath, listPlanIds, loadPlan, planPath, startedSwitch, type CutoverPlan, type DbSummary, type LoadedPlan} from './plan.js'
+import {journalPath, listPlanIds, loadPlan, planPath, readablePlans, startedSwitch, type CutoverPlan, type DbSummary, type LoadedPlan} from './plan.js'
 import {crashPoint} from './crash-hook.js'
 import {CutoverRefusedError} from './errors.js'
 import {describeSummary, sameSummary, scanDb, summary, type Session} from './state.js'
@@ -90,15 +90,8 @@ export function archiveRotation(stateDir: string, target: TargetRef, dbs: Cutove
  * and began: its journal shows the discard or a switch), if any.
  */
 export function discardedBy(stateDir: string, plan: CutoverPlan): LoadedPlan | undefined {
-  for (const id of listPlanIds(stateDir)) {
-    if (id === plan.id) continue
-    let other: LoadedPlan
-    try {
-      other = loadPlan(stateDir, id)
-    } catch {
-      continue
-    }
-    if (other.plan.archiveDiscard?.planId !== plan.id) continue
+  for (const other of readablePlans(stateDir)) {
+    if (other.plan.id === plan.id || other.plan.archiveDiscard?.planId !== plan.id) continue
     const entries = other.journal.entries()
     if (other.phase !== 'planned' || entries.some((entry) => entry.event === 'archive-discarded')) return other
   }

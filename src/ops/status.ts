@@ -2,7 +2,7 @@
 // the db still matches it by counts (total, and per node from the manifest's per-slot counts:
 // a fast check, no values are read), and the target's identity.
 import {latestManifest, type LoadedManifest, type Manifest, type TargetIdentity} from '../dataset/manifest.js'
-import {listPlanIds, loadPlan} from '../cutover/plan.js'
+import {readablePlans} from '../cutover/plan.js'
 import type {Plane, PrimaryInfo} from '../plane/index.js'
 import {formatAddress} from '../plane/index.js'
 import {describeTarget, openPlane, type PlaneTarget} from './target.js'
@@ -87,14 +87,9 @@ export async function status(options: StatusOptions): Promise<StatusResult> {
 
 /** The newest cutover plan that switched (or is switching) this manifest and was not rolled back. */
 function cutOverBy(stateDir: string, manifestId: string): DbStatus['cutOver'] {
-  for (const id of listPlanIds(stateDir).reverse()) {
-    try {
-      const {plan, phase} = loadPlan(stateDir, id)
-      if (plan.manifest?.id !== manifestId) continue
-      if (phase === 'switched' || phase === 'switching') return {planId: plan.id, liveDb: plan.dbs.live, phase}
-    } catch {
-      // a damaged plan file says nothing about where the data went
-    }
+  for (const {plan, phase} of readablePlans(stateDir, {newestFirst: true})) {
+    if (plan.manifest?.id !== manifestId) continue
+    if (phase === 'switched' || phase === 'switching') return {planId: plan.id, liveDb: plan.dbs.live, phase}
   }
   return undefined
 }
