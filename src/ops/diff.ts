@@ -7,6 +7,7 @@ import type {DatasetValue, StoredKey} from '../dataset/record.js'
 import type {Plane} from '../plane/index.js'
 import {abortableIterable} from '../util/interrupt.js'
 import {keySlot} from '../util/keyslot.js'
+import {EXIT} from '../util/exit-codes.js'
 import {OpsError} from './errors.js'
 import {keyText, Samples, valuePreview} from './key-text.js'
 import {NumericChanges, type NumericLimits, type NumericSummary} from './numeric-changes.js'
@@ -72,7 +73,7 @@ const MAX_PREFIXES = 10_000
 const READS_IN_FLIGHT = 4
 
 export async function diff(options: DiffOptions): Promise<DiffResult> {
-  if (options.liveDb === options.shadowDb) throw new OpsError(`live and shadow are both db ${options.liveDb}: nothing to compare`, 2)
+  if (options.liveDb === options.shadowDb) throw new OpsError(`live and shadow are both db ${options.liveDb}: nothing to compare`, EXIT.usage)
   const started = Date.now()
   const seconds = () => (Date.now() - started) / 1000
   const report = throttled(options.onProgress, options.progressIntervalMs ?? 250)

@@ -94,7 +94,7 @@ export function stageFailureOf(error: unknown): StageFailure | undefined {
 export async function stage(options: StageOptions): Promise<StageResult> {
   const {shadowDb} = options
   if (options.liveDb !== undefined && options.liveDb === shadowDb) {
-    throw new OpsError(`the shadow db and the live db are both ${shadowDb}: stage writes only to a separate shadow db`, 2)
+    throw new OpsError(`the shadow db and the live db are both ${shadowDb}: stage writes only to a separate shadow db`, EXIT.usage)
   }
   const reader = await openDataset(options.files, {format: options.format, csv: options.csv, stdin: options.stdin, maxRecordBytes: options.maxRecordBytes, firstBatchSize: 1})
   // The first record is read before anything is written, so an empty input is refused while the

@@ -17,6 +17,7 @@ import {openDataset, STDIN, type DatasetFormat, type OpenDatasetOptions} from '.
 import type {Plane} from '../plane/index.js'
 import {SLOT_COUNT, keySlot} from '../util/keyslot.js'
 import {checksumPlane} from './db-checksum.js'
+import {EXIT} from '../util/exit-codes.js'
 import {OpsError} from './errors.js'
 import {keyText, Samples, valuePreview} from './key-text.js'
 import {rate, throttled} from './progress.js'
@@ -113,7 +114,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   let loaded: LoadedManifest | undefined
   let db: number
   if (options.source !== undefined) {
-    if (options.db === undefined) throw new OpsError('verify --source needs the db to check (--db N)', 2)
+    if (options.db === undefined) throw new OpsError('verify --source needs the db to check (--db N)', EXIT.usage)
     db = options.db
     expectation = await expectationFromSource(options, (keys) => report(() => ({phase: 'reading source', keys, seconds: seconds(), keysPerSecond: rate(keys, seconds())})))
   } else {
