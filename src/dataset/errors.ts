@@ -6,7 +6,7 @@ export class DatasetError extends Error {
   readonly file: string
   readonly line: number
   readonly reason: string
-  /** Bad input: the CLI exits 2 (see src/cli/exit-codes.ts). */
+  /** Bad input: the CLI exits 2 (see src/util/exit-codes.ts). */
   readonly exitCode = 2
 
   constructor(file: string, line: number, reason: string) {
