@@ -9,6 +9,7 @@
 import {randomBytes} from 'node:crypto'
 import {promises as fs} from 'node:fs'
 import {join, resolve} from 'node:path'
+import type {TargetIdentity as PlaneIdentity} from '../plane/index.js'
 import {writeJsonAtomic} from '../util/atomic-file.js'
 import {CHECKSUM_VERSION, EMPTY_CHECKSUM, type DatasetChecksum} from './checksum.js'
 import type {ValueType} from './record.js'
@@ -18,12 +19,13 @@ import type {DatasetFormat} from './source.js'
 export const MANIFEST_KIND = 'flip-manifest'
 export const MANIFEST_VERSION = 1
 
-/** Where and what the data went to: given by the caller (the data plane knows it). */
-export interface TargetIdentity {
-  mode: 'cluster' | 'standalone'
+/**
+ * Where and what the data went to: the data plane's identity of the target (mode, node ids,
+ * addresses, slot ranges) plus the server software the ops read from INFO.
+ */
+export type TargetIdentity = PlaneIdentity & {
   /** e.g. "flip-engine 0.1.0", "valkey 9.1.0", "redis 7.0.15" */
   server?: string
-  nodes: Array<{id?: string; address: string; slots?: Array<[number, number]>}>
 }
 
 export interface ManifestSource {

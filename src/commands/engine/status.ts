@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core'
 import {join, resolve} from 'node:path'
 import {BaseCommand} from '../../cli/base.js'
 import {resolveConfig} from '../../cli/config.js'
+import {enginePasswordFromEnv} from '../../cli/target.js'
 import {formatBytes, formatCount} from '../../cli/output.js'
 import {CheckFailedError, EXIT} from '../../util/exit-codes.js'
 import {engineStatus, type EngineStatus} from '../../engine/daemon/index.js'
@@ -27,7 +28,7 @@ export default class EngineStatusCommand extends BaseCommand {
     const {flags} = await this.parse(EngineStatusCommand)
     const stateDir = resolve(resolveConfig({stateDir: flags['state-dir']}).stateDir)
     const dir = resolve(flags.dir ?? join(stateDir, 'engine'))
-    const status = await engineStatus(dir, process.env.FLIP_ENGINE_PASSWORD || undefined)
+    const status = await engineStatus(dir, enginePasswordFromEnv())
     for (const line of render(status)) this.log(line)
     // Scripts can test it like a service: `flip engine status || flip engine start`.
     if (!status.running) throw new CheckFailedError(`no engine is running from ${status.dir}`, status, EXIT.unreachable)
