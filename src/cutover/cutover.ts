@@ -24,7 +24,7 @@ import {
 } from './plan.js'
 import type {GuardResult, GuardSettings} from './guards.js'
 import {checkHealth, checkLockDb, findManifest, lockForRecovery, preflight, type Preflight} from './preflight.js'
-import {isoInZone, resolveSchedule, waitForMoment, type CountdownTarget, type Firing, type ScheduleOptions} from './schedule.js'
+import {isoInZone, resolveSchedule, waitForMoment, type CountdownTarget, type Firing, type ScheduleOptions} from '../schedule/index.js'
 import {openSession, type Dbs, type Session, type SlotKeys} from './state.js'
 import {resumeForward, switchForward, type AtomicReport, type SwitchOutcome, type SwitchProgress} from './switch.js'
 import {SLOT_COUNT} from '../util/keyslot.js'
