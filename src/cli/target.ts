@@ -1,34 +1,10 @@
 // Which server a data command talks to, decided here once per command: --url, then FLIP_URL,
 // then VALKEY_URL, then the url in flip.config.json, then the bundled engine recorded by
 // `flip engine start`. The result is the ServerTarget the ops, the cutover and the plane take.
-import {existsSync, readFileSync} from 'node:fs'
-import {join} from 'node:path'
 import {passwordFromEnv, resolveTargetUrl, type ServerTarget} from '../plane/index.js'
 import {isProcessAlive} from '../util/process.js'
 import {EXIT, FlipError} from '../util/exit-codes.js'
-
-/** What `flip engine start` records in the state directory (never a password). */
-export interface EngineRecord {
-  seedUrl: string
-  dir: string
-  pid: number
-  startedAt: string
-  passwordRequired?: boolean
-}
-
-export function engineRecordPath(stateDir: string): string {
-  return join(stateDir, 'engine.json')
-}
-
-export function readEngineRecord(stateDir: string): EngineRecord | undefined {
-  const path = engineRecordPath(stateDir)
-  if (!existsSync(path)) return undefined
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as EngineRecord
-  } catch {
-    return undefined
-  }
-}
+import {readEngineRecord} from './engine-record.js'
 
 /** The bundled engine's password (env FLIP_ENGINE_PASSWORD), for the commands that talk to it. */
 export function enginePasswordFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
