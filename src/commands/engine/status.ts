@@ -1,9 +1,9 @@
 import {EngineCommand, engineDirFlag} from '../../cli/engine-command.js'
 import {enginePasswordFromEnv} from '../../cli/target.js'
-import {formatBytes, formatCount} from '../../cli/output.js'
+import {formatCount} from '../../cli/output.js'
+import {formatBytes, formatSize} from '../../util/bytes.js'
 import {CheckFailedError, EXIT} from '../../util/exit-codes.js'
 import {engineStatus, type EngineStatus} from '../../engine/daemon/index.js'
-import {formatSize} from '../../engine/limits/index.js'
 
 export type EngineStatusResult = EngineStatus
 
