@@ -11,6 +11,7 @@ import {promises as fs} from 'node:fs'
 import {join, resolve} from 'node:path'
 import type {TargetIdentity as PlaneIdentity} from '../plane/index.js'
 import {writeJsonAtomic} from '../util/atomic-file.js'
+import {EXIT, FlipError} from '../util/exit-codes.js'
 import {CHECKSUM_VERSION, EMPTY_CHECKSUM, type DatasetChecksum} from './checksum.js'
 import type {ValueType} from './record.js'
 import type {CsvOptions} from './csv.js'
@@ -63,11 +64,9 @@ export interface Manifest {
 }
 
 /** A manifest that cannot be found or read: bad input, the CLI exits 2. */
-export class ManifestError extends Error {
-  readonly exitCode = 2
-
+export class ManifestError extends FlipError {
   constructor(message: string) {
-    super(message)
+    super(message, EXIT.usage)
     this.name = 'ManifestError'
   }
 }
