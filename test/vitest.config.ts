@@ -9,7 +9,7 @@ export default defineConfig({
     globalSetup: ['test/support/global-setup.ts'],
     // Removes each file's temp dirs (test/support/temp.ts) after its tests.
     setupFiles: ['test/support/setup-file.ts'],
-    // oclif's runCommand captures console output only when vitest leaves the console alone.
+    // What the code under test prints reaches the real stdout/stderr, as it does for a user.
     disableConsoleIntercept: true,
     // Limits for a hung test, not expectations: a busy machine makes the slowest tests (the
     // crash tests) several times slower. Waits inside tests poll for readiness.

@@ -56,7 +56,7 @@ export abstract class BaseCommand extends Command {
   async catch(error: Error & {exitCode?: number; result?: unknown}): Promise<void> {
     // An exit asked for on purpose has nothing left to say.
     if (error instanceof Errors.ExitError) throw error
-    const code = exitCodeOf(error)
+    const code = isParseError(error) ? EXIT.usage : exitCodeOf(error)
     const message = oneLine(error)
     this.failureDocument = {...(isRecord(error.result) ? error.result : {}), error: {code, message}}
     if (this.jsonEnabled()) {
@@ -78,6 +78,15 @@ export abstract class BaseCommand extends Command {
   protected warnLine(message: string): void {
     process.stderr.write(`${colorStderr.yellow('Warning:')} ${message}\n`)
   }
+}
+
+/**
+ * oclif's parse and validation errors (unknown flag, missing argument, bad option value): every
+ * one is a CLIParseError, a CLIError that carries the parser's `parse` input. oclif does not
+ * export CLIParseError itself, so the type is recognised by that shape.
+ */
+function isParseError(error: unknown): boolean {
+  return error instanceof Errors.CLIError && 'parse' in error
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -1,7 +1,7 @@
 // Base of the commands that talk to a server: --url (FLIP_URL, VALKEY_URL), the role dbs,
 // flip.config.json, and the bundled engine as the fallback target.
 import {Flags} from '@oclif/core'
-import type {PlaneTarget} from '../ops/index.js'
+import type {ServerTarget} from '../plane/index.js'
 import {BaseCommand} from './base.js'
 import {resolveConfig, type FlipConfig} from './config.js'
 import {resolveTarget} from './target.js'
@@ -23,9 +23,8 @@ export abstract class DataCommand extends BaseCommand {
     return resolveConfig({...flags, stateDir: flags['state-dir']})
   }
 
-  /** Where to connect, as the ops want it (the password never leaves this object). */
-  protected target(url: string | undefined, config: FlipConfig): PlaneTarget {
-    const resolved = resolveTarget({url, configUrl: config.url, stateDir: config.stateDir})
-    return {url: resolved.url, password: resolved.password}
+  /** Where to connect, resolved once per command (the password never leaves this object). */
+  protected target(url: string | undefined, config: FlipConfig): ServerTarget {
+    return resolveTarget({url, configUrl: config.url, stateDir: config.stateDir})
   }
 }

@@ -1,55 +1,23 @@
-// Which server a data command talks to: --url, then FLIP_URL, then VALKEY_URL, then the
-// url in flip.config.json, then the bundled engine recorded by `flip engine start`.
-import {existsSync, readFileSync} from 'node:fs'
-import {join} from 'node:path'
+// Which server a data command talks to, decided here once per command: --url, then FLIP_URL,
+// then VALKEY_URL, then the url in flip.config.json, then the bundled engine recorded by
+// `flip engine start`. The result is the ServerTarget the ops, the cutover and the plane take.
+import {passwordFromEnv, resolveTargetUrl, type ServerTarget} from '../plane/index.js'
 import {isProcessAlive} from '../util/process.js'
 import {EXIT, FlipError} from '../util/exit-codes.js'
+import {readEngineRecord} from './engine-record.js'
 
-export interface Target {
-  url: string
-  /** Where the url came from, for messages ("bundled engine (.flip/engine.json)"). */
-  source: string
-  password?: string
+/** The bundled engine's password (env FLIP_ENGINE_PASSWORD), for the commands that talk to it. */
+export function enginePasswordFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.FLIP_ENGINE_PASSWORD || undefined
 }
 
-/** What `flip engine start` records in the state directory (never a password). */
-export interface EngineRecord {
-  seedUrl: string
-  dir: string
-  pid: number
-  startedAt: string
-  passwordRequired?: boolean
-}
-
-export function engineRecordPath(stateDir: string): string {
-  return join(stateDir, 'engine.json')
-}
-
-export function readEngineRecord(stateDir: string): EngineRecord | undefined {
-  const path = engineRecordPath(stateDir)
-  if (!existsSync(path)) return undefined
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as EngineRecord
-  } catch {
-    return undefined
-  }
-}
-
-export function resolveTarget(options: {url?: string; configUrl?: string; stateDir: string; env?: NodeJS.ProcessEnv}): Target {
+export function resolveTarget(options: {url?: string; configUrl?: string; stateDir: string; env?: NodeJS.ProcessEnv}): ServerTarget & {url: string} {
   const env = options.env ?? process.env
-  const password = env.FLIP_PASSWORD || undefined
-  if (options.url) return {url: options.url, source: '--url', password}
-  if (env.FLIP_URL) return {url: env.FLIP_URL, source: 'FLIP_URL', password}
-  if (env.VALKEY_URL) return {url: env.VALKEY_URL, source: 'VALKEY_URL', password}
-  if (options.configUrl) return {url: options.configUrl, source: 'flip.config.json', password}
+  const password = passwordFromEnv(env)
+  const url = resolveTargetUrl(options.url, env) ?? (options.configUrl || undefined)
+  if (url !== undefined) return {url, password}
   const record = readEngineRecord(options.stateDir)
-  if (record && isProcessAlive(record.pid)) {
-    return {
-      url: record.seedUrl,
-      source: `bundled engine (${engineRecordPath(options.stateDir)})`,
-      password: password ?? (env.FLIP_ENGINE_PASSWORD || undefined),
-    }
-  }
+  if (record && isProcessAlive(record.pid)) return {url: record.seedUrl, password: password ?? enginePasswordFromEnv(env)}
   throw new FlipError(
     'no server to talk to: pass --url (or set FLIP_URL), or start the bundled engine with `flip engine start`',
     EXIT.unreachable,

@@ -6,7 +6,7 @@ import {guardConfigFlags, guardFlags, guardsLine, guardsOfRun, refusalDetails} f
 import {GuardRefusedError} from '../cutover/guards.js'
 import {color, formatCount, formatDuration, startProgress, type Progress} from '../cli/output.js'
 import {describeSignal, exitInterrupted, trapInterrupts} from '../cli/interrupt.js'
-import {formatInZone} from '../cutover/schedule.js'
+import {formatInZone} from '../schedule/index.js'
 import {cutover, type CutoverResult, type CutoverSummary, type StrategyChoice} from '../cutover/cutover.js'
 import type {CutoverMode} from '../cutover/plan.js'
 

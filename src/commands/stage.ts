@@ -2,9 +2,11 @@ import {Args, Flags} from '@oclif/core'
 import {notifyFlag, webhooksFor} from '../cli/notify.js'
 import {DataCommand, dbFlag} from '../cli/data-command.js'
 import {datasetFlags, datasetInputOptions} from '../cli/dataset-flags.js'
-import {color, formatBytes, formatCount, formatDuration, startProgress} from '../cli/output.js'
+import {color, formatCount, formatDuration, startProgress} from '../cli/output.js'
+import {formatBytes} from '../util/bytes.js'
 import {trapInterrupts} from '../cli/interrupt.js'
 import {InterruptedError} from '../util/interrupt.js'
+import {exitCodeOf, FlipError} from '../util/exit-codes.js'
 import {stage, stageFailureOf, type StageResult} from '../ops/index.js'
 
 export default class Stage extends DataCommand {
@@ -81,9 +83,8 @@ NDJSON record: {"key": "...", "type": "string|hash|set|zset|list", "value": ...,
         )
       }
       if (failure) {
-        const message = (error as Error).message
         const suffix = ` — stage stopped after ${formatCount(failure.keysWritten)} keys; db ${failure.shadowDb} is incomplete (manifest ${failure.id} marked incomplete)`
-        ;(error as Error).message = message + suffix
+        throw new FlipError((error as Error).message + suffix, exitCodeOf(error), {cause: error})
       }
       throw error
     } finally {

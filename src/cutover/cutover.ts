@@ -2,7 +2,7 @@
 // (sleep) → switch → check. It never prints and never exits: callbacks report progress and
 // the countdown and ask for confirmation; errors carry their exit code (errors.ts).
 import {mkdirSync} from 'node:fs'
-import {redactUrl, resolveTargetUrl} from '../plane/url.js'
+import type {ServerTarget} from '../plane/url.js'
 import {checkAfterCutover} from './check.js'
 import {CutoverCancelledError, CutoverFailedError, CutoverRefusedError, CutoverUsageError, LockLostError} from './errors.js'
 import {InterruptedError, abortable} from '../util/interrupt.js'
@@ -24,15 +24,15 @@ import {
 } from './plan.js'
 import type {GuardResult, GuardSettings} from './guards.js'
 import {checkHealth, checkLockDb, findManifest, lockForRecovery, preflight, type Preflight} from './preflight.js'
-import {isoInZone, resolveSchedule, waitForMoment, type CountdownTarget, type Firing, type ScheduleOptions} from './schedule.js'
-import {openSession, type ConnectOptions, type Dbs, type Session, type SlotKeys} from './state.js'
+import {isoInZone, resolveSchedule, waitForMoment, type CountdownTarget, type Firing, type ScheduleOptions} from '../schedule/index.js'
+import {openSession, type Dbs, type Session, type SlotKeys} from './state.js'
 import {resumeForward, switchForward, type AtomicReport, type SwitchOutcome, type SwitchProgress} from './switch.js'
 import {SLOT_COUNT} from '../util/keyslot.js'
 import {discardRotatedArchive, type ArchiveDiscard} from './rotation.js'
 
 export type StrategyChoice = 'auto' | 'move' | 'swapdb'
 
-export interface CutoverOptions extends ConnectOptions {
+export interface CutoverOptions extends ServerTarget {
   stateDir: string
   /** Defaults: live 0, shadow 1, archive 2. */
   dbs?: Partial<Dbs>
@@ -188,8 +188,6 @@ export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
   checkLockDb(options.lockDb, dbs)
   const mode = options.mode ?? 'replace'
   if (mode !== 'replace' && mode !== 'merge') throw new CutoverUsageError(`invalid --mode ${mode} (replace or merge)`)
-  const url = resolveTargetUrl(options.url, options.env ?? process.env)
-  const displayUrl = url ? redactUrl(url) : '(none)'
   const progress = (step: string, keys?: number) => options.onProgress?.({phase: 'preflight', step, keys})
 
   // Before the switch one signal stops everything: the caller's cancel, or the lock lost.
@@ -204,6 +202,7 @@ export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
   let loaded: LoadedPlan | undefined
   try {
     session = await abortable(openSession(options, dbs), halt.signal)
+    const displayUrl = session.live.displayUrl
     progress('checking the target’s health')
     await abortable(checkHealth(session), halt.signal)
     const strategy = chooseStrategy(session.live.mode, mode, options.strategy, options.atomic)

@@ -41,11 +41,3 @@ export class CutoverFailedError extends FlipError {
     this.name = 'CutoverFailedError'
   }
 }
-
-/** The server cannot be reached or lacks what we need (numbered dbs): exit 3. */
-export class CutoverUnreachableError extends FlipError {
-  constructor(message: string) {
-    super(message, EXIT.unreachable)
-    this.name = 'CutoverUnreachableError'
-  }
-}

@@ -9,7 +9,7 @@
 // not judged (a price fixed from 0.00 must not block the next night). When live is empty (the
 // first cutover) there is nothing to remove or change, so only min-keys can refuse.
 import {diff, type DiffResult} from '../ops/diff.js'
-import type {PlaneTarget} from '../ops/target.js'
+import type {ServerTarget} from '../plane/index.js'
 import type {NumericMove} from '../ops/numeric-changes.js'
 import {CutoverRefusedError, CutoverUsageError} from './errors.js'
 import type {CutoverMode} from './plan.js'
@@ -149,7 +149,7 @@ export function guardsOff(settings: GuardSettings): boolean {
  */
 export async function checkGuards(input: {
   settings: GuardSettings
-  target: PlaneTarget
+  target: ServerTarget
   dbs: {live: number; shadow: number}
   mode: CutoverMode
   signal?: AbortSignal

@@ -6,7 +6,7 @@ import {latestManifest} from '../dataset/manifest.js'
 import type {JournalEntry} from './journal.js'
 import {laterPlans, readablePlans, type CutoverPlan, type LoadedPlan} from './plan.js'
 import {discardedBy, type ArchiveDiscard} from './rotation.js'
-import {localTimeZone, validateTimeZone, wallClockIn} from './schedule.js'
+import {localTimeZone, validateTimeZone, wallClockIn} from '../schedule/index.js'
 
 export type HistoryResult = 'done' | 'rolled back' | 'superseded' | 'cancelled' | 'refused' | 'failed' | 'in progress'
 

@@ -16,7 +16,7 @@ import {formatAddress} from '../plane/url.js'
 import {CutoverRefusedError, CutoverUsageError} from './errors.js'
 import {acquireLock, type KeptLock} from './lock.js'
 import {checkGuards, type GuardReport, type GuardSettings} from './guards.js'
-import type {PlaneTarget} from '../ops/target.js'
+import type {ServerTarget} from '../plane/index.js'
 import {hostname} from 'node:os'
 import {abortable} from '../util/interrupt.js'
 import type {CutoverMode, CutoverPlan, DbSummary, Strategy} from './plan.js'
@@ -71,7 +71,7 @@ export interface PreflightInput {
   /** Check only: a non-empty archive with discardArchive is reported, not emptied. */
   dryRun?: boolean
   /** Limits on what the dataset changes (guards.ts), judged from a diff through `target`. */
-  guards?: {settings: GuardSettings; target: PlaneTarget}
+  guards?: {settings: GuardSettings; target: ServerTarget}
   onProgress?: (step: string, keys?: number) => void
   /** Stop at once (the lock is released); the error is the signal's reason. */
   signal?: AbortSignal

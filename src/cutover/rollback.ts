@@ -17,10 +17,11 @@ import type {PlanPhase} from './journal.js'
 import {laterPlans, loadPlan, type CutoverPlan, type LoadedPlan} from './plan.js'
 import {checkLockDb, lockForRecovery} from './preflight.js'
 import {discardedBy} from './rotation.js'
-import {openSession, type ConnectOptions, type Session} from './state.js'
+import type {ServerTarget} from '../plane/url.js'
+import {openSession, type Session} from './state.js'
 import {switchBack, type SwitchProgress} from './switch.js'
 
-export interface RollbackOptions extends ConnectOptions {
+export interface RollbackOptions extends ServerTarget {
   stateDir: string
   /** Plan id or path; default the newest plan in <stateDir>/plans whose switch started. */
   plan?: string

@@ -3,6 +3,7 @@
 // names per slot that the batched strategy moves.
 import {DatasetChecksum} from '../dataset/checksum.js'
 import {connectPlane, type Plane} from '../plane/plane.js'
+import type {ServerTarget} from '../plane/url.js'
 import {SLOT_COUNT, keySlot} from '../util/keyslot.js'
 import type {DbSummary} from './plan.js'
 
@@ -21,13 +22,7 @@ export interface Session {
   close(): Promise<void>
 }
 
-export interface ConnectOptions {
-  url?: string
-  password?: string
-  env?: NodeJS.ProcessEnv
-}
-
-export async function openSession(connect: ConnectOptions, dbs: Dbs): Promise<Session> {
+export async function openSession(connect: ServerTarget, dbs: Dbs): Promise<Session> {
   const open = (db: number) => connectPlane({url: connect.url, password: connect.password, env: connect.env, db})
   const live = await open(dbs.live)
   try {

@@ -24,8 +24,8 @@
  * server (the bundled engine, Valkey, Redis) and any db give the same checksum for the same data.
  *
  * Why MurmurHash3 and not SHA-256 (version 1): the digest is computed once per key on the hot
- * path of stage and verify, where SHA-256 through node:crypto cost ~1-2 µs a key (mostly the
- * native call) against ~0.1 µs for this hash in plain JavaScript. The checksum guards against
+ * path of stage and verify, where SHA-256 through node:crypto costs many times more per key
+ * (mostly the native call) than this hash in plain JavaScript. The checksum guards against
  * lost, extra and changed keys, not against someone crafting collisions.
  */
 import {SLOT_COUNT, keySlot} from '../util/keyslot.js'

@@ -1,17 +1,17 @@
 // One error class for everything wrong with an input dataset. Its message is the one line a
 // user sees: "prices.ndjson:42: unknown type "sett" (expected string, hash, set, zset or list)".
 // line 0 means the problem is the file as a whole (missing, unreadable, unknown format).
+import {EXIT, FlipError} from '../util/exit-codes.js'
 
-export class DatasetError extends Error {
+/** Bad input: the CLI exits 2. */
+export class DatasetError extends FlipError {
   readonly file: string
   readonly line: number
   readonly reason: string
-  /** Bad input: the CLI exits 2 (see src/cli/exit-codes.ts). */
-  readonly exitCode = 2
 
   constructor(file: string, line: number, reason: string) {
     reason = reason.replace(/\s*[\r\n]+\s*/g, ' ').trim() // always one line
-    super(line > 0 ? `${file}:${line}: ${reason}` : `${file}: ${reason}`)
+    super(line > 0 ? `${file}:${line}: ${reason}` : `${file}: ${reason}`, EXIT.usage)
     this.name = 'DatasetError'
     this.file = file
     this.line = line

@@ -1,9 +1,8 @@
 // Duplicate-key detection for inputs that can be read again (files): every key's 64-bit hash
 // is appended to flat arrays as it streams by, and duplicates are looked for once, at the end,
 // by sorting. Appending is sequential memory traffic; the alternative, a hash table probed per
-// key (key-set.ts), pays a cache miss on almost every key once it outgrows the CPU caches
-// (0.2-0.35 µs of a ~1.7 µs staging budget per key at 1M keys). Memory: exactly 8 bytes a key
-// (40 MB for 5M keys). The price is that a duplicate is reported when the whole input has been
+// key (key-set.ts), pays a cache miss on almost every key once it outgrows the CPU caches, a
+// large share of stage's time per key. Memory: exactly 8 bytes a key. The price is that a duplicate is reported when the whole input has been
 // read, not when it is met; the caller then re-reads the input to say where (file:line).
 // Stdin cannot be read again, so inputs that include it keep the per-key KeySet.
 //

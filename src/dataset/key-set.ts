@@ -3,9 +3,9 @@
 // bucket eight (h1, h2) pairs of Uint32 side by side: 64 bytes, one cache line. A key's home
 // bucket comes from h2 (scaled to the bucket count, so the count need not be a power of two);
 // a full bucket spills into the next one. Tables fill up to 90% and then grow by half, so they
-// stay 60-90% full: 9-13.4 bytes per key (46 MB for 5M keys) whatever the key lengths. (The
-// previous power-of-two tables at 35-70% full took 11-23 bytes, 64 MB at 5M; growing by 30%
-// instead of half saved a little more memory but cost 40% more time in rehashing.) The set is split
+// stay 60-90% full: 9-13.4 bytes per key whatever the key lengths. (Power-of-two tables sit
+// 35-70% full and take more; growing by less than half saves a little memory but rehashes
+// more often.) The set is split
 // into 256 parts by hash, each growing on its own, so growing never holds two copies of the
 // whole set at once.
 //

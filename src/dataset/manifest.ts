@@ -8,8 +8,10 @@
 // identity is node ids, addresses and slot ranges only.
 import {randomBytes} from 'node:crypto'
 import {promises as fs} from 'node:fs'
-import {basename, join, resolve} from 'node:path'
+import {join, resolve} from 'node:path'
+import type {TargetIdentity as PlaneIdentity} from '../plane/index.js'
 import {writeJsonAtomic} from '../util/atomic-file.js'
+import {EXIT, FlipError} from '../util/exit-codes.js'
 import {CHECKSUM_VERSION, EMPTY_CHECKSUM, type DatasetChecksum} from './checksum.js'
 import type {ValueType} from './record.js'
 import type {CsvOptions} from './csv.js'
@@ -18,12 +20,13 @@ import type {DatasetFormat} from './source.js'
 export const MANIFEST_KIND = 'flip-manifest'
 export const MANIFEST_VERSION = 1
 
-/** Where and what the data went to: given by the caller (the data plane knows it). */
-export interface TargetIdentity {
-  mode: 'cluster' | 'standalone'
+/**
+ * Where and what the data went to: the data plane's identity of the target (mode, node ids,
+ * addresses, slot ranges) plus the server software the ops read from INFO.
+ */
+export type TargetIdentity = PlaneIdentity & {
   /** e.g. "flip-engine 0.1.0", "valkey 9.1.0", "redis 7.0.15" */
   server?: string
-  nodes: Array<{id?: string; address: string; slots?: Array<[number, number]>}>
 }
 
 export interface ManifestSource {
@@ -61,11 +64,9 @@ export interface Manifest {
 }
 
 /** A manifest that cannot be found or read: bad input, the CLI exits 2. */
-export class ManifestError extends Error {
-  readonly exitCode = 2
-
+export class ManifestError extends FlipError {
   constructor(message: string) {
-    super(message)
+    super(message, EXIT.usage)
     this.name = 'ManifestError'
   }
 }
@@ -268,9 +269,4 @@ function isoOfStamp(stamp: string): string {
 /** Older before newer: by createdAt, then id. */
 function compareManifests(a: Manifest, b: Manifest): number {
   return a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id)
-}
-
-/** "20261126-112233-ab12" from ".flip/manifests/20261126-112233-ab12.json". */
-export function manifestIdFromPath(path: string): string {
-  return basename(path, '.json')
 }

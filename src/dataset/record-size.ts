@@ -2,6 +2,7 @@
 // memory, so without a bound one endless line (or an unclosed JSON string) is read to the end of
 // the file before anything is refused. The default is Valkey's proto-max-bulk-len: a larger
 // value could not be written in one command anyway. Sizes are written as in valkey.conf.
+import {formatSize} from '../util/bytes.js'
 import {DatasetError} from './errors.js'
 
 export const DEFAULT_MAX_RECORD_BYTES = 512 * 1024 * 1024
@@ -29,10 +30,7 @@ export function parseByteSize(text: string): number | undefined {
 
 /** 67108864 → "64mb"; sizes that are not whole kb/mb/gb in bytes. */
 export function formatByteSize(bytes: number): string {
-  for (const [unit, size] of [['gb', 1024 ** 3], ['mb', 1024 ** 2], ['kb', 1024]] as const) {
-    if (bytes >= size && bytes % size === 0) return `${bytes / size}${unit}`
-  }
-  return `${bytes} bytes`
+  return formatSize(bytes, {exact: true})
 }
 
 export function tooLong(file: string, line: number, maxRecordBytes: number): DatasetError {

@@ -6,7 +6,7 @@ import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {dirname, join, relative} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {readEngineRecord} from '../cli/target.js'
+import {readEngineRecord} from '../cli/engine-record.js'
 import {connectPlane} from '../plane/index.js'
 import {throwIfAborted} from '../util/interrupt.js'
 

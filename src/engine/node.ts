@@ -24,7 +24,7 @@ export interface NodeConfig {
 
 export class EngineNode {
   readonly keyspace: Keyspace
-  /** Persistence and per-db limits (issue 3); null for engines started without them. */
+  /** Persistence and per-db limits; null for engines started without them. */
   ops: NodeOps | null = null
   topology: Topology | null = null
   readonly clients = new Set<Client>()

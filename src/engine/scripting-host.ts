@@ -1,5 +1,5 @@
-// What the engine needs from the Lua bridge (src/engine/scripting, written separately). The bridge
-// is loaded at runtime so the engine builds and serves even before/without it.
+// What the engine needs from the Lua bridge (src/engine/scripting): the node and the command
+// handlers see these shapes only, not the Lua VM behind them.
 import type {ErrorReply, Reply} from './resp/reply.js'
 
 export interface ScriptHostLike {
@@ -22,14 +22,8 @@ export interface ScriptEngineLike {
   run(body: Buffer, keys: Buffer[], args: Buffer[], host: ScriptHostLike): Reply
 }
 
-/** Loads the bridge if it is present; null when it is not (EVAL then answers an error). */
-export async function loadScriptEngine(): Promise<ScriptEngineLike | null> {
-  const path = './scripting/index.js'
-  try {
-    const mod = (await import(path)) as {ScriptEngine?: new () => ScriptEngineLike}
-    return mod.ScriptEngine ? new mod.ScriptEngine() : null
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND') return null
-    throw error
-  }
+/** The Lua bridge a node runs EVAL with, loaded when the node starts. */
+export async function loadScriptEngine(): Promise<ScriptEngineLike> {
+  const {ScriptEngine} = await import('./scripting/index.js')
+  return new ScriptEngine()
 }

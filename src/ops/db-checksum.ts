@@ -2,9 +2,9 @@
 // callers that need "before" and "after" figures: cutover, rollback, status checks.
 import {DatasetChecksum} from '../dataset/checksum.js'
 import type {ValueType} from '../dataset/record.js'
-import type {Plane} from '../plane/index.js'
+import type {Plane, ServerTarget} from '../plane/index.js'
 import {rate, throttled} from './progress.js'
-import {openPlane, type PlaneTarget} from './target.js'
+import {openPlane} from './target.js'
 
 export interface DbChecksum {
   db: number
@@ -34,7 +34,7 @@ async function sumOfScan(plane: Plane, options: {typeHint?: ValueType; distinct?
 }
 
 export async function checksumDb(options: {
-  target: PlaneTarget
+  target: ServerTarget
   db: number
   onProgress?: (progress: {keys: number; seconds: number; keysPerSecond: number}) => void
 }): Promise<DbChecksum> {

@@ -4,19 +4,20 @@
 // checksum digests (value, type and TTL presence; see src/dataset/checksum.ts).
 import {keyDigest} from '../dataset/checksum.js'
 import type {DatasetValue, StoredKey} from '../dataset/record.js'
-import type {Plane} from '../plane/index.js'
+import type {Plane, ServerTarget} from '../plane/index.js'
 import {abortableIterable} from '../util/interrupt.js'
 import {keySlot} from '../util/keyslot.js'
+import {EXIT} from '../util/exit-codes.js'
 import {OpsError} from './errors.js'
 import {keyText, Samples, valuePreview} from './key-text.js'
 import {NumericChanges, type NumericLimits, type NumericSummary} from './numeric-changes.js'
 import {rate, throttled} from './progress.js'
-import {openPlane, type PlaneTarget} from './target.js'
+import {openPlane} from './target.js'
 
 export interface DiffOptions {
   liveDb: number
   shadowDb: number
-  target: PlaneTarget
+  target: ServerTarget
   /** Keys named per kind (default 10). */
   sampleSize?: number
   /** Hash fields whose numeric values are compared (default: every field numeric on both sides). */
@@ -72,7 +73,7 @@ const MAX_PREFIXES = 10_000
 const READS_IN_FLIGHT = 4
 
 export async function diff(options: DiffOptions): Promise<DiffResult> {
-  if (options.liveDb === options.shadowDb) throw new OpsError(`live and shadow are both db ${options.liveDb}: nothing to compare`, 2)
+  if (options.liveDb === options.shadowDb) throw new OpsError(`live and shadow are both db ${options.liveDb}: nothing to compare`, EXIT.usage)
   const started = Date.now()
   const seconds = () => (Date.now() - started) / 1000
   const report = throttled(options.onProgress, options.progressIntervalMs ?? 250)

@@ -1,13 +1,10 @@
-// Errors the ops raise themselves (the plane and dataset modules have their own). Each carries
-// the exit code the CLI leaves with (src/cli/exit-codes.ts): 1 a check or pre-condition failed,
-// 2 usage or bad input.
+// Errors the ops raise themselves (the plane and dataset modules have their own). A FlipError,
+// so each carries the exit code the CLI leaves with (src/util/exit-codes.ts).
+import {EXIT, FlipError} from '../util/exit-codes.js'
 
-export class OpsError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode: 1 | 2,
-  ) {
-    super(message)
+export class OpsError extends FlipError {
+  constructor(message: string, exitCode: typeof EXIT.checkFailed | typeof EXIT.usage) {
+    super(message, exitCode)
     this.name = 'OpsError'
   }
 }

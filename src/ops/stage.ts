@@ -18,11 +18,11 @@ import type {ValueType} from '../dataset/record.js'
 import {emptyDatasetError, openDataset, type DatasetFormat} from '../dataset/source.js'
 import {keySlot} from '../util/keyslot.js'
 import {InterruptedError, abortableIterable, throwIfAborted} from '../util/interrupt.js'
-import type {WriterOptions} from '../plane/index.js'
+import type {ServerTarget, WriterOptions} from '../plane/index.js'
 import {EXIT} from '../util/exit-codes.js'
 import {OpsError} from './errors.js'
 import {rate, throttled} from './progress.js'
-import {describeTarget, openPlane, type PlaneTarget} from './target.js'
+import {describeTarget, openPlane} from './target.js'
 
 export interface StageOptions {
   /** Input files; "-" is stdin. */
@@ -39,7 +39,7 @@ export interface StageOptions {
   /** The largest record accepted, in bytes (default 512 MB). */
   maxRecordBytes?: number
   stateDir: string
-  target: PlaneTarget
+  target: ServerTarget
   stdin?: Readable
   onProgress?: (progress: StageProgress) => void
   /** Minimum time between onProgress calls (default 250 ms); a last call always follows the end. */
@@ -94,7 +94,7 @@ export function stageFailureOf(error: unknown): StageFailure | undefined {
 export async function stage(options: StageOptions): Promise<StageResult> {
   const {shadowDb} = options
   if (options.liveDb !== undefined && options.liveDb === shadowDb) {
-    throw new OpsError(`the shadow db and the live db are both ${shadowDb}: stage writes only to a separate shadow db`, 2)
+    throw new OpsError(`the shadow db and the live db are both ${shadowDb}: stage writes only to a separate shadow db`, EXIT.usage)
   }
   const reader = await openDataset(options.files, {format: options.format, csv: options.csv, stdin: options.stdin, maxRecordBytes: options.maxRecordBytes, firstBatchSize: 1})
   // The first record is read before anything is written, so an empty input is refused while the

@@ -3,12 +3,12 @@
 // a fast check, no values are read), and the target's identity.
 import {latestManifest, type LoadedManifest, type Manifest, type TargetIdentity} from '../dataset/manifest.js'
 import {readablePlans} from '../cutover/plan.js'
-import type {Plane, PrimaryInfo} from '../plane/index.js'
+import type {Plane, PrimaryInfo, ServerTarget} from '../plane/index.js'
 import {formatAddress} from '../plane/index.js'
-import {describeTarget, openPlane, type PlaneTarget} from './target.js'
+import {describeTarget, openPlane} from './target.js'
 
 export interface StatusOptions {
-  target: PlaneTarget
+  target: ServerTarget
   stateDir: string
   /** Dbs to report even when empty, with their role (e.g. live 0, shadow 1). */
   dbs: Array<{db: number; role?: string}>

@@ -1,10 +1,8 @@
-// Where the ops connect: the same options as connectPlane, minus the db (each op picks its dbs).
-import {connectPlane, type Plane, type PlaneOptions} from '../plane/index.js'
+// Where the ops connect: the target the CLI resolved (src/cli/target.ts); each op picks its dbs.
+import {connectPlane, type Plane, type ServerTarget} from '../plane/index.js'
 import type {TargetIdentity} from '../dataset/manifest.js'
 
-export type PlaneTarget = Omit<PlaneOptions, 'db'>
-
-export function openPlane(target: PlaneTarget, db: number): Promise<Plane> {
+export function openPlane(target: ServerTarget, db: number): Promise<Plane> {
   return connectPlane({...target, db})
 }
 

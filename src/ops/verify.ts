@@ -14,13 +14,14 @@ import type {CsvOptions} from '../dataset/csv.js'
 import {latestManifest, readManifest, type LoadedManifest, type Manifest, type ManifestSource} from '../dataset/manifest.js'
 import type {DatasetValue, StoredKey, ValueType} from '../dataset/record.js'
 import {openDataset, STDIN, type DatasetFormat, type OpenDatasetOptions} from '../dataset/source.js'
-import type {Plane} from '../plane/index.js'
+import type {Plane, ServerTarget} from '../plane/index.js'
 import {SLOT_COUNT, keySlot} from '../util/keyslot.js'
 import {checksumPlane} from './db-checksum.js'
+import {EXIT} from '../util/exit-codes.js'
 import {OpsError} from './errors.js'
 import {keyText, Samples, valuePreview} from './key-text.js'
 import {rate, throttled} from './progress.js'
-import {openPlane, type PlaneTarget} from './target.js'
+import {openPlane} from './target.js'
 
 export interface VerifyOptions {
   /** Manifest id or path; default the latest manifest (of `db` when given), which must be complete. */
@@ -35,7 +36,7 @@ export interface VerifyOptions {
   /** The db to check; default the manifest's db. Required with `source`. */
   db?: number
   stateDir: string
-  target: PlaneTarget
+  target: ServerTarget
   onProgress?: (progress: VerifyProgress) => void
   progressIntervalMs?: number
   /** How many keys to name per kind (default 20). */
@@ -113,7 +114,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   let loaded: LoadedManifest | undefined
   let db: number
   if (options.source !== undefined) {
-    if (options.db === undefined) throw new OpsError('verify --source needs the db to check (--db N)', 2)
+    if (options.db === undefined) throw new OpsError('verify --source needs the db to check (--db N)', EXIT.usage)
     db = options.db
     expectation = await expectationFromSource(options, (keys) => report(() => ({phase: 'reading source', keys, seconds: seconds(), keysPerSecond: rate(keys, seconds())})))
   } else {

@@ -48,7 +48,7 @@ import {
   parseAddress,
   uncoveredRanges,
 } from './topology.js'
-import {formatAddress, parseTargetUrl, redactUrl, resolveTargetUrl, type Target} from './url.js'
+import {formatAddress, parseTargetUrl, redactUrl, resolveTargetUrl, type ParsedUrl} from './url.js'
 import {RecordWriter, type WriterOptions, type WriteRouter} from './writer.js'
 
 export type {PlaneMode, PrimaryInfo} from './topology.js'
@@ -123,7 +123,7 @@ export class Plane implements WriteRouter, KeyedExecutor {
 
   /** @internal use connectPlane() */
   constructor(
-    private readonly target: Target & {tlsCa?: string | Buffer},
+    private readonly target: ParsedUrl & {tlsCa?: string | Buffer},
     readonly db: number,
     private readonly connectTimeoutMs: number | undefined,
     /** The URL with its password hidden. */

@@ -8,6 +8,8 @@
 // Default port 6379; an omitted host means 127.0.0.1 (`localhost` is kept as given). User and
 // password are percent-decoded. The password may also come from FLIP_PASSWORD (a password in the
 // URL wins). The URL names no database: flip picks dbs by role (--live, --shadow).
+// The CLI decides which URL once per command (src/cli/target.ts, which also knows flip.config.json
+// and the bundled engine) and hands a ServerTarget down to the ops, the cutover and the plane.
 // Every error message shows the URL redacted (redactUrl), never the password.
 import {UsageError} from './errors.js'
 
@@ -16,7 +18,18 @@ export interface Seed {
   port: number
 }
 
-export interface Target {
+/** Which server to talk to and how to log in: resolved once per command, passed down unchanged. */
+export interface ServerTarget {
+  /** Default env FLIP_URL, then VALKEY_URL. */
+  url?: string
+  /** Used when the URL has none; default env FLIP_PASSWORD. */
+  password?: string
+  /** Environment to read the defaults from (default process.env). */
+  env?: NodeJS.ProcessEnv
+}
+
+/** A target URL taken apart. */
+export interface ParsedUrl {
   tls: boolean
   username?: string
   password?: string
@@ -36,11 +49,16 @@ export function resolveTargetUrl(flag: string | undefined, env: NodeJS.ProcessEn
   return undefined
 }
 
+/** The password from env FLIP_PASSWORD: the one place it is read. */
+export function passwordFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.FLIP_PASSWORD || undefined
+}
+
 /**
  * Parses a target URL. `password` (e.g. from a flag) is used when the URL has none, then
  * env FLIP_PASSWORD. Throws UsageError with a one-line reason.
  */
-export function parseTargetUrl(url: string, options: {password?: string; env?: NodeJS.ProcessEnv} = {}): Target {
+export function parseTargetUrl(url: string, options: {password?: string; env?: NodeJS.ProcessEnv} = {}): ParsedUrl {
   const env = options.env ?? process.env
   const shown = redactUrl(url)
   const bad = (reason: string) => new UsageError(`invalid URL ${shown}: ${reason}`)
@@ -78,7 +96,7 @@ export function parseTargetUrl(url: string, options: {password?: string; env?: N
   }
 
   const seeds = rest.split(',').map((part) => parseSeed(part.trim(), bad))
-  if (password === undefined) password = options.password || env.FLIP_PASSWORD || undefined
+  if (password === undefined) password = options.password || passwordFromEnv(env)
   return {tls, username, password, seeds}
 }
 
@@ -136,7 +154,7 @@ export function redactUrl(url: string): string {
 }
 
 /** A canonical, secret-free URL for a parsed target, e.g. "valkeys://app@10.0.0.1:6379,10.0.0.2:6379". */
-export function formatTarget(target: Target): string {
+export function formatTarget(target: ParsedUrl): string {
   const scheme = target.tls ? 'valkeys' : 'valkey'
   const user = target.username ? `${encodeURIComponent(target.username)}${target.password ? ':***' : ''}@` : target.password ? ':***@' : ''
   return `${scheme}://${user}${target.seeds.map(formatAddress).join(',')}`

@@ -12,10 +12,14 @@ export const EXIT = {
   interrupted: 130,
 } as const
 
-/** An error meant for the user: one line, and the exit code to leave with. */
+/** An error meant for the user: one line, and the exit code to leave with. The base of every flip error. */
 export class FlipError extends Error {
-  constructor(message: string, readonly exitCode: number = EXIT.checkFailed) {
-    super(message)
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT.checkFailed,
+    options?: ErrorOptions,
+  ) {
+    super(message, options)
     this.name = 'FlipError'
   }
 }
@@ -28,17 +32,11 @@ export class CheckFailedError extends FlipError {
   }
 }
 
+/** The exit code an error asks for. oclif's parse errors are recognised in src/cli/base.ts (this module knows nothing of oclif). */
 export function exitCodeOf(error: unknown): number {
   const candidate = error as {exitCode?: unknown; oclif?: {exit?: unknown}; code?: unknown}
   if (typeof candidate?.exitCode === 'number') return candidate.exitCode
-  // oclif's own parse/validation errors (unknown flag, missing argument, bad option value).
-  if (isOclifParseError(error)) return EXIT.usage
   if (typeof candidate?.oclif?.exit === 'number') return candidate.oclif.exit
   if (candidate?.code === 'ECONNREFUSED' || candidate?.code === 'ETIMEDOUT' || candidate?.code === 'EHOSTUNREACH') return EXIT.unreachable
   return EXIT.checkFailed
-}
-
-function isOclifParseError(error: unknown): boolean {
-  const name = (error as {constructor?: {name?: string}})?.constructor?.name ?? ''
-  return /^(CLIParseError|FailedFlagValidationError|NonExistentFlagsError|UnexpectedArgsError|RequiredArgsError|ArgInvalidOptionError|FlagInvalidOptionError)$/.test(name)
 }

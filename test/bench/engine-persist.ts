@@ -1,4 +1,4 @@
-// Benchmark for the background engine (issue 3), run with `npx tsx test/bench/engine-persist.ts`:
+// Benchmark for the background engine, run with `npx tsx test/bench/engine-persist.ts`:
 //  1. snapshot save and load of 1M keys: the format alone (in this process), then a real node
 //     (SAVE over RESP, final save on stop, load time on restart)
 //  2. `flip engine start` time and idle RSS with 16 vs 10,000,000 databases (the built CLI, dist/)

@@ -1,38 +1,13 @@
 import {Flags} from '@oclif/core'
-import {rmSync} from 'node:fs'
-import {join, resolve} from 'node:path'
-import {BaseCommand} from '../../cli/base.js'
-import {resolveConfig} from '../../cli/config.js'
+import {EngineCommand, engineDirFlag} from '../../cli/engine-command.js'
+import {describeEngine, serveInForeground, startInBackground, type EngineStartResult} from '../../cli/engine-start.js'
 import {EXIT, FlipError} from '../../util/exit-codes.js'
-import {engineRecordPath, readEngineRecord, type EngineRecord} from '../../cli/target.js'
-import {writeJsonAtomic} from '../../util/atomic-file.js'
-import {
-  AlreadyRunningError,
-  StartError,
-  isLoopback,
-  runEngine,
-  startDaemon,
-  type DaemonOptions,
-  type DaemonState,
-} from '../../engine/daemon/index.js'
+import {isLoopback, type DaemonOptions} from '../../engine/daemon/index.js'
 import {parseDbMaxMemory} from '../../engine/limits/index.js'
 
-export interface EngineStartResult {
-  seedUrl: string
-  pid: number
-  dir: string
-  mode: 'cluster' | 'standalone'
-  databases: number
-  nodes: Array<{index: number; host: string; port: number; slots: Array<[number, number]>}>
-  alreadyRunning: boolean
-  foreground: boolean
-  passwordRequired: boolean
-  /** Where other flip commands find this engine without --url. */
-  record: string
-  logFile?: string
-}
+export type {EngineStartResult} from '../../cli/engine-start.js'
 
-export default class EngineStart extends BaseCommand {
+export default class EngineStart extends EngineCommand {
   static summary = 'Start the bundled cluster-mode engine (in the background by default).'
 
   static description = `Starts N primaries (default 3) on consecutive loopback ports, each in its own process, that behave like a Valkey 9.1 cluster with numbered databases. The engine runs detached (pid and log files in --dir) until \`flip engine stop\`; its seed URL is recorded in the state directory so other flip commands find it without --url. A second start on the same --dir reports the running engine.
@@ -55,7 +30,7 @@ Data survives restarts: every node snapshots its whole keyspace to --dir every -
     nodes: Flags.integer({summary: 'Primaries in cluster mode.', default: 3, min: 1, max: 64}),
     port: Flags.integer({summary: 'Port of the first node; the others use the next ports (0 = any free ports).', default: 7000, min: 0, max: 65535}),
     databases: Flags.integer({summary: 'Numbered databases per node (cluster-databases); they cost nothing until used.', default: 16, min: 1, max: 2147483647}),
-    dir: Flags.string({summary: 'Directory for snapshots, pid file and log.', description: 'Default: <state-dir>/engine (.flip/engine).'}),
+    dir: engineDirFlag('Directory for snapshots, pid file and log.'),
     password: Flags.string({summary: 'Require AUTH with this password on every node.', env: 'FLIP_ENGINE_PASSWORD'}),
     bind: Flags.string({summary: 'Address to listen on.', default: '127.0.0.1'}),
     'save-seconds': Flags.integer({summary: 'Seconds between snapshots (0 = only on stop).', default: 60, min: 0}),
@@ -66,8 +41,7 @@ Data survives restarts: every node snapshots its whole keyspace to --dir every -
 
   async run(): Promise<EngineStartResult | undefined> {
     const {flags} = await this.parse(EngineStart)
-    const stateDir = resolve(resolveConfig({stateDir: flags['state-dir']}).stateDir)
-    const dir = resolve(flags.dir ?? join(stateDir, 'engine'))
+    const {stateDir, dir} = this.engineDirs(flags)
     let dbMaxMemory: Array<[number, number]>
     try {
       dbMaxMemory = [...parseDbMaxMemory(flags['db-maxmemory'] ?? [], flags.databases)]
@@ -91,84 +65,23 @@ Data survives restarts: every node snapshots its whole keyspace to --dir every -
       saveSeconds: flags['save-seconds'],
       dbMaxMemory,
     }
-    if (flags.foreground) return this.serveInForeground(options, password, stateDir)
-
-    let started
-    try {
-      started = await startDaemon(options, {password})
-    } catch (error) {
-      if (error instanceof StartError) throw new FlipError(error.message, EXIT.checkFailed)
-      throw error
+    if (flags.foreground) {
+      // Under --json the one document is printed as soon as the engine serves (a supervisor needs its URL then), and nothing after.
+      await serveInForeground(options, password, stateDir, {
+        onServing: (result) => {
+          if (this.jsonEnabled()) this.logJson(result)
+          else this.log(`flip engine serving (${describeEngine(result)}): ${result.seedUrl} — Ctrl-C to stop`)
+        },
+        onStopping: (signal) => process.stderr.write(`${signal}: stopping (writing the final snapshot)…\n`),
+      })
+      this.log('flip engine stopped')
+      return undefined
     }
-    const record = await this.writeRecord(stateDir, started.state)
-    const result = toResult(started.state, {alreadyRunning: started.alreadyRunning, foreground: false, record, logFile: started.logFile})
-    if (started.alreadyRunning) this.log(`flip engine is already running (pid ${result.pid}): ${result.seedUrl}`)
-    else this.log(`flip engine started (pid ${result.pid}, ${describe(result)}): ${result.seedUrl}`)
-    this.log(`  dir ${dir} · log ${started.logFile} · stop with: flip engine stop${flags.dir ? ` --dir ${flags.dir}` : ''}`)
+
+    const result = await startInBackground(options, password, stateDir)
+    if (result.alreadyRunning) this.log(`flip engine is already running (pid ${result.pid}): ${result.seedUrl}`)
+    else this.log(`flip engine started (pid ${result.pid}, ${describeEngine(result)}): ${result.seedUrl}`)
+    this.log(`  dir ${dir} · log ${result.logFile} · stop with: flip engine stop${flags.dir ? ` --dir ${flags.dir}` : ''}`)
     return result
   }
-
-  /** Under --json the one document is printed as soon as the engine serves (a supervisor needs its URL then), and nothing after. */
-  private async serveInForeground(options: DaemonOptions, password: string | undefined, stateDir: string): Promise<undefined> {
-    let running
-    try {
-      running = await runEngine(options, {password, foreground: true})
-    } catch (error) {
-      if (error instanceof AlreadyRunningError) throw new FlipError(`${error.message}; stop it first with \`flip engine stop\``, EXIT.checkFailed)
-      throw new FlipError(String((error as Error).message).split('\n')[0], EXIT.checkFailed)
-    }
-    const record = await this.writeRecord(stateDir, running.state)
-    const result = toResult(running.state, {alreadyRunning: false, foreground: true, record})
-    if (this.jsonEnabled()) this.logJson(result)
-    else this.log(`flip engine serving (${describe(result)}): ${result.seedUrl} — Ctrl-C to stop`)
-    const signal = await new Promise<string>((done) => {
-      process.once('SIGINT', () => done('SIGINT'))
-      process.once('SIGTERM', () => done('SIGTERM'))
-    })
-    process.stderr.write(`${signal}: stopping (writing the final snapshot)…\n`)
-    await running.stop()
-    removeRecord(stateDir, running.state.pid)
-    this.log('flip engine stopped')
-    return undefined
-  }
-
-  /** Records the engine for other flip commands (no password: only whether one is required). */
-  private async writeRecord(stateDir: string, state: DaemonState): Promise<string> {
-    const record: EngineRecord = {
-      seedUrl: state.seedUrl,
-      dir: state.dir,
-      pid: state.pid,
-      startedAt: state.startedAt,
-      passwordRequired: state.passwordRequired,
-    }
-    const path = engineRecordPath(stateDir)
-    await writeJsonAtomic(path, record)
-    return path
-  }
-}
-
-function removeRecord(stateDir: string, pid: number): void {
-  const record = readEngineRecord(stateDir)
-  if (record && record.pid === pid) rmSync(engineRecordPath(stateDir), {force: true})
-}
-
-function toResult(
-  state: DaemonState,
-  extra: {alreadyRunning: boolean; foreground: boolean; record: string; logFile?: string},
-): EngineStartResult {
-  return {
-    seedUrl: state.seedUrl,
-    pid: state.pid,
-    dir: state.dir,
-    mode: state.mode,
-    databases: state.databases,
-    nodes: state.nodes.map((n) => ({index: n.index, host: n.host, port: n.port, slots: n.slots})),
-    passwordRequired: state.passwordRequired,
-    ...extra,
-  }
-}
-
-function describe(result: EngineStartResult): string {
-  const shape = result.mode === 'standalone' ? 'standalone' : `${result.nodes.length} nodes`
-  return `${shape}, ${result.databases.toLocaleString('en-US')} databases${result.passwordRequired ? ', password required' : ''}`
 }

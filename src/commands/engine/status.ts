@@ -1,15 +1,13 @@
-import {Flags} from '@oclif/core'
-import {join, resolve} from 'node:path'
-import {BaseCommand} from '../../cli/base.js'
-import {resolveConfig} from '../../cli/config.js'
-import {formatBytes, formatCount} from '../../cli/output.js'
+import {EngineCommand, engineDirFlag} from '../../cli/engine-command.js'
+import {enginePasswordFromEnv} from '../../cli/target.js'
+import {formatCount} from '../../cli/output.js'
+import {formatBytes, formatSize} from '../../util/bytes.js'
 import {CheckFailedError, EXIT} from '../../util/exit-codes.js'
 import {engineStatus, type EngineStatus} from '../../engine/daemon/index.js'
-import {formatSize} from '../../engine/limits/index.js'
 
 export type EngineStatusResult = EngineStatus
 
-export default class EngineStatusCommand extends BaseCommand {
+export default class EngineStatusCommand extends EngineCommand {
   static summary = 'Show whether the engine runs, its nodes, keys per database, memory and last snapshot.'
 
   static description = `Reads the engine's files in --dir and asks every node (INFO): pid and uptime, each node's port and slot ranges, keys per database summed over nodes, memory used (with the per-database estimate behind --db-maxmemory) and the time of the last snapshot every node has written. Set FLIP_ENGINE_PASSWORD when the engine requires one. Exits 0 when it runs and 3 when it does not (the --json document then has "running": false and an "error").`
@@ -20,14 +18,13 @@ export default class EngineStatusCommand extends BaseCommand {
   ]
 
   static flags = {
-    dir: Flags.string({summary: 'Directory the engine was started with.', description: 'Default: <state-dir>/engine (.flip/engine).'}),
+    dir: engineDirFlag('Directory the engine was started with.'),
   }
 
   async run(): Promise<EngineStatusResult> {
     const {flags} = await this.parse(EngineStatusCommand)
-    const stateDir = resolve(resolveConfig({stateDir: flags['state-dir']}).stateDir)
-    const dir = resolve(flags.dir ?? join(stateDir, 'engine'))
-    const status = await engineStatus(dir, process.env.FLIP_ENGINE_PASSWORD || undefined)
+    const {dir} = this.engineDirs(flags)
+    const status = await engineStatus(dir, enginePasswordFromEnv())
     for (const line of render(status)) this.log(line)
     // Scripts can test it like a service: `flip engine status || flip engine start`.
     if (!status.running) throw new CheckFailedError(`no engine is running from ${status.dir}`, status, EXIT.unreachable)

@@ -93,12 +93,4 @@ export function parseDbMaxMemory(specs: readonly string[], databases: number): M
 }
 
 /** 67108864 → "64mb" (for messages). */
-export function formatSize(bytes: number): string {
-  for (const [unit, size] of [['gb', 1024 ** 3], ['mb', 1024 ** 2], ['kb', 1024]] as const) {
-    if (bytes >= size) {
-      const n = bytes / size
-      return `${Number.isInteger(n) ? n : n.toFixed(1)}${unit}`
-    }
-  }
-  return `${bytes}b`
-}
+export {formatSize} from '../../util/bytes.js'

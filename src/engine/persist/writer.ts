@@ -1,11 +1,12 @@
 // Writes a snapshot: the keyspace is serialized synchronously (a point-in-time copy, as the node
 // serves nothing meanwhile) in 1 MB chunks straight into a temp file, then fsync and an atomic
 // rename. The current good snapshot stays in place until the new one is complete; it is kept as
-// `<file>.prev` afterwards so a later corruption can be recovered by hand.
-import {createHash, randomBytes, type Hash} from 'node:crypto'
-import {closeSync, fsync, fsyncSync, linkSync, mkdirSync, openSync, renameSync, rmSync, writeSync} from 'node:fs'
-import {promises as fsp} from 'node:fs'
+// `<file>.prev` afterwards so a later corruption can be recovered by hand. The temp file, fsync
+// and rename are src/util/atomic-file.ts's, as for every file flip writes.
+import {createHash, type Hash} from 'node:crypto'
+import {linkSync, renameSync, rmSync, writeSync} from 'node:fs'
 import {basename, dirname, join} from 'node:path'
+import {writeAtomic, writeAtomicSync} from '../../util/atomic-file.js'
 import type {Keyspace} from '../keyspace/db.js'
 import {List, ZSet, type Value} from '../keyspace/values.js'
 import {DB_MARKER, END_MARKER, FORMAT_VERSION, MAGIC, TTL_FLAG, TYPE_CODES, type SnapshotMeta} from './format.js'
@@ -175,10 +176,6 @@ function serialize(fd: number, keyspace: Keyspace, meta: SnapshotMeta): {keys: n
   return {keys, bytes: w.written + digest.length}
 }
 
-function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`)
-}
-
 /** Keeps the current snapshot (if any) as `<path>.prev`, atomically replacing an older .prev. */
 function keepPrevious(path: string): void {
   const prevTemp = join(dirname(path), `.${basename(path)}.prev.${process.pid}.tmp`)
@@ -192,78 +189,39 @@ function keepPrevious(path: string): void {
   }
 }
 
-function syncDirSync(dir: string): void {
-  try {
-    const fd = openSync(dir, 'r')
-    try {
-      fsyncSync(fd)
-    } finally {
-      closeSync(fd)
-    }
-  } catch {
-    // Some filesystems refuse fsync on a directory; the rename is still atomic.
-  }
-}
-
 /**
  * Saves the keyspace to path atomically. Serialization is synchronous (a consistent
  * point-in-time copy); the fsync and rename that follow do not block the event loop.
  */
 export async function saveSnapshot(keyspace: Keyspace, path: string, meta: Omit<SnapshotMeta, 'createdAt'>): Promise<SnapshotStats> {
   const started = performance.now()
-  mkdirSync(dirname(path), {recursive: true})
-  const temp = tempPathFor(path)
   const createdAt = Date.now()
-  const fd = openSync(temp, 'w', 0o600)
-  let result: {keys: number; bytes: number}
-  let serializeMs: number
-  try {
-    result = serialize(fd, keyspace, {...meta, createdAt})
-    serializeMs = performance.now() - started
-    await new Promise<void>((resolve, reject) => fsync(fd, (error) => (error ? reject(error) : resolve())))
-  } catch (error) {
-    closeSync(fd)
-    rmSync(temp, {force: true})
-    throw error
-  }
-  closeSync(fd)
-  try {
-    keepPrevious(path)
-    await fsp.rename(temp, path)
-  } catch (error) {
-    rmSync(temp, {force: true})
-    throw error
-  }
-  syncDirSync(dirname(path))
+  let serializeMs = 0
+  const result = await writeAtomic(
+    path,
+    (fd) => {
+      const written = serialize(fd, keyspace, {...meta, createdAt})
+      serializeMs = performance.now() - started
+      return written
+    },
+    {beforeRename: () => keepPrevious(path)},
+  )
   return {path, keys: result.keys, bytes: result.bytes, createdAt, serializeMs, totalMs: performance.now() - started}
 }
 
 /** The same, fully synchronous: for a final save while the process is shutting down. */
 export function saveSnapshotSync(keyspace: Keyspace, path: string, meta: Omit<SnapshotMeta, 'createdAt'>): SnapshotStats {
   const started = performance.now()
-  mkdirSync(dirname(path), {recursive: true})
-  const temp = tempPathFor(path)
   const createdAt = Date.now()
-  const fd = openSync(temp, 'w', 0o600)
-  let result: {keys: number; bytes: number}
-  let serializeMs: number
-  try {
-    result = serialize(fd, keyspace, {...meta, createdAt})
-    serializeMs = performance.now() - started
-    fsyncSync(fd)
-  } catch (error) {
-    closeSync(fd)
-    rmSync(temp, {force: true})
-    throw error
-  }
-  closeSync(fd)
-  try {
-    keepPrevious(path)
-    renameSync(temp, path)
-  } catch (error) {
-    rmSync(temp, {force: true})
-    throw error
-  }
-  syncDirSync(dirname(path))
+  let serializeMs = 0
+  const result = writeAtomicSync(
+    path,
+    (fd) => {
+      const written = serialize(fd, keyspace, {...meta, createdAt})
+      serializeMs = performance.now() - started
+      return written
+    },
+    {beforeRename: () => keepPrevious(path)},
+  )
   return {path, keys: result.keys, bytes: result.bytes, createdAt, serializeMs, totalMs: performance.now() - started}
 }

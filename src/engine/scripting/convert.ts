@@ -32,7 +32,7 @@ const MAX_REPLY_DEPTH = 1000
 /**
  * A Lua string as a Buffer, without copying (Lua strings are immutable). A plain Uint8Array
  * is turned into a Buffer in place, so a constant such as 'MOVE' in a loop is converted once
- * instead of on every redis.call (~20% of the call's cost). fengari never relies on a method
+ * instead of on every redis.call (a noticeable share of the call's cost). fengari never relies on a method
  * Buffer overrides differently (it uses subarray, set and indexOf, never slice).
  */
 export function bufferOf(bytes: LuaString): Buffer {

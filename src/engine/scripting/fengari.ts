@@ -107,7 +107,7 @@ module.exports.overflowSafeArithmetic = true;
 
 // Every insert of a new table key (each `keys[#keys + 1] = k`, each element of a reply table)
 // clears the table's list of dead keys; Map#clear allocates a fresh backing store even when the
-// Map is empty (~80 ns and garbage per insert). Clearing only a non-empty one is the same thing.
+// Map is empty (time and garbage on every insert). Clearing only a non-empty one is the same thing.
 const CHEAP_TABLE_INSERT: Array<[string, string]> = [
   ['    t.dead_strong.clear();\n    t.dead_weak = void 0;', '    if (t.dead_strong.size !== 0) t.dead_strong.clear();\n    t.dead_weak = void 0;'],
 ]
@@ -213,7 +213,7 @@ const ltable = require('fengari/src/ltable.js') as {
 const ldebug = require('fengari/src/ldebug.js') as {luaG_runerror(L: LuaState, fmt: LuaString): never}
 const defs = require('fengari/src/defs.js') as {constant_types: {LUA_TLNGSTR: number; LUA_TTABLE: number}}
 
-// `#t` in fengari binary-searches from the table's key count: ~20 lookups for a 300k-entry
+// `#t` in fengari binary-searches from the table's key count: log2(n) lookups for an n-entry
 // list, paid on every `keys[#keys + 1] = k` append. A plain sequence (keys 1..n and nothing else)
 // has its border at n: check that first (same answer), fall back to the search otherwise.
 // Patches to fengari's shared module objects are applied once per process (see PATCHED below).
@@ -320,8 +320,8 @@ export function pushOwnedBytes(L: LuaState, bytes: Uint8Array): void {
 
 /**
  * Pushes a new table holding `items` at 1..n as Lua strings, sharing their bytes (never change
- * them afterwards). Writes the table directly: going through the stack once per element costs
- * ~1 µs each in fengari, which adds up for a 300k-key ARGV.
+ * them afterwards). Writes the table directly: going through the stack once per element is
+ * slow in fengari, which adds up for an ARGV of many keys.
  */
 export function pushStringArray(L: LuaState, items: readonly Uint8Array[]): void {
   fengari.lua.lua_createtable(L, items.length, 0)

@@ -1,7 +1,7 @@
 // Scheduling a cutover: --at, --cron, --tz, --not-after, --prepare, and the sleeper.
 import {describe, expect, it} from 'vitest'
 import {CutoverCancelledError, CutoverRefusedError, CutoverUsageError} from '../../src/cutover/errors.js'
-import {formatInZone, isoInZone, nextCronTimes, parseAt, parseDuration, resolveSchedule, sleepUntil, waitForMoment} from '../../src/cutover/schedule.js'
+import {formatInZone, isoInZone, nextCronTimes, parseAt, parseDuration, resolveSchedule, sleepUntil, waitForMoment} from '../../src/schedule/index.js'
 
 const usage = (fn: () => unknown): CutoverUsageError => {
   try {
