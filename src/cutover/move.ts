@@ -10,7 +10,7 @@
 // does no harm when it runs again.
 import type {Plane, PrimaryInfo} from '../plane/plane.js'
 import type {NodeConnection} from '../plane/connection.js'
-import {RespError} from '../plane/errors.js'
+import {RespError, retryKind} from '../plane/errors.js'
 import {CommandEncoder, type Reply} from '../plane/resp.js'
 import {formatAddress} from '../plane/url.js'
 import {crashAfterBatch, holdAfterBatch} from './crash-hook.js'
@@ -246,9 +246,10 @@ function readBatch(jobs: SlotJob[], replies: Reply[], totals: MoveTotals, failur
 }
 
 function classify(job: SlotJob, error: RespError): Failure {
-  const code = error.code
-  if (code === 'MOVED' || code === 'ASK') return {job, kind: 'redirect', message: error.message}
-  if (code === 'TRYAGAIN' || code === 'CLUSTERDOWN' || code === 'LOADING' || code === 'BUSY') return {job, kind: 'retry', message: error.message}
+  const kind = retryKind(error)
+  if (kind === 'moved' || kind === 'ask') return {job, kind: 'redirect', message: error.message}
+  // BUSY too: a script past busy-reply-threshold ends; the rounds here outlast it, unlike the executor's few waits.
+  if (kind === 'wait' || kind === 'busy') return {job, kind: 'retry', message: error.message}
   return {job, kind: 'fatal', message: error.message}
 }
 
