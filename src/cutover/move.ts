@@ -16,6 +16,7 @@ import {formatAddress} from '../plane/url.js'
 import {crashAfterBatch, holdAfterBatch} from './crash-hook.js'
 import {CutoverFailedError} from './errors.js'
 import type {Journal} from './journal.js'
+import {inFlight} from '../util/in-flight.js'
 import {abortError} from '../util/interrupt.js'
 
 export interface MoveStep {
@@ -119,11 +120,36 @@ async function runNode(
   const limit = options.batchCommands ?? 8192
   const prefix = options.phase === 'rollback' ? 'rollback-' : ''
   try {
-    const inFlight: Array<{jobs: SlotJob[]; replies: Promise<Reply[]>}> = []
-    const settle = async () => {
-      const batch = inFlight.shift()!
-      const replies = await batch.replies
-      const done = readBatch(batch.jobs, replies, totals, failures)
+    // Pipelined writes of whole slot transactions, up to `limit` MOVEs each.
+    function* writes(): Generator<{jobs: SlotJob[]; encoder: CommandEncoder}> {
+      let encoder = new CommandEncoder(256 * 1024)
+      let batchJobs: SlotJob[] = []
+      let moves = 0
+      for (const job of jobs) {
+        if (options.stop?.aborted) {
+          // The encoded but unsent transactions are simply not sent.
+          stopped.skipped = true
+          return
+        }
+        encodeSlot(encoder, job, options.home)
+        batchJobs.push(job)
+        moves += job.steps.reduce((n, step) => n + step.keys.length, 0)
+        if (moves >= limit) {
+          yield {jobs: batchJobs, encoder}
+          encoder = new CommandEncoder(256 * 1024)
+          batchJobs = []
+          moves = 0
+        }
+      }
+      if (batchJobs.length > 0) yield {jobs: batchJobs, encoder}
+    }
+    const send = async ({jobs, encoder}: {jobs: SlotJob[]; encoder: CommandEncoder}) => {
+      const count = encoder.count
+      return {jobs, replies: await connection.exec(encoder.take(), count)}
+    }
+    // Each write's replies are journaled before the next write beyond the window is sent.
+    for await (const batch of inFlight(writes(), send, WINDOW)) {
+      const done = readBatch(batch.jobs, batch.replies, totals, failures)
       totals.batches++
       crashAfterBatch(prefix, false)
       let moved = 0
@@ -146,35 +172,6 @@ async function runNode(
       progress(done.length, moved + archived)
       await holdAfterBatch(options.stop)
     }
-    let encoder = new CommandEncoder(256 * 1024)
-    let batchJobs: SlotJob[] = []
-    let moves = 0
-    const send = () => {
-      const count = encoder.count
-      const replies = connection.exec(encoder.take(), count)
-      replies.catch(() => undefined) // awaited in settle()
-      inFlight.push({jobs: batchJobs, replies})
-      encoder = new CommandEncoder(256 * 1024)
-      batchJobs = []
-      moves = 0
-    }
-    for (const job of jobs) {
-      if (options.stop?.aborted) {
-        // The encoded but unsent transactions are simply not sent.
-        stopped.skipped = true
-        batchJobs = []
-        break
-      }
-      encodeSlot(encoder, job, options.home)
-      batchJobs.push(job)
-      moves += job.steps.reduce((n, step) => n + step.keys.length, 0)
-      if (moves >= limit) {
-        send()
-        if (inFlight.length >= WINDOW) await settle()
-      }
-    }
-    if (batchJobs.length > 0) send()
-    while (inFlight.length > 0) await settle()
   } finally {
     await connection.close().catch(() => undefined)
   }
