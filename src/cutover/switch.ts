@@ -22,7 +22,8 @@ import {crashPoint} from './crash-hook.js'
 import {CutoverFailedError} from './errors.js'
 import {runMoves, type MoveTotals, type SlotJob} from './move.js'
 import {readKeysFile, type CutoverPlan, type LoadedPlan} from './plan.js'
-import {scanDb, scanKeysBySlot, type Session, type SlotKeys} from './state.js'
+import {scanDb} from '../ops/db-checksum.js'
+import {scanKeysBySlot, type Session, type SlotKeys} from './state.js'
 
 export interface SwitchProgress {
   keys: number
