@@ -69,7 +69,7 @@ export function summary(checksum: DatasetChecksum): DbSummary {
 // the keys over live + shadow + archive are preserved by every move.
 const MOD = 1n << 128n
 
-export function addChecksums(...checksums: string[]): string {
+function addChecksums(...checksums: string[]): string {
   let sum = 0n
   for (const hex of checksums) sum = (sum + BigInt(`0x${hex}`)) % MOD
   return sum.toString(16).padStart(32, '0')
