@@ -7,7 +7,8 @@
 //   rollback:             live = live before; shadow = the staged data; archive as before
 import type {PlanPhase} from './journal.js'
 import type {CutoverPlan, DbSummary} from './plan.js'
-import {addSummaries, describeSummary, sameSummary, scanDb, summary, type Session} from './state.js'
+import {scanDb} from '../ops/db-checksum.js'
+import {addSummaries, describeSummary, sameSummary, summary, type Session} from './state.js'
 
 export interface AfterCheck {
   ok: boolean

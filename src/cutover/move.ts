@@ -10,12 +10,13 @@
 // does no harm when it runs again.
 import type {Plane, PrimaryInfo} from '../plane/plane.js'
 import type {NodeConnection} from '../plane/connection.js'
-import {RespError} from '../plane/errors.js'
+import {RespError, retryKind} from '../plane/errors.js'
 import {CommandEncoder, type Reply} from '../plane/resp.js'
 import {formatAddress} from '../plane/url.js'
 import {crashAfterBatch, holdAfterBatch} from './crash-hook.js'
 import {CutoverFailedError} from './errors.js'
 import type {Journal} from './journal.js'
+import {inFlight} from '../util/in-flight.js'
 import {abortError} from '../util/interrupt.js'
 
 export interface MoveStep {
@@ -119,11 +120,36 @@ async function runNode(
   const limit = options.batchCommands ?? 8192
   const prefix = options.phase === 'rollback' ? 'rollback-' : ''
   try {
-    const inFlight: Array<{jobs: SlotJob[]; replies: Promise<Reply[]>}> = []
-    const settle = async () => {
-      const batch = inFlight.shift()!
-      const replies = await batch.replies
-      const done = readBatch(batch.jobs, replies, totals, failures)
+    // Pipelined writes of whole slot transactions, up to `limit` MOVEs each.
+    function* writes(): Generator<{jobs: SlotJob[]; encoder: CommandEncoder}> {
+      let encoder = new CommandEncoder(256 * 1024)
+      let batchJobs: SlotJob[] = []
+      let moves = 0
+      for (const job of jobs) {
+        if (options.stop?.aborted) {
+          // The encoded but unsent transactions are simply not sent.
+          stopped.skipped = true
+          return
+        }
+        encodeSlot(encoder, job, options.home)
+        batchJobs.push(job)
+        moves += job.steps.reduce((n, step) => n + step.keys.length, 0)
+        if (moves >= limit) {
+          yield {jobs: batchJobs, encoder}
+          encoder = new CommandEncoder(256 * 1024)
+          batchJobs = []
+          moves = 0
+        }
+      }
+      if (batchJobs.length > 0) yield {jobs: batchJobs, encoder}
+    }
+    const send = async ({jobs, encoder}: {jobs: SlotJob[]; encoder: CommandEncoder}) => {
+      const count = encoder.count
+      return {jobs, replies: await connection.exec(encoder.take(), count)}
+    }
+    // Each write's replies are journaled before the next write beyond the window is sent.
+    for await (const batch of inFlight(writes(), send, WINDOW)) {
+      const done = readBatch(batch.jobs, batch.replies, totals, failures)
       totals.batches++
       crashAfterBatch(prefix, false)
       let moved = 0
@@ -146,35 +172,6 @@ async function runNode(
       progress(done.length, moved + archived)
       await holdAfterBatch(options.stop)
     }
-    let encoder = new CommandEncoder(256 * 1024)
-    let batchJobs: SlotJob[] = []
-    let moves = 0
-    const send = () => {
-      const count = encoder.count
-      const replies = connection.exec(encoder.take(), count)
-      replies.catch(() => undefined) // awaited in settle()
-      inFlight.push({jobs: batchJobs, replies})
-      encoder = new CommandEncoder(256 * 1024)
-      batchJobs = []
-      moves = 0
-    }
-    for (const job of jobs) {
-      if (options.stop?.aborted) {
-        // The encoded but unsent transactions are simply not sent.
-        stopped.skipped = true
-        batchJobs = []
-        break
-      }
-      encodeSlot(encoder, job, options.home)
-      batchJobs.push(job)
-      moves += job.steps.reduce((n, step) => n + step.keys.length, 0)
-      if (moves >= limit) {
-        send()
-        if (inFlight.length >= WINDOW) await settle()
-      }
-    }
-    if (batchJobs.length > 0) send()
-    while (inFlight.length > 0) await settle()
   } finally {
     await connection.close().catch(() => undefined)
   }
@@ -246,9 +243,10 @@ function readBatch(jobs: SlotJob[], replies: Reply[], totals: MoveTotals, failur
 }
 
 function classify(job: SlotJob, error: RespError): Failure {
-  const code = error.code
-  if (code === 'MOVED' || code === 'ASK') return {job, kind: 'redirect', message: error.message}
-  if (code === 'TRYAGAIN' || code === 'CLUSTERDOWN' || code === 'LOADING' || code === 'BUSY') return {job, kind: 'retry', message: error.message}
+  const kind = retryKind(error)
+  if (kind === 'moved' || kind === 'ask') return {job, kind: 'redirect', message: error.message}
+  // BUSY too: a script past busy-reply-threshold ends; the rounds here outlast it, unlike the executor's few waits.
+  if (kind === 'wait' || kind === 'busy') return {job, kind: 'retry', message: error.message}
   return {job, kind: 'fatal', message: error.message}
 }
 

@@ -12,7 +12,6 @@
 //      verify), or with skipVerify only its key count
 //   6. live is read and checksummed: the "before" a rollback must restore
 import {latestManifest, readManifest, type LoadedManifest} from '../dataset/manifest.js'
-import {formatAddress} from '../plane/url.js'
 import {CutoverRefusedError, CutoverUsageError} from './errors.js'
 import {acquireLock, type KeptLock} from './lock.js'
 import {checkGuards, type GuardReport, type GuardSettings} from './guards.js'
@@ -21,7 +20,8 @@ import {hostname} from 'node:os'
 import {abortable} from '../util/interrupt.js'
 import type {CutoverMode, CutoverPlan, DbSummary, Strategy} from './plan.js'
 import {archiveRotation, type ArchiveDiscard} from './rotation.js'
-import {describeSummary, scanDb, scanKeysBySlot, summary, type Session, type SlotKeys} from './state.js'
+import {scanDb} from '../ops/db-checksum.js'
+import {describeSummary, scanKeysBySlot, summary, type Session, type SlotKeys} from './state.js'
 
 export async function findManifest(stateDir: string, shadowDb: number, idOrPath?: string): Promise<LoadedManifest> {
   let loaded: LoadedManifest | undefined
@@ -179,10 +179,6 @@ export async function preflight(input: PreflightInput): Promise<Preflight> {
     await lock.release()
     throw error
   }
-}
-
-export function describeNodes(session: Session): string {
-  return session.live.primaries.map((primary) => formatAddress(primary)).join(', ')
 }
 
 /**

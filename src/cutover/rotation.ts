@@ -8,7 +8,8 @@ import {readJournal, type JournalEntry} from './journal.js'
 import {journalPath, listPlanIds, loadPlan, planPath, readablePlans, startedSwitch, type CutoverPlan, type DbSummary, type LoadedPlan} from './plan.js'
 import {crashPoint} from './crash-hook.js'
 import {CutoverRefusedError} from './errors.js'
-import {describeSummary, sameSummary, scanDb, summary, type Session} from './state.js'
+import {scanDb} from '../ops/db-checksum.js'
+import {describeSummary, sameSummary, summary, type Session} from './state.js'
 
 export interface ArchiveDiscard {
   /** The finished cutover whose rollback data the archive holds. */

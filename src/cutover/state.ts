@@ -1,7 +1,7 @@
 // What the target holds, read through the data plane: dbs by role, their checksums (the
 // dataset checksum of src/dataset/checksum.ts, so they compare with manifests), and the key
 // names per slot that the batched strategy moves.
-import {DatasetChecksum} from '../dataset/checksum.js'
+import type {DatasetChecksum} from '../dataset/checksum.js'
 import {connectPlane, type Plane} from '../plane/plane.js'
 import type {ServerTarget} from '../plane/url.js'
 import {SLOT_COUNT, keySlot} from '../util/keyslot.js'
@@ -45,35 +45,6 @@ export async function openSession(connect: ServerTarget, dbs: Dbs): Promise<Sess
 /** Key names grouped by slot (undefined = none). */
 export type SlotKeys = Array<Buffer[] | undefined>
 
-export interface DbScan {
-  checksum: DatasetChecksum
-  /** Present when asked for. */
-  keysBySlot?: SlotKeys
-}
-
-/**
- * Reads every key of a plane's db with its value: counts and checksums, optionally key names by
- * slot; read again without repeats if SCAN returned a key twice (Plane.readWithoutRepeats).
- */
-export async function scanDb(plane: Plane, options: {collectKeys?: boolean; onKeys?: (n: number) => void} = {}): Promise<DbScan> {
-  return plane.readWithoutRepeats((distinct) => scanOnce(plane, options, distinct), (scan) => scan.checksum.keys)
-}
-
-async function scanOnce(plane: Plane, options: {collectKeys?: boolean; onKeys?: (n: number) => void}, distinct: boolean): Promise<DbScan> {
-  const checksum = new DatasetChecksum()
-  const keysBySlot: SlotKeys | undefined = options.collectKeys ? new Array(SLOT_COUNT) : undefined
-  for await (const batch of plane.scanValues({distinct})) {
-    for (const stored of batch) {
-      if (stored.value === null) continue
-      const slot = keySlot(stored.key)
-      checksum.add(stored.key, stored.value, stored.hasTtl, slot)
-      if (keysBySlot) (keysBySlot[slot] ??= []).push(stored.key)
-    }
-    options.onKeys?.(checksum.keys)
-  }
-  return {checksum, keysBySlot}
-}
-
 /** Key names by slot without reading values (SCAN only). */
 export async function scanKeysBySlot(plane: Plane): Promise<{keysBySlot: SlotKeys; keys: number}> {
   const keysBySlot: SlotKeys = new Array(SLOT_COUNT)
@@ -89,18 +60,11 @@ export function summary(checksum: DatasetChecksum): DbSummary {
   return {keys: checksum.keys, checksum: checksum.checksum}
 }
 
-/** Dense per-slot key counts of a checksum accumulator. */
-export function slotCounts(checksum: DatasetChecksum): number[] {
-  const counts = new Array<number>(SLOT_COUNT)
-  for (let slot = 0; slot < SLOT_COUNT; slot++) counts[slot] = checksum.slotKeyCount(slot)
-  return counts
-}
-
 // Dataset checksums are sums of key digests mod 2^128, so db contents can be added up:
 // the keys over live + shadow + archive are preserved by every move.
 const MOD = 1n << 128n
 
-export function addChecksums(...checksums: string[]): string {
+function addChecksums(...checksums: string[]): string {
   let sum = 0n
   for (const hex of checksums) sum = (sum + BigInt(`0x${hex}`)) % MOD
   return sum.toString(16).padStart(32, '0')

@@ -15,13 +15,15 @@
 // Whatever a crash interrupted, this finishes it without moving a key twice.
 import {RespError} from '../plane/errors.js'
 import {dirname, join} from 'node:path'
+import {keyText} from '../util/key-text.js'
 import {SLOT_COUNT, keySlot} from '../util/keyslot.js'
 import {runAtomic, type AtomicResult} from './atomic.js'
 import {crashPoint} from './crash-hook.js'
 import {CutoverFailedError} from './errors.js'
 import {runMoves, type MoveTotals, type SlotJob} from './move.js'
 import {readKeysFile, type CutoverPlan, type LoadedPlan} from './plan.js'
-import {scanDb, scanKeysBySlot, type Session, type SlotKeys} from './state.js'
+import {scanDb} from '../ops/db-checksum.js'
+import {scanKeysBySlot, type Session, type SlotKeys} from './state.js'
 
 export interface SwitchProgress {
   keys: number
@@ -132,7 +134,7 @@ async function moveOutcome(ctx: SwitchContext, jobs: SlotJob[], started: number)
     keysMoved: (forward ? totals.moved.moved : totals.moved.restored) ?? 0,
     keysSetAside: (forward ? totals.moved.archived : totals.moved.unstaged) ?? 0,
     durationMs: performance.now() - started,
-    conflicts: {count: totals.conflicts.count, keys: totals.conflicts.keys.map(printable)},
+    conflicts: {count: totals.conflicts.count, keys: totals.conflicts.keys.map(keyText)},
   }
 }
 
@@ -268,9 +270,4 @@ async function backwardJobsFromServer(ctx: SwitchContext): Promise<SlotJob[]> {
     })
   }
   return jobs
-}
-
-function printable(key: Buffer): string {
-  const text = key.toString('utf8')
-  return Buffer.from(text, 'utf8').equals(key) ? text : `0x${key.toString('hex')}`
 }

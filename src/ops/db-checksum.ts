@@ -1,8 +1,10 @@
 // The checksum of whatever a db holds right now (the same definition as a manifest's), for
-// callers that need "before" and "after" figures: cutover, rollback, status checks.
+// callers that need "before" and "after" figures: verify, cutover, rollback, rotation.
 import {DatasetChecksum} from '../dataset/checksum.js'
 import type {ValueType} from '../dataset/record.js'
+import type {SlotKeys} from '../cutover/state.js'
 import type {Plane, ServerTarget} from '../plane/index.js'
+import {SLOT_COUNT, keySlot} from '../util/keyslot.js'
 import {rate, throttled} from './progress.js'
 import {openPlane} from './target.js'
 
@@ -16,21 +18,47 @@ export interface DbChecksum {
   seconds: number
 }
 
-/**
- * Reads every key of the plane's db (SCAN on every primary, pipelined reads) into a
- * DatasetChecksum; read again without repeats if SCAN returned a key twice (readWithoutRepeats).
- */
-export async function checksumPlane(plane: Plane, onKeys?: (keys: number) => void, typeHint?: ValueType): Promise<DatasetChecksum> {
-  return plane.readWithoutRepeats((distinct) => sumOfScan(plane, {typeHint, distinct}, onKeys), (sum) => sum.keys)
+export interface DbScan {
+  checksum: DatasetChecksum
+  /** Present when asked for (collectKeys). */
+  keysBySlot?: SlotKeys
 }
 
-async function sumOfScan(plane: Plane, options: {typeHint?: ValueType; distinct?: boolean}, onKeys?: (keys: number) => void): Promise<DatasetChecksum> {
-  const sum = new DatasetChecksum()
-  for await (const batch of plane.scanValues(options)) {
-    for (const stored of batch) sum.add(stored.key, stored.value!, stored.hasTtl)
-    onKeys?.(sum.keys)
+export interface ScanDbOptions {
+  /** Also keep the key names by slot (the batched cutover moves them). */
+  collectKeys?: boolean
+  onKeys?: (keys: number) => void
+  /** The type most keys have (a manifest knows): read first. */
+  typeHint?: ValueType
+}
+
+/**
+ * The one scan of a db into a checksum: every key of the plane's db with its value (SCAN on
+ * every primary, pipelined reads), optionally the key names by slot. Read again without repeats
+ * when SCAN returned a key twice (Plane.readWithoutRepeats), so every caller gets that rule.
+ */
+export async function scanDb(plane: Plane, options: ScanDbOptions = {}): Promise<DbScan> {
+  return plane.readWithoutRepeats((distinct) => scanOnce(plane, options, distinct), (scan) => scan.checksum.keys)
+}
+
+/** scanDb's checksum alone. */
+export async function checksumPlane(plane: Plane, onKeys?: (keys: number) => void, typeHint?: ValueType): Promise<DatasetChecksum> {
+  return (await scanDb(plane, {onKeys, typeHint})).checksum
+}
+
+async function scanOnce(plane: Plane, options: ScanDbOptions, distinct: boolean): Promise<DbScan> {
+  const checksum = new DatasetChecksum()
+  const keysBySlot: SlotKeys | undefined = options.collectKeys ? new Array(SLOT_COUNT) : undefined
+  for await (const batch of plane.scanValues({typeHint: options.typeHint, distinct})) {
+    for (const stored of batch) {
+      if (stored.value === null) continue
+      const slot = keySlot(stored.key)
+      checksum.add(stored.key, stored.value, stored.hasTtl, slot)
+      if (keysBySlot) (keysBySlot[slot] ??= []).push(stored.key)
+    }
+    options.onKeys?.(checksum.keys)
   }
-  return sum
+  return {checksum, keysBySlot}
 }
 
 export async function checksumDb(options: {

@@ -5,11 +5,13 @@
 import {keyDigest} from '../dataset/checksum.js'
 import type {DatasetValue, StoredKey} from '../dataset/record.js'
 import type {Plane, ServerTarget} from '../plane/index.js'
+import {inFlight} from '../util/in-flight.js'
 import {abortableIterable} from '../util/interrupt.js'
 import {keySlot} from '../util/keyslot.js'
+import {keyText, valuePreview} from '../util/key-text.js'
 import {EXIT} from '../util/exit-codes.js'
 import {OpsError} from './errors.js'
-import {keyText, Samples, valuePreview} from './key-text.js'
+import {Samples} from './samples.js'
 import {NumericChanges, type NumericLimits, type NumericSummary} from './numeric-changes.js'
 import {rate, throttled} from './progress.js'
 import {openPlane} from './target.js'
@@ -150,17 +152,9 @@ async function compareShadowWithLive(shadow: Plane, live: Plane, options: PassOp
     })
     options.onKeys(pass.keys)
   }
-  const inFlight: Array<{batch: StoredKey[]; before: Promise<StoredKey[]>}> = []
-  for await (const batch of abortableIterable(shadow.scanValues({distinct: options.distinct}), options.signal)) {
-    const before = live.readValues(batch.map((stored) => stored.key))
-    before.catch(() => undefined) // awaited below
-    inFlight.push({batch, before})
-    if (inFlight.length >= READS_IN_FLIGHT) {
-      const oldest = inFlight.shift()!
-      compare(oldest.batch, await oldest.before)
-    }
-  }
-  for (const pending of inFlight) compare(pending.batch, await pending.before)
+  const scan = abortableIterable(shadow.scanValues({distinct: options.distinct}), options.signal)
+  const readLive = async (batch: StoredKey[]) => ({batch, before: await live.readValues(batch.map((stored) => stored.key))})
+  for await (const {batch, before} of inFlight(scan, readLive, READS_IN_FLIGHT)) compare(batch, before)
   return pass
 }
 
@@ -177,17 +171,9 @@ async function findRemoved(live: Plane, shadow: Plane, options: PassOptions) {
     })
     options.onKeys(pass.keys)
   }
-  const checks: Array<{keys: Buffer[]; exists: Promise<unknown[]>}> = []
-  for await (const keys of abortableIterable(live.scanKeys({distinct: options.distinct}), options.signal)) {
-    const exists = shadow.execute(keys.map((key) => ({argv: ['EXISTS', key], slot: keySlot(key)})))
-    exists.catch(() => undefined) // awaited below
-    checks.push({keys, exists})
-    if (checks.length >= READS_IN_FLIGHT) {
-      const oldest = checks.shift()!
-      countRemoved(oldest.keys, await oldest.exists)
-    }
-  }
-  for (const pending of checks) countRemoved(pending.keys, await pending.exists)
+  const scan = abortableIterable(live.scanKeys({distinct: options.distinct}), options.signal)
+  const checkShadow = async (keys: Buffer[]) => ({keys, exists: await shadow.execute(keys.map((key) => ({argv: ['EXISTS', key], slot: keySlot(key)})))})
+  for await (const {keys, exists} of inFlight(scan, checkShadow, READS_IN_FLIGHT)) countRemoved(keys, exists)
   return pass
 }
 

@@ -3,7 +3,6 @@
 export {stage, stageFailureOf, type StageOptions, type StageProgress, type StageResult, type StageFailure} from './stage.js'
 export {verify, type VerifyOptions, type VerifyProgress, type VerifyResult, type KeyDifference} from './verify.js'
 export {OpsError} from './errors.js'
-export {keyText} from './key-text.js'
 export {diff, describeChange, type DiffOptions, type DiffProgress, type DiffResult, type KeyChange, type PrefixCounts} from './diff.js'
 export {status, type StatusOptions, type StatusResult, type DbStatus, type NodeKeys, type ManifestSummary} from './status.js'
 export {checksumDb, checksumPlane, type DbChecksum} from './db-checksum.js'

@@ -41,7 +41,7 @@ interface PendingBatch {
   reject(error: Error): void
 }
 
-export const DEFAULT_CONNECT_TIMEOUT_MS = 5000
+const DEFAULT_CONNECT_TIMEOUT_MS = 5000
 
 export class NodeConnection {
   readonly address: string

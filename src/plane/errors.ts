@@ -83,19 +83,34 @@ export class RespError {
   }
 }
 
-/** Replies that mean "ask again (elsewhere or later)", not "this command is wrong". */
-const RETRYABLE_CODES = new Set(['MOVED', 'ASK', 'TRYAGAIN', 'CLUSTERDOWN', 'LOADING'])
+/**
+ * The one classification of "ask again" replies: 'moved' / 'ask' — another node serves the
+ * slot; 'wait' — the same node, shortly (TRYAGAIN, CLUSTERDOWN, LOADING); 'busy' — a script
+ * runs past busy-reply-threshold. undefined: the command itself failed (or did not fail).
+ */
+export type RetryKind = 'moved' | 'ask' | 'wait' | 'busy'
 
-export function isRetryable(reply: unknown): reply is RespError {
-  return reply instanceof RespError && RETRYABLE_CODES.has(reply.code)
+const RETRY_KINDS: ReadonlyMap<string, RetryKind> = new Map([
+  ['MOVED', 'moved'],
+  ['ASK', 'ask'],
+  ['TRYAGAIN', 'wait'],
+  ['CLUSTERDOWN', 'wait'],
+  ['LOADING', 'wait'],
+  ['BUSY', 'busy'],
+])
+
+export function retryKind(reply: unknown): RetryKind | undefined {
+  return reply instanceof RespError ? RETRY_KINDS.get(reply.code) : undefined
 }
 
-/** Printable form of a key for an error message: UTF-8 when it is text, hex otherwise; shortened. */
-export function describeKey(key: Buffer, max = 60): string {
-  const text = key.toString('utf8')
-  const printable = Buffer.from(text, 'utf8').equals(key) && !/[\u0000-\u001f\u007f]/.test(text)
-  const shown = printable ? text : `0x${key.toString('hex')}`
-  return JSON.stringify(shown.length > max ? `${shown.slice(0, max)}…` : shown)
+/**
+ * Replies the routed executor (Plane.execute) retries: redirects and "try again shortly". BUSY
+ * is not among them: a script may hold the node longer than the executor's few short waits;
+ * the batched cutover (cutover/move.ts), which retries for longer, does wait for it.
+ */
+export function isRetryable(reply: unknown): reply is RespError {
+  const kind = retryKind(reply)
+  return kind !== undefined && kind !== 'busy'
 }
 
 /** A reply in an error message: short, printable. */

@@ -5,8 +5,9 @@
 // LRANGE 0 -1) + PTTL. Keys of another type answer WRONGTYPE and take two more rounds: TYPE,
 // then the right read. Datasets are usually of one type, so this is one round in practice.
 import type {StoredKey, ValueType} from '../dataset/record.js'
+import {describeKey} from '../util/key-text.js'
 import {keySlot} from '../util/keyslot.js'
-import {CommandError, RespError, describeKey, describeReply} from './errors.js'
+import {CommandError, RespError, describeReply} from './errors.js'
 import {decodeValue, isValueType, readCommand} from './record-commands.js'
 import type {Arg, Reply} from './resp.js'
 

@@ -3,7 +3,8 @@
 // value for strings and by EXPIRE/PEXPIRE right after it otherwise). Reading: turning the replies
 // of the type-aware reads back into DatasetValues.
 import type {DatasetRecord, DatasetValue, ValueType} from '../dataset/record.js'
-import {describeKey, RespError, UsageError} from './errors.js'
+import {describeKey} from '../util/key-text.js'
+import {RespError, UsageError} from './errors.js'
 import type {Arg, Reply} from './resp.js'
 
 /** Elements per HSET/SADD/ZADD/RPUSH command: keeps each command small enough to never stall a server. */

@@ -42,7 +42,7 @@ export async function discoverTopology(connection: NodeConnection, tls: boolean)
 }
 
 /** CLUSTER SHARDS (RESP2): [["slots", [s, e, …], "nodes", [[k, v, …], …]], …]. */
-export function parseClusterShards(reply: Reply, seedHost: string, tls: boolean): PrimaryInfo[] {
+function parseClusterShards(reply: Reply, seedHost: string, tls: boolean): PrimaryInfo[] {
   if (!Array.isArray(reply)) throw new ConnectionError('CLUSTER SHARDS returned an unexpected reply')
   const primaries: PrimaryInfo[] = []
   for (const shard of reply) {
@@ -63,7 +63,7 @@ export function parseClusterShards(reply: Reply, seedHost: string, tls: boolean)
 }
 
 /** CLUSTER SLOTS: [[start, end, [host, port, id, …], replica…], …]; ranges of one primary are merged. */
-export function parseClusterSlots(reply: Reply, seedHost: string, address: string): PrimaryInfo[] {
+function parseClusterSlots(reply: Reply, seedHost: string, address: string): PrimaryInfo[] {
   if (reply instanceof RespError) throw new ConnectionError(`${address} refused CLUSTER SLOTS: ${reply.message}`)
   if (!Array.isArray(reply)) throw new ConnectionError('CLUSTER SLOTS returned an unexpected reply')
   const byId = new Map<string, PrimaryInfo>()

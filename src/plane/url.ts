@@ -36,8 +36,8 @@ export interface ParsedUrl {
   seeds: Seed[]
 }
 
-export const DEFAULT_PORT = 6379
-export const DEFAULT_HOST = '127.0.0.1'
+const DEFAULT_PORT = 6379
+const DEFAULT_HOST = '127.0.0.1'
 
 const SCHEMES: Record<string, boolean> = {'valkey:': false, 'redis:': false, 'valkeys:': true, 'rediss:': true}
 

@@ -13,9 +13,10 @@
 // re-run through the plane's redirect-aware executor (topology refresh, ASKING) in their original
 // order, so a key split over several commands (a long list) is still written in order.
 import type {DatasetRecord} from '../dataset/record.js'
+import {describeKey} from '../util/key-text.js'
 import {keySlot} from '../util/keyslot.js'
 import type {NodeConnection} from './connection.js'
-import {CommandError, describeKey, isRetryable, RespError} from './errors.js'
+import {CommandError, isRetryable, RespError} from './errors.js'
 import {ELEMENTS_PER_COMMAND, recordCommands} from './record-commands.js'
 import {type Arg, CommandEncoder, type Reply} from './resp.js'
 

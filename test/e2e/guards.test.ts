@@ -8,7 +8,8 @@ import {existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest'
-import {scanDb, summary} from '../../src/cutover/state.js'
+import {summary} from '../../src/cutover/state.js'
+import {scanDb} from '../../src/ops/db-checksum.js'
 import {connectPlane} from '../../src/plane/plane.js'
 import {startTestEngine, type TestEngine} from '../support/engine.js'
 

@@ -3,6 +3,7 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {DbNotAvailableError, connectPlane, type Plane} from '../../src/plane/index.js'
 import {keySlot, splitSlots} from '../../src/util/keyslot.js'
+import {dedicatedClient} from '../support/dedicated-client.js'
 import {
   beginSlotMigration,
   finishSlotMigration,
@@ -88,7 +89,7 @@ describe('a Redis 7 cluster', () => {
   })
 
   it('refuses an iovalkey client whose SELECT was ignored (it would write to db 0)', async () => {
-    await expect(plane.dedicatedClient(plane.primaries[0], {db: 5})).rejects.toThrow(
+    await expect(dedicatedClient(plane, plane.primaries[0], {db: 5})).rejects.toThrow(
       /database 5 is not available on 127\.0\.0\.1:\d+ \(the connection is in db 0.*cluster-databases 6/,
     )
   })

@@ -4,6 +4,7 @@ import {createServer, type AddressInfo} from 'node:net'
 import {Valkey} from 'iovalkey'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {ConnectionError, DbNotAvailableError, CommandError, connectPlane, type Plane} from '../../src/plane/index.js'
+import {dedicatedClient} from '../support/dedicated-client.js'
 import {closedPort, startRedisServer, type RedisServer} from '../support/redis-server.js'
 import {byKey, comparable, expectedStored, sampleRecords, stringRecords} from './support/records.js'
 
@@ -194,7 +195,7 @@ describe('a standalone server', () => {
     const raw = await plane.dedicated(node, {db: 7})
     expect(await raw.call(['SET', 'seven', '7'])).toBe('OK')
     await raw.close()
-    const client = await plane.dedicatedClient(node, {db: 7})
+    const client = await dedicatedClient(plane, node, {db: 7})
     expect(await client.get('seven')).toBe('7')
     expect(await client.get('k')).toBeNull()
     await client.quit()

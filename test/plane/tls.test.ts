@@ -5,6 +5,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {ConnectionError, connectPlane} from '../../src/plane/index.js'
+import {dedicatedClient} from '../support/dedicated-client.js'
 import {startRedisServer, type RedisServer} from '../support/redis-server.js'
 import {comparable, expectedStored, sampleRecords} from './support/records.js'
 
@@ -46,7 +47,7 @@ describe('valkeys:// (TLS)', () => {
     try {
       await plane.writeRecords(sampleRecords())
       expect((await plane.readValues(sampleRecords().map((r) => r.key))).map(comparable)).toEqual(sampleRecords().map(expectedStored))
-      const client = await plane.dedicatedClient(plane.primaries[0])
+      const client = await dedicatedClient(plane, plane.primaries[0])
       expect(await client.get('price:1')).toBe('19.99')
       await client.quit()
       await plane.flushdb()

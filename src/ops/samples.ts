@@ -1,17 +1,4 @@
-// Keys shown to users (samples in verify/diff results): UTF-8 text when the bytes are printable
-// text, otherwise "0x" + hex, so binary keys stay unambiguous in JSON output.
-
-export function keyText(key: Buffer): string {
-  const text = key.toString('utf8')
-  const printable = Buffer.byteLength(text) === key.length && Buffer.from(text, 'utf8').equals(key) && !/[\u0000-\u001f\u007f]/.test(text)
-  return printable ? text : `0x${key.toString('hex')}`
-}
-
-/** A short preview of a string value for a "changed" sample. */
-export function valuePreview(value: Buffer, max = 40): string {
-  const text = keyText(value.length > max ? value.subarray(0, max) : value)
-  return JSON.stringify(text) + (value.length > max ? '…' : '')
-}
+// Samples of keys named in verify/diff results (the keys themselves printed by util/key-text.ts).
 
 /** Up to `limit` samples, kept in sorted order so results are stable between runs. */
 export class Samples<T> {
