@@ -1,22 +1,19 @@
-// Errors of the data plane. Each carries the exit code the CLI leaves with
-// (0 ok, 1 check failed / server said no, 2 usage or bad input, 3 cannot reach the server)
+// Errors of the data plane: FlipErrors carrying the exit code the CLI leaves with (EXIT)
 // and a one-line message that never contains a password: messages name servers as host:port
 // and URLs only in their redacted form.
+import {EXIT, FlipError} from '../util/exit-codes.js'
 
-export class PlaneError extends Error {
-  readonly exitCode: number
-
+export class PlaneError extends FlipError {
   constructor(message: string, exitCode: number) {
-    super(message)
+    super(message, exitCode)
     this.name = 'PlaneError'
-    this.exitCode = exitCode
   }
 }
 
 /** Bad --url, bad db number, bad option: exit 2. */
 export class UsageError extends PlaneError {
   constructor(message: string) {
-    super(message, 2)
+    super(message, EXIT.usage)
     this.name = 'UsageError'
   }
 }
@@ -24,7 +21,7 @@ export class UsageError extends PlaneError {
 /** Server unreachable, connection lost, wrong password, NOAUTH, cluster not serving a slot: exit 3. */
 export class ConnectionError extends PlaneError {
   constructor(message: string) {
-    super(message, 3)
+    super(message, EXIT.unreachable)
     this.name = 'ConnectionError'
   }
 }
@@ -41,7 +38,7 @@ export class DbNotAvailableError extends PlaneError {
     /** What to change on the server, which depends on the server (valkey.conf, the bundled engine's flags). */
     readonly remedy?: string,
   ) {
-    super(remedy ? `${detail}: ${remedy}` : detail, 3)
+    super(remedy ? `${detail}: ${remedy}` : detail, EXIT.unreachable)
     this.name = 'DbNotAvailableError'
   }
 }
@@ -65,7 +62,7 @@ export class CommandError extends PlaneError {
   readonly key?: Buffer
 
   constructor(message: string, reply: string, key?: Buffer) {
-    super(message, 1)
+    super(message, EXIT.checkFailed)
     this.name = 'CommandError'
     this.reply = reply
     this.key = key
