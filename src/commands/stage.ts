@@ -45,7 +45,7 @@ NDJSON record: {"key": "...", "type": "string|hash|set|zset|list", "value": ...,
 
   async run(): Promise<StageResult> {
     const {argv, flags} = await this.parse(Stage)
-    const config = this.settings(flags)
+    const config = await this.settings(flags)
     this.notifyTo(webhooksFor(flags.notify, config, false))
     const files = argv as string[]
     const input = datasetInputOptions(flags)

@@ -17,7 +17,7 @@ export default class Status extends DataCommand {
 
   async run(): Promise<StatusResult> {
     const {flags} = await this.parse(Status)
-    const config = this.settings(flags)
+    const config = await this.settings(flags)
     const result = await status({
       target: this.target(flags.url, config),
       stateDir: config.stateDir,
