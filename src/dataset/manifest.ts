@@ -8,7 +8,7 @@
 // identity is node ids, addresses and slot ranges only.
 import {randomBytes} from 'node:crypto'
 import {promises as fs} from 'node:fs'
-import {basename, join, resolve} from 'node:path'
+import {join, resolve} from 'node:path'
 import {writeJsonAtomic} from '../util/atomic-file.js'
 import {CHECKSUM_VERSION, EMPTY_CHECKSUM, type DatasetChecksum} from './checksum.js'
 import type {ValueType} from './record.js'
@@ -268,9 +268,4 @@ function isoOfStamp(stamp: string): string {
 /** Older before newer: by createdAt, then id. */
 function compareManifests(a: Manifest, b: Manifest): number {
   return a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id)
-}
-
-/** "20261126-112233-ab12" from ".flip/manifests/20261126-112233-ab12.json". */
-export function manifestIdFromPath(path: string): string {
-  return basename(path, '.json')
 }

@@ -20,11 +20,6 @@ function crc16Range(buf: Uint8Array, start: number, end: number): number {
   return crc
 }
 
-export function crc16(data: Uint8Array | string): number {
-  const buf = typeof data === 'string' ? Buffer.from(data) : data
-  return crc16Range(buf, 0, buf.length)
-}
-
 /** Slot of a key given as bytes (Buffer) or as a JS string (encoded UTF-8). */
 export function keySlot(key: Uint8Array | string): number {
   const buf = typeof key === 'string' ? Buffer.from(key) : key

@@ -2,13 +2,12 @@
 // zone. The systemd files are checked by systemd itself (systemd-analyze), YAML files by a YAML
 // parser, when those tools are installed.
 import {spawnSync} from 'node:child_process'
-import {existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {existsSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {cronToOnCalendar} from '../../src/init/calendar.js'
 import {InitError} from '../../src/init/errors.js'
-import {init, ownPackage, shellQuote, triggerCron} from '../../src/init/init.js'
+import {init, ownPackage, shellQuote, triggerCron, type InitOptions} from '../../src/init/init.js'
 import {tempDir} from '../support/temp.js'
 import {loadConfigFile, resolveConfig} from '../../src/cli/config.js'
 import {guardSettings} from '../../src/cutover/guards.js'
@@ -27,6 +26,7 @@ function read(dir: string, path: string): string {
   return readFileSync(join(dir, path), 'utf8')
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed YAML of any shape: the assertions say what they expect
 function yamlOf(text: string): any {
   const parsed = spawnSync('python3', ['-c', 'import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin.read())))'], {input: text})
   if (parsed.status !== 0) throw new Error(`invalid YAML: ${parsed.stderr}`)
@@ -188,7 +188,7 @@ describe('flip init', () => {
       [{with: ['cron,slurm']}, /unknown --with "slurm" \(choose from cron, systemd, k8s, github, gitlab\)/],
       [{config: {url: 'valkey://app:secret@10.0.0.5:6379'}}, /must not contain a password/],
       [{cron: '0 1 0 * * *', with: ['cron']}, /need a 5-field cron expression/],
-    ] as const) {
+    ] as Array<[InitOptions, RegExp]>) {
       const attempt = init({dir, ...options, now: NOW})
       await expect(attempt).rejects.toThrow(message)
       await expect(attempt).rejects.toMatchObject({exitCode: 2})
