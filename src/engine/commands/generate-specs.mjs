@@ -25,7 +25,8 @@ config|get config|set config|help
 memory|usage memory|help
 script|load script|exists script|flush script|help
 cluster|slots cluster|shards cluster|nodes cluster|info cluster|myid cluster|keyslot cluster|countkeysinslot
-cluster|getkeysinslot cluster|myshardid cluster|help`.split(/\s+/).filter(Boolean)
+cluster|getkeysinslot cluster|myshardid cluster|help
+acl|setuser acl|getuser acl|deluser acl|list acl|users acl|whoami acl|log acl|cat acl|dryrun acl|genpass acl|load acl|save acl|help`.split(/\s+/).filter(Boolean)
 
 const source = process.argv[2]
 if (!source) {
