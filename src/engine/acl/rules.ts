@@ -2,6 +2,7 @@
 // db=<id>[,<id>...], alldbs, resetdbs). Each rule either changes the user or returns the error
 // text Valkey prints after "Error in ACL SETUSER modifier '<rule>': ".
 import type {Command} from '../commands/command.js'
+import {VALKEY_COMMAND_NAMES} from '../commands/specs.data.js'
 import {commandTable} from '../executor.js'
 import {AclUser, hashPassword} from './user.js'
 
@@ -21,6 +22,15 @@ const NO_SUCH_PASSWORD = 'The password you are trying to remove from the user do
 const BAD_HASH = 'The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters'
 const DB_RANGE = 'The provided database ID is out of range'
 const SUBCOMMAND_FIRSTARG = 'Allowing first-arg of a subcommand is not supported'
+
+// Commands Valkey has and the engine does not (DEBUG, CONFIG REWRITE ...): a rule naming one is
+// kept as written, so ACL LIST matches Valkey's, and changes nothing the engine can run.
+const VALKEY_ONLY = new Set(VALKEY_COMMAND_NAMES)
+
+function valkeyOnly(name: string): boolean {
+  const lower = name.toLowerCase()
+  return VALKEY_ONLY.has(lower) && aclLookupCommand(lower) === undefined
+}
 
 function hasSpaces(s: string): boolean {
   return /[\s\0]/.test(s)
@@ -203,7 +213,11 @@ export function applyRule(u: AclUser, op: string): string | null {
   if (first === '+') return allowCommand(u, op.slice(1))
   if (first === '-') {
     const cmd = aclLookupCommand(op.slice(1))
-    if (cmd === undefined) return UNKNOWN
+    if (cmd === undefined) {
+      if (!valkeyOnly(op.slice(1))) return UNKNOWN
+      updateRules(u, op.slice(1), false)
+      return null
+    }
     changePerm(u, cmd, false)
     updateRules(u, cmd.fullname, false)
     return null
@@ -243,13 +257,24 @@ function allowCommand(u: AclUser, name: string): string | null {
   const bar = name.lastIndexOf('|')
   if (bar < 0) {
     const cmd = aclLookupCommand(name)
-    if (cmd === undefined) return UNKNOWN
+    if (cmd === undefined) {
+      if (!valkeyOnly(name)) return UNKNOWN
+      updateRules(u, name, true)
+      return null
+    }
     changePerm(u, cmd, true)
     updateRules(u, cmd.fullname, true)
     return null
   }
   const base = aclLookupCommand(name.slice(0, bar))
-  if (base === undefined) return UNKNOWN
+  if (base === undefined || (base.subcommands && aclLookupCommand(name) === undefined)) {
+    // A subcommand (or first argument) of a command only Valkey has: kept as written.
+    const known = valkeyOnly(name) || (valkeyOnly(name.slice(0, bar)) && !VALKEY_COMMAND_NAMES.some((n) => n.startsWith(name.slice(0, bar).toLowerCase() + '|')))
+    if (!known) return UNKNOWN
+    if (name.slice(bar + 1) === '') return SYNTAX
+    updateRules(u, name, true)
+    return null
+  }
   if (base.container !== null) return SUBCOMMAND_FIRSTARG
   const sub = name.slice(bar + 1)
   if (sub === '') return SYNTAX

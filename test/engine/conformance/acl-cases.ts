@@ -137,6 +137,11 @@ export const aclCases: Case[] = [
       [['ACL', 'GETUSER', 'acl-u2'], getuser({flags: ['on', 'sanitize-payload'], passwords: [P1_HASH, P2_HASH], commands: '+@all -@dangerous +client|list -config', keys: '%R~r:* ~w:* ~rw:*', channels: '&chan', databases: 'alldbs'})],
       [['ACL', 'SETUSER', 'acl-u2', '<p1', `#${SECRET_HASH}`, 'allkeys', 'allchannels'], '+OK'],
       [['ACL', 'LIST'], aclList(`user acl-u2 on sanitize-payload #${P2_HASH} #${SECRET_HASH} ~* &* alldbs +@all -@dangerous +client|list -config`)],
+      // Commands the engine lacks (DEBUG, CONFIG REWRITE, CLIENT KILL) are still valid rule names.
+      [['ACL', 'SETUSER', 'acl-u2', '-DEBUG', '+config|rewrite', '-client|kill', '+debug|sleep'], '+OK'],
+      [['ACL', 'GETUSER', 'acl-u2'], getuser({flags: ['on', 'sanitize-payload'], passwords: [P2_HASH, SECRET_HASH], commands: '+@all -@dangerous +client|list -config -debug +config|rewrite -client|kill +debug|sleep', keys: '~*', channels: '&*', databases: 'alldbs'})],
+      [['ACL', 'SETUSER', 'acl-u2', '+nosuch|x'], "-ERR Error in ACL SETUSER modifier '+nosuch|x': Unknown command or category name in ACL"],
+      [['ACL', 'SETUSER', 'acl-u2', '+config|nosuch'], "-ERR Error in ACL SETUSER modifier '+config|nosuch': Unknown command or category name in ACL"],
       [['ACL', 'SETUSER', 'acl-u2', '<p9'], "-ERR Error in ACL SETUSER modifier '<p9': The password you are trying to remove from the user does not exist"],
       [['ACL', 'SETUSER', 'acl-u2', '#abc'], "-ERR Error in ACL SETUSER modifier '#abc': The password hash must be exactly 64 characters and contain only lowercase hexadecimal characters"],
       [['ACL', 'SETUSER', 'acl-u2', '+nosuch'], "-ERR Error in ACL SETUSER modifier '+nosuch': Unknown command or category name in ACL"],
