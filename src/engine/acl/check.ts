@@ -5,7 +5,7 @@ import {keyPositions, type Command} from '../commands/command.js'
 import type {RawKeySpec} from '../commands/spec-types.js'
 import {globMatch} from '../keyspace/glob.js'
 import type {DenialReason} from './log.js'
-import type {AclUser} from './user.js'
+import type {AclSelector, AclUser} from './user.js'
 
 export interface Denial {
   reason: DenialReason
@@ -37,12 +37,12 @@ function dbArg(c: Client, text: string): number | null {
   return n >= 0 && n < c.node.keyspace.count ? n : null
 }
 
-function deniedDb(u: AclUser, c: Client, text: string): boolean {
+function deniedDb(u: AclSelector, c: Client, text: string): boolean {
   const n = dbArg(c, text)
   return n !== null && !u.dbs.has(n)
 }
 
-function checkDatabases(u: AclUser, c: Client, cmd: Command, argv: string[]): Denial | null {
+function checkDatabases(u: AclSelector, c: Client, cmd: Command, argv: string[]): Denial | null {
   const rule = dbRuleOf(cmd)
   const current = !u.dbs.has(c.db.index)
   switch (rule) {
@@ -71,7 +71,7 @@ function checkDatabases(u: AclUser, c: Client, cmd: Command, argv: string[]): De
   }
 }
 
-function commandAllowed(u: AclUser, cmd: Command, argv: string[]): boolean {
+function commandAllowed(u: AclSelector, cmd: Command, argv: string[]): boolean {
   if (u.allCommands || cmd.noAuth || u.allowed.has(cmd)) return true
   const firstArgs = u.firstArgs?.get(cmd)
   if (firstArgs === undefined || argv.length < 2) return false
@@ -84,7 +84,7 @@ function specAccess(spec: RawKeySpec): {read: boolean; write: boolean} {
   return {read: f.includes('ACCESS'), write: f.includes('INSERT') || f.includes('DELETE') || f.includes('UPDATE')}
 }
 
-function keyAllowed(u: AclUser, key: string, need: {read: boolean; write: boolean}): boolean {
+function keyAllowed(u: AclSelector, key: string, need: {read: boolean; write: boolean}): boolean {
   for (const p of u.keys) {
     if ((need.read && !p.read) || (need.write && !p.write)) continue
     if (globMatch(p.pattern, key)) return true
@@ -93,7 +93,7 @@ function keyAllowed(u: AclUser, key: string, need: {read: boolean; write: boolea
 }
 
 /** The first key the user may not touch, as [position, ok]; null when all are allowed. */
-function checkKeys(u: AclUser, cmd: Command, argv: string[]): Denial | null {
+function checkKeys(u: AclSelector, cmd: Command, argv: string[]): Denial | null {
   const specs = cmd.keySpecs
   if (specs.length === 1) {
     const need = specAccess(specs[0])
@@ -110,15 +110,31 @@ function checkKeys(u: AclUser, cmd: Command, argv: string[]): Denial | null {
   return null
 }
 
-/** null when u may run cmd with argv on c's current db. */
-export function checkCommand(u: AclUser, c: Client, cmd: Command, argv: string[]): Denial | null {
-  if (!u.allDbs) {
-    const denied = checkDatabases(u, c, cmd, argv)
+function checkSelector(s: AclSelector, c: Client, cmd: Command, argv: string[]): Denial | null {
+  if (!s.allDbs) {
+    const denied = checkDatabases(s, c, cmd, argv)
     if (denied !== null) return denied
   }
-  if (!commandAllowed(u, cmd, argv)) return {reason: 'command', object: cmd.fullname}
-  if (!u.allKeys && cmd.keySpecs.length !== 0) return checkKeys(u, cmd, argv)
+  if (!commandAllowed(s, cmd, argv)) return {reason: 'command', object: cmd.fullname}
+  if (!s.allKeys && cmd.keySpecs.length !== 0) return checkKeys(s, cmd, argv)
   return null
+}
+
+// When every selector refuses, the reply names the strongest reason (as observed on Valkey 9.1:
+// a key refusal beats a command refusal, which beats a database refusal).
+const STRENGTH: Record<string, number> = {database: 0, command: 1, key: 2, channel: 3}
+
+/** null when u (its root rules or any of its selectors) may run cmd with argv on c's current db. */
+export function checkCommand(u: AclUser, c: Client, cmd: Command, argv: string[]): Denial | null {
+  const root = checkSelector(u, c, cmd, argv)
+  if (root === null || u.selectors.length === 0) return root
+  let relevant = root
+  for (const s of u.selectors) {
+    const denied = checkSelector(s, c, cmd, argv)
+    if (denied === null) return null
+    if (STRENGTH[denied.reason] > STRENGTH[relevant.reason]) relevant = denied
+  }
+  return relevant
 }
 
 /** The NOPERM text (without "NOPERM "); verbose is ACL DRYRUN's wording. */

@@ -4,7 +4,7 @@
 import type {Command} from '../commands/command.js'
 import {VALKEY_COMMAND_NAMES} from '../commands/specs.data.js'
 import {commandTable} from '../executor.js'
-import {AclUser, hashPassword} from './user.js'
+import {AclSelector, AclUser, hashPassword} from './user.js'
 
 export const CATEGORIES = [
   'keyspace', 'read', 'write', 'set', 'sortedset', 'list', 'hash', 'string', 'bitmap', 'hyperloglog', 'geo',
@@ -53,7 +53,7 @@ export function aclLookupCommand(name: string): Command | undefined {
   return base.subcommands?.get(parts[1])
 }
 
-function changePerm(u: AclUser, cmd: Command, allow: boolean): void {
+function changePerm(u: AclSelector, cmd: Command, allow: boolean): void {
   const set = (c: Command) => {
     if (allow) u.allowed.add(c)
     else {
@@ -67,7 +67,7 @@ function changePerm(u: AclUser, cmd: Command, allow: boolean): void {
 }
 
 /** ACLUpdateCommandRules: drop earlier rules for the same command (or its subcommands), append. */
-function updateRules(u: AclUser, rule: string, allow: boolean): void {
+function updateRules(u: AclSelector, rule: string, allow: boolean): void {
   const lower = rule.toLowerCase()
   u.rules = u.rules.filter((existing) => {
     const name = existing.slice(1)
@@ -92,6 +92,15 @@ function parseDbList(list: string): number[] | string {
 export function applyRule(u: AclUser, op: string): string | null {
   if (op.length === 0) return null
   const lower = op.toLowerCase()
+  if (op[0] === '(' && op[op.length - 1] === ')') {
+    const selector = new AclSelector()
+    for (const inner of op.slice(1, -1).split(/\s+/).filter(Boolean)) {
+      const error = applySelectorRule(selector, inner)
+      if (error !== null) return error
+    }
+    u.selectors.push(selector)
+    return null
+  }
   switch (lower) {
     case 'on':
       u.enabled = true
@@ -120,10 +129,36 @@ export function applyRule(u: AclUser, op: string): string | null {
       applyRule(u, 'alldbs')
       u.enabled = false
       u.skipSanitizePayload = false
+      u.selectors = []
       applyRule(u, '-@all')
       return null
     case 'clearselectors':
+      u.selectors = []
       return null
+  }
+  const first = op[0]
+  if (first === '>' || first === '#') {
+    const hash = first === '>' ? hashPassword(op.slice(1)) : op.slice(1)
+    if (first === '#' && !/^[0-9a-f]{64}$/.test(hash)) return BAD_HASH
+    if (!u.passwords.includes(hash)) u.passwords.push(hash)
+    u.nopass = false
+    return null
+  }
+  if (first === '<' || first === '!') {
+    const hash = first === '<' ? hashPassword(op.slice(1)) : op.slice(1)
+    if (first === '!' && !/^[0-9a-f]{64}$/.test(hash)) return BAD_HASH
+    const at = u.passwords.indexOf(hash)
+    if (at < 0) return NO_SUCH_PASSWORD
+    u.passwords.splice(at, 1)
+    return null
+  }
+  return applySelectorRule(u, op)
+}
+
+/** Rules of the root permissions or of a "(...)" selector (Valkey's ACLSetSelector). */
+function applySelectorRule(u: AclSelector, op: string): string | null {
+  const lower = op.toLowerCase()
+  switch (lower) {
     case 'allkeys':
     case '~*':
       u.allKeys = true
@@ -175,21 +210,6 @@ export function applyRule(u: AclUser, op: string): string | null {
     return null
   }
   const first = op[0]
-  if (first === '>' || first === '#') {
-    const hash = first === '>' ? hashPassword(op.slice(1)) : op.slice(1)
-    if (first === '#' && !/^[0-9a-f]{64}$/.test(hash)) return BAD_HASH
-    if (!u.passwords.includes(hash)) u.passwords.push(hash)
-    u.nopass = false
-    return null
-  }
-  if (first === '<' || first === '!') {
-    const hash = first === '<' ? hashPassword(op.slice(1)) : op.slice(1)
-    if (first === '!' && !/^[0-9a-f]{64}$/.test(hash)) return BAD_HASH
-    const at = u.passwords.indexOf(hash)
-    if (at < 0) return NO_SUCH_PASSWORD
-    u.passwords.splice(at, 1)
-    return null
-  }
   if (first === '~' || first === '%') return addKeyPattern(u, op)
   if (first === '&') {
     if (u.allChannels) return CHANNEL_AFTER_ALL
@@ -225,7 +245,7 @@ export function applyRule(u: AclUser, op: string): string | null {
   return SYNTAX
 }
 
-function addKeyPattern(u: AclUser, op: string): string | null {
+function addKeyPattern(u: AclSelector, op: string): string | null {
   if (u.allKeys) return KEY_AFTER_ALL
   let read = true
   let write = true
@@ -253,7 +273,7 @@ function addKeyPattern(u: AclUser, op: string): string | null {
   return null
 }
 
-function allowCommand(u: AclUser, name: string): string | null {
+function allowCommand(u: AclSelector, name: string): string | null {
   const bar = name.lastIndexOf('|')
   if (bar < 0) {
     const cmd = aclLookupCommand(name)
@@ -298,16 +318,38 @@ function allowCommand(u: AclUser, name: string): string | null {
  * them are valid; null on success, else Valkey's error text (without "ERR ").
  */
 export function setUserRules(target: AclUser, rules: string[]): string | null {
+  const merged = mergeSelectorArguments(rules)
+  if (typeof merged === 'string') return `Unmatched parenthesis in acl selector starting at '${merged}'.`
   const temp = new AclUser(target.name)
   temp.copyFrom(target)
-  for (const rule of rules) {
-    if (rule.startsWith('(')) {
-      // Valkey 7 selectors: not implemented by the engine.
-      return `Error in ACL SETUSER modifier '${rule}': ${SYNTAX}`
-    }
+  for (const rule of merged) {
     const error = applyRule(temp, rule)
     if (error !== null) return `Error in ACL SETUSER modifier '${rule}': ${error}`
   }
   target.copyFrom(temp)
   return null
+}
+
+/** ACLMergeSelectorArguments: "(+get" "~x)" become one "(+get ~x)"; an unclosed one is returned as a string. */
+function mergeSelectorArguments(args: string[]): string[] | string {
+  const out: string[] = []
+  let open: string | null = null
+  let openedAt = ''
+  for (const arg of args) {
+    if (open === null && arg[0] === '(' && arg[arg.length - 1] !== ')') {
+      open = arg
+      openedAt = arg
+      continue
+    }
+    if (open !== null) {
+      open += ' ' + arg
+      if (arg[arg.length - 1] === ')') {
+        out.push(open)
+        open = null
+      }
+      continue
+    }
+    out.push(arg)
+  }
+  return open !== null ? openedAt : out
 }

@@ -1,6 +1,5 @@
 // One ACL user as Valkey 9.1 keeps it (acl.c): flags, password hashes, and the root selector's
-// key patterns, channels, databases and command rules. Only the root selector exists here:
-// parenthesised selectors are refused (see rules.ts).
+// key patterns, channels, databases and command rules, plus any "(...)" selectors.
 import {createHash} from 'node:crypto'
 import type {Command} from '../commands/command.js'
 
@@ -14,13 +13,8 @@ export function hashPassword(cleartext: string): string {
   return createHash('sha256').update(Buffer.from(cleartext, 'latin1')).digest('hex')
 }
 
-export class AclUser {
-  /** Valkey keeps both an "on" and an "off" bit; a new user is off. */
-  enabled = false
-  nopass = false
-  skipSanitizePayload = false
-  /** SHA-256 hex digests, in the order they were added. */
-  passwords: string[] = []
+/** One set of permissions: a user's root rules, or a "(...)" selector added to them. */
+export class AclSelector {
   allKeys = false
   keys: KeyPattern[] = []
   allChannels = false
@@ -37,16 +31,8 @@ export class AclUser {
   firstArgs: Map<Command, string[]> | null = null
   /** The ordered command rules after +@all / -@all, as ACL LIST shows them ("+@all -@admin +get"). */
   rules: string[] = []
-  /** allCommands && allKeys && allDbs: the per-command check is skipped (the default user's case). */
-  unrestricted = false
 
-  constructor(readonly name: string) {}
-
-  copyFrom(src: AclUser): void {
-    this.enabled = src.enabled
-    this.nopass = src.nopass
-    this.skipSanitizePayload = src.skipSanitizePayload
-    this.passwords = [...src.passwords]
+  copySelectorFrom(src: AclSelector): void {
     this.allKeys = src.allKeys
     this.keys = src.keys.map((k) => ({...k}))
     this.allChannels = src.allChannels
@@ -58,19 +44,6 @@ export class AclUser {
     this.allowed = new Set(src.allowed)
     this.firstArgs = src.firstArgs === null ? null : new Map([...src.firstArgs].map(([c, a]) => [c, [...a]]))
     this.rules = [...src.rules]
-    this.refresh()
-  }
-
-  refresh(): void {
-    this.unrestricted = this.allCommands && this.allKeys && this.allDbs
-  }
-
-  /** Valkey's ACLUserFlags order: on, off, nopass, skip-sanitize-payload, sanitize-payload. */
-  flagNames(): string[] {
-    const out = [this.enabled ? 'on' : 'off']
-    if (this.nopass) out.push('nopass')
-    out.push(this.skipSanitizePayload ? 'skip-sanitize-payload' : 'sanitize-payload')
-    return out
   }
 
   describeKeys(): string[] {
@@ -93,13 +66,64 @@ export class AclUser {
     return [this.futureCommands ? '+@all' : '-@all', ...this.rules].join(' ')
   }
 
-  /** The user as one ACL LIST / ACL file line after "user <name> ". */
-  describe(): string {
-    const parts = [...this.flagNames(), ...this.passwords.map((p) => '#' + p), ...this.describeKeys()]
+  /** Keys, channels, databases and commands as ACL LIST writes them. */
+  describeSelector(): string {
+    const parts = this.describeKeys()
     if (this.allChannels) parts.push('&*')
     else parts.push('resetchannels', ...this.describeChannels())
     parts.push(this.describeDbs() || 'resetdbs')
     parts.push(this.describeCommands())
+    return parts.join(' ')
+  }
+}
+
+/** A user: flags and passwords, its root permissions (the class itself) and extra selectors. */
+export class AclUser extends AclSelector {
+  /** Valkey keeps both an "on" and an "off" bit; a new user is off. */
+  enabled = false
+  nopass = false
+  skipSanitizePayload = false
+  /** SHA-256 hex digests, in the order they were added. */
+  passwords: string[] = []
+  /** "(...)" selectors: a command runs when the root rules or any selector allow it. */
+  selectors: AclSelector[] = []
+  /** Root rules are allCommands && allKeys && allDbs: the per-command check is skipped (the default user's case). */
+  unrestricted = false
+
+  constructor(readonly name: string) {
+    super()
+  }
+
+  copyFrom(src: AclUser): void {
+    this.enabled = src.enabled
+    this.nopass = src.nopass
+    this.skipSanitizePayload = src.skipSanitizePayload
+    this.passwords = [...src.passwords]
+    this.copySelectorFrom(src)
+    this.selectors = src.selectors.map((s) => {
+      const copy = new AclSelector()
+      copy.copySelectorFrom(s)
+      return copy
+    })
+    this.refresh()
+  }
+
+  refresh(): void {
+    this.unrestricted = this.allCommands && this.allKeys && this.allDbs
+  }
+
+  /** Valkey's ACLUserFlags order: on, off, nopass, skip-sanitize-payload, sanitize-payload. */
+  flagNames(): string[] {
+    const out = [this.enabled ? 'on' : 'off']
+    if (this.nopass) out.push('nopass')
+    out.push(this.skipSanitizePayload ? 'skip-sanitize-payload' : 'sanitize-payload')
+    return out
+  }
+
+  /** The user as one ACL LIST / ACL file line after "user <name> ". */
+  describe(): string {
+    const parts = [...this.flagNames(), ...this.passwords.map((p) => '#' + p), this.describeSelector()]
+    for (const s of this.selectors) parts.push(`(${s.describeSelector()})`)
     return parts.join(' ')
   }
 }

@@ -3,7 +3,7 @@
 import {randomBytes} from 'node:crypto'
 import {checkCommand, denialMessage} from '../acl/check.js'
 import {CATEGORIES} from '../acl/rules.js'
-import type {AclUser} from '../acl/user.js'
+import type {AclSelector, AclUser} from '../acl/user.js'
 import {commandTable, lookupCommand} from '../executor.js'
 import {DoubleReply, ErrorReply, MapReply, OK, SetReply, type Reply} from '../resp/reply.js'
 import type {Handler} from './command.js'
@@ -20,15 +20,21 @@ const setuser: Handler = (c, argv) => {
   return error === null ? OK : new ErrorReply('ERR ' + error)
 }
 
+function describeSelector(s: AclSelector): Array<[Reply, Reply]> {
+  return [
+    ['commands', s.describeCommands()],
+    ['keys', s.describeKeys().join(' ')],
+    ['channels', s.describeChannels().join(' ')],
+    ['databases', s.describeDbs()],
+  ]
+}
+
 function describeUser(u: AclUser): Reply {
   return new MapReply([
     ['flags', new SetReply(u.flagNames())],
     ['passwords', [...u.passwords]],
-    ['commands', u.describeCommands()],
-    ['keys', u.describeKeys().join(' ')],
-    ['channels', u.describeChannels().join(' ')],
-    ['databases', u.describeDbs()],
-    ['selectors', []],
+    ...describeSelector(u),
+    ['selectors', u.selectors.map((s) => new MapReply(describeSelector(s)))],
   ])
 }
 
