@@ -7,7 +7,9 @@ export default class Init extends BaseCommand {
   static summary = 'Write flip.config.json and scheduling files (cron, systemd, Kubernetes, GitHub Actions, GitLab CI).'
 
   static description = `The schedule is validated and its next three fire times in the zone are printed. \
-Existing files are never overwritten without --force. Templates come from the package's templates/init/.`
+Existing files are never overwritten without --force. Templates come from the package's templates/init/; \
+the files they make run flip through npx pinned to this version (npx --yes --package=<%= config.pjson.name %>@<%= config.version %> flip), \
+so the host or runner needs only Node.js. Without --with, only flip.config.json is written.`
 
   static examples = [
     {description: 'Config only', command: '<%= config.bin %> <%= command.id %>'},

@@ -118,7 +118,9 @@ export function keptAlive(lock: HeldLock, ttlMs: number): KeptLock {
   const timer = setInterval(() => {
     if (renewing || lost.signal.aborted) return
     renewing = true
-    void renewNow().finally(() => (renewing = false))
+    renewNow()
+      .finally(() => (renewing = false))
+      .catch((error: Error) => lose(`renewing it failed (${error.message})`))
   }, Math.max(1000, Math.floor(ttlMs / 3)))
   timer.unref()
   return {

@@ -1,5 +1,6 @@
 // One connected client (or the fake client a script runs as): its db, protocol, auth, MULTI
 // queue and WATCHed keys, plus the output buffer its replies are encoded into.
+import type {AclUser} from './acl/user.js'
 import type {Command} from './commands/command.js'
 import type {Db} from './keyspace/db.js'
 import type {EngineNode} from './node.js'
@@ -21,7 +22,11 @@ export class Client {
   name = ''
   libName = ''
   libVersion = ''
+  /** The ACL user this connection runs as (default until AUTH / HELLO AUTH). */
+  user: AclUser
   authenticated: boolean
+  /** Drops the connection now (ACL DELUSER of its user); null for the script client. */
+  kill: (() => void) | null = null
   multi: QueuedCommand[] | null = null
   /** A command was rejected while queueing: EXEC must fail with EXECABORT. */
   multiDirty = false
@@ -45,7 +50,8 @@ export class Client {
   ) {
     this.id = node.nextClientId++
     this.db = node.keyspace.db(0)
-    this.authenticated = node.config.password === undefined
+    this.user = node.acl.defaultUser
+    this.authenticated = node.acl.defaultLoginFree
     this.writer = new ReplyWriter(fake ? 256 : 16 * 1024)
   }
 }

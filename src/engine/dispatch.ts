@@ -1,5 +1,6 @@
 // Runs one command for a client the way Valkey's processCommand does: lookup, arity, auth,
-// MULTI rules, cluster routing (MOVED / CROSSSLOT), queueing, then the handler.
+// MULTI rules, ACL, cluster routing (MOVED / CROSSSLOT), queueing, then the handler.
+import {checkCommand, denialMessage} from './acl/check.js'
 import {NOT_ROUTED, type Client} from './client.js'
 import {COMMANDS} from './commands/table.js'
 import {arityError} from './commands/util.js'
@@ -29,6 +30,15 @@ export function processCommand(c: Client, argv: string[]): Reply {
   }
   if (!c.authenticated && !cmd.noAuth) return reject(c, NOAUTH)
   if (c.multi !== null && cmd.noMulti) return reject(c, new ErrorReply(`ERR Command '${cmd.fullname}' not allowed inside a transaction`))
+  // One flag test for the default user (+@all ~* alldbs); the full check only for restricted users.
+  const user = c.user
+  if (!user.unrestricted) {
+    const denied = checkCommand(user, c, cmd, argv)
+    if (denied !== null) {
+      node.acl.logDenial(c, denied.reason, c.multi !== null ? 'multi' : 'toplevel', denied.object, user)
+      return reject(c, new ErrorReply('NOPERM ' + denialMessage(denied, user, cmd, false)))
+    }
+  }
   let slot = NOT_ROUTED
   if (node.topology !== null && (cmd.keySpecs.length !== 0 || cmd.isExec)) {
     slot = cmd.isExec ? transactionSlot(c) : commandSlot(cmd, argv)

@@ -1,5 +1,6 @@
 // The state of one engine node (one process): configuration, keyspace, cluster view, clients,
 // WATCH registry, SCAN cursors and the script engine.
+import {Acl} from './acl/index.js'
 import type {Client} from './client.js'
 import type {Topology} from './cluster/topology.js'
 import {Keyspace, type Db} from './keyspace/db.js'
@@ -24,6 +25,8 @@ export interface NodeConfig {
 
 export class EngineNode {
   readonly keyspace: Keyspace
+  /** Users, ACL LOG and authentication; per node, as ACL is per node in a Valkey cluster. */
+  readonly acl: Acl
   /** Persistence and per-db limits; null for engines started without them. */
   ops: NodeOps | null = null
   topology: Topology | null = null
@@ -63,6 +66,7 @@ export class EngineNode {
     keyspace?: Keyspace,
   ) {
     this.keyspace = keyspace ?? new Keyspace(config.databases)
+    this.acl = new Acl(config.password)
   }
 
   get cluster(): boolean {

@@ -34,6 +34,7 @@ function handleConnection(node: EngineNode, socket: Socket): void {
     `${socket.remoteAddress}:${socket.remotePort}`,
     `${socket.localAddress}:${socket.localPort}`,
   )
+  client.kill = () => socket.destroy()
   node.clients.add(client)
   const parser = new RequestParser()
   parser.authRequired = !client.authenticated

@@ -1,8 +1,9 @@
 // flip init, as a function: writes flip.config.json and, from templates/init/, the files that
 // run `flip cutover` on a schedule — a crontab line (with flock), a systemd oneshot service +
 // timer, a Kubernetes CronJob, a GitHub Actions workflow and a GitLab CI file — filled with the
-// cron expression and time zone (validated by cron-parser). Nothing is written when any target
-// file exists, unless force: the error names the file.
+// cron expression and time zone (validated by cron-parser). The files run flip through npx
+// pinned to this package's name and version, so a fresh host or runner needs only Node.js.
+// Nothing is written when any target file exists, unless force: the error names the file.
 import {existsSync, readFileSync} from 'node:fs'
 import {join, relative, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -102,9 +103,10 @@ export async function init(options: InitOptions = {}): Promise<InitResult> {
     schedule = {cron: normalized, trigger: triggerCron(normalized, options.leadMinutes ?? 5), tz, next}
   }
 
+  const stateDir = options.config?.stateDir ?? '.flip'
   const config: Record<string, unknown> = {
     ...(url ? {url} : {}),
-    stateDir: options.config?.stateDir ?? '.flip',
+    stateDir,
     live: options.config?.live ?? 0,
     shadow: options.config?.shadow ?? 1,
     archive: options.config?.archive ?? 2,
@@ -115,8 +117,9 @@ export async function init(options: InitOptions = {}): Promise<InitResult> {
     guardFields: [],
   }
   const outputs: Output[] = [{path: 'flip.config.json', what: 'flip settings (no secrets)', content: JSON.stringify(config, null, 2) + '\n'}]
-  if (schedule) {
+  if (schedule && schedulers.length > 0) {
     const lead = schedule.trigger === schedule.cron ? 0 : (options.leadMinutes ?? 5)
+    const launcher = ownPackage()
     const values: Record<string, string> = {
       CRON: schedule.cron,
       TRIGGER_CRON: schedule.trigger,
@@ -124,6 +127,11 @@ export async function init(options: InitOptions = {}): Promise<InitResult> {
       TZ: tz,
       NOT_AFTER: notAfter,
       WORKDIR: dir,
+      WORKDIR_SH: shellQuote(dir),
+      STATE_DIR: stateDir,
+      STATE_DIR_SH: shellQuote(stateDir),
+      PACKAGE: launcher.name,
+      VERSION: launcher.version,
       DATA_FILE: options.dataFile ?? 'data/prices.ndjson',
       GITLAB_PATH: OUTPUTS.gitlab[0].path,
       NEXT_TIMES: schedule.next.map((time) => `${time.local} ${tz}`).join(', '),
@@ -181,6 +189,17 @@ export function fill(template: string, values: Record<string, string>, name = 't
     if (!(key in values)) throw new Error(`${name}: no value for {{${key}}}`)
     return values[key]
   })
+}
+
+/** The name and version the generated files pin (`npx --package=NAME@VERSION flip …`). */
+export function ownPackage(): {name: string; version: string} {
+  const {name, version} = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {name: string; version: string}
+  return {name, version}
+}
+
+/** A word for sh: as is when it holds only safe characters, else single-quoted. */
+export function shellQuote(word: string): string {
+  return /^[\w@+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`
 }
 
 function formatLocal(at: Date, tz: string): string {

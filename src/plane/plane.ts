@@ -41,7 +41,7 @@ export type {PlaneOptions} from './connect.js'
 export type {Health} from './health.js'
 export type {PlaneMode, PrimaryInfo} from './topology.js'
 export type {ScanOptions} from './scan.js'
-export type {WriteSummary, WriterOptions} from './writer.js'
+export type {WriterOptions} from './writer.js'
 export {RecordWriter} from './writer.js'
 
 export interface TargetIdentity {

@@ -4,7 +4,7 @@
 // of the type-aware reads back into DatasetValues.
 import type {DatasetRecord, DatasetValue, ValueType} from '../dataset/record.js'
 import {describeKey} from '../util/key-text.js'
-import {RespError, UsageError} from './errors.js'
+import {CommandError, RespError, UsageError} from './errors.js'
 import type {Arg, Reply} from './resp.js'
 
 /** Elements per HSET/SADD/ZADD/RPUSH command: keeps each command small enough to never stall a server. */
@@ -68,7 +68,7 @@ export function readCommand(type: ValueType, key: Buffer): Arg[] {
 
 /** The DatasetValue from a read reply; null when the key is gone (empty reply). */
 export function decodeValue(type: ValueType, reply: Reply): DatasetValue | null {
-  if (reply instanceof RespError) throw reply
+  if (reply instanceof RespError) throw new CommandError(`unexpected error reply: ${reply.message}`, reply.message)
   if (reply === null) return null
   if (type === 'string') return Buffer.isBuffer(reply) ? {type, value: reply} : null
   if (!Array.isArray(reply) || reply.length === 0) return null

@@ -56,7 +56,7 @@ export async function* merge<T>(sources: Array<AsyncIterator<T>>): AsyncGenerato
   } finally {
     for (const [index, next] of pending) {
       next.catch(() => undefined)
-      void sources[index].return?.()
+      sources[index].return?.(undefined).catch(() => undefined)
     }
   }
 }

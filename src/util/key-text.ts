@@ -5,7 +5,7 @@
 export function keyText(key: Uint8Array): string {
   const bytes = Buffer.isBuffer(key) ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength)
   const text = bytes.toString('utf8')
-  const printable = Buffer.from(text, 'utf8').equals(bytes) && !/[\u0000-\u001f\u007f]/.test(text)
+  const printable = Buffer.from(text, 'utf8').equals(bytes) && !/\p{Cc}/u.test(text)
   return printable ? text : `0x${bytes.toString('hex')}`
 }
 

@@ -57,7 +57,7 @@ try {
     const out = createWriteStream(small)
     for (let i = 0; i < lines; i++) {
       const line = i % 10 === 0 ? `{"key":"product:${i}","value":{"name":"Item ${i}","price":"${i % 100}.99"}}\n` : `{"key":"price:${i}","value":"${i % 1000}.50"}\n`
-      if (!out.write(line)) await new Promise((resolve) => out.once('drain', resolve))
+      if (!out.write(line)) await new Promise<void>((resolve) => out.once('drain', () => resolve()))
     }
     await new Promise((resolve) => out.end(resolve))
     const runs: number[] = []

@@ -38,7 +38,7 @@ function spawnRunner(request: Record<string, unknown>, crashAt?: string, waitFor
   let stdout = ''
   let markReady = () => {}
   const ready = new Promise<void>((resolve) => (markReady = resolve))
-  child.stdout.on('data', (chunk) => {
+  child.stdout!.on('data', (chunk) => { // stdio[1] is 'pipe'
     stdout += chunk
     if (stdout.startsWith('ready\n')) markReady()
   })

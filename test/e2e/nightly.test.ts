@@ -6,46 +6,13 @@
 // cutovers with only the last undoable; `flip rollback` brings night 2 back, night 1 is refused
 // as superseded. On the bundled engine (cluster, move: archive rotation) and on redis-server
 // standalone (swapdb: the old live goes to the shadow, which the next stage --replace empties).
-import {execFile} from 'node:child_process'
 import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {promisify} from 'node:util'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {summary} from '../../src/cutover/state.js'
-import {scanDb} from '../../src/ops/db-checksum.js'
-import {connectPlane} from '../../src/plane/plane.js'
+import {catalog, flip, liveSummary, shellWords, withAt} from '../support/cli-run.js'
 import {startTestEngine} from '../support/engine.js'
 import {hasRedisServer, startRedisServer} from '../support/redis-server.js'
-
-const runJs = new URL('../../bin/run.js', import.meta.url).pathname
-
-interface Run {
-  code: number
-  stdout: string
-  stderr: string
-}
-
-async function flip(dir: string, args: string[]): Promise<Run> {
-  const env: NodeJS.ProcessEnv = {...process.env, CI: 'true', NO_COLOR: '1'}
-  // The project's flip.config.json decides, as on the cron host.
-  for (const name of ['FLIP_URL', 'VALKEY_URL', 'FLIP_STATE_DIR', 'FLIP_NOTIFY', 'FLIP_LIVE_DB', 'FLIP_SHADOW_DB', 'FLIP_ARCHIVE_DB']) delete env[name]
-  try {
-    const {stdout, stderr} = await promisify(execFile)(process.execPath, [runJs, ...args], {cwd: dir, env, timeout: 240_000, maxBuffer: 64 << 20})
-    return {code: 0, stdout, stderr}
-  } catch (error) {
-    const failed = error as {code: number; stdout: string; stderr: string}
-    return {code: failed.code, stdout: failed.stdout, stderr: failed.stderr}
-  }
-}
-
-/** Splits a shell command line into words (single and double quotes; no expansions needed here). */
-function shellWords(line: string): string[] {
-  const words: string[] = []
-  const pattern = /'([^']*)'|"((?:[^"\\]|\\.)*)"|(\S+)/g
-  for (const match of line.matchAll(pattern)) words.push(match[1] ?? match[2]?.replace(/\\(.)/g, '$1') ?? match[3])
-  return words
-}
 
 /**
  * The flip arguments of the crontab's job line: after the five time fields, `cd … && flock …`
@@ -60,31 +27,6 @@ function cutoverArgsFromCrontab(crontab: string): string[] {
   const start = words.indexOf('cutover')
   const end = words.findIndex((word, i) => i > start && /^(>>?|\d>&\d|\||&&|;)$/.test(word))
   return words.slice(start, end === -1 ? undefined : end)
-}
-
-/** The crontab's arguments with `--cron EXPR` replaced by `--at <instant>`. */
-function withAt(args: string[], at: Date): string[] {
-  const out = [...args]
-  const i = out.indexOf('--cron')
-  expect(i).toBeGreaterThan(0)
-  out.splice(i, 2, '--at', at.toISOString())
-  return out
-}
-
-/** Night n's catalog: a few thousand prices, a different key set and different values each night. */
-function catalog(n: number): string {
-  const lines: string[] = []
-  for (let i = 0; i < 3000 + 250 * n; i++) lines.push(JSON.stringify({key: `price:{sku${i % 50}}:${i}`, value: `${(10 + ((i * 7 + n * 13) % 500) / 10).toFixed(2)}`}))
-  return lines.join('\n') + '\n'
-}
-
-async function liveSummary(url: string): Promise<{keys: number; checksum: string}> {
-  const plane = await connectPlane({url, db: 0})
-  try {
-    return summary((await scanDb(plane)).checksum)
-  } finally {
-    await plane.close()
-  }
 }
 
 const targets = [

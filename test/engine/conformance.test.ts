@@ -1,5 +1,5 @@
 // Runs the conformance tables (conformance/*.ts) against:
-//  - the bundled engine as a 3-node cluster (always) and as a standalone node (common cases),
+//  - the bundled engine as a 3-node cluster (always) and as a standalone node (common and ACL cases),
 //  - Debian's redis-server 7.0 (common cases where its wording agrees),
 //  - an external Valkey 9 cluster when FLIP_TEST_VALKEY_URL is set. WARNING: that cluster must be
 //    a scratch one: each case starts with FLUSHALL on the node serving slot 3300.
@@ -10,7 +10,8 @@ import {hasRedisServer, startRedisServer, type RedisServer} from '../support/red
 import {nodeForSlot, startTestEngine, type TestEngine} from '../support/engine.js'
 import {clusterCases} from './conformance/cluster-cases.js'
 import {commonCases} from './conformance/common-cases.js'
-import {SLEEP, matches, type Case} from './conformance/types.js'
+import {aclCases} from './conformance/acl-cases.js'
+import {SLEEP, USE, matches, type Case} from './conformance/types.js'
 import {RespClient} from './support/resp-client.js'
 import {startValkeyCluster, type ScratchCluster} from './support/valkey-cluster.js'
 
@@ -20,14 +21,27 @@ interface Target {
   password?: string
 }
 
-async function runCase(target: Target, testCase: Case): Promise<void> {
+async function connectAs(target: Target): Promise<RespClient> {
   const client = await RespClient.connect(target.port, target.host)
+  if (target.password) expect(await client.call('AUTH', target.password)).toBe('+OK')
+  return client
+}
+
+async function runCase(target: Target, testCase: Case): Promise<void> {
+  const clients = new Map<string, RespClient>()
   try {
-    if (target.password) expect(await client.call('AUTH', target.password)).toBe('+OK')
+    let client = await connectAs(target)
+    clients.set('default', client)
     expect(await client.call('FLUSHALL')).toBe('+OK')
     for (const [argv, expected] of testCase.steps) {
       if (argv[0] === SLEEP) {
         await new Promise((r) => setTimeout(r, Number(argv[1])))
+        continue
+      }
+      if (argv[0] === USE) {
+        const existing = clients.get(argv[1])
+        client = existing ?? (await connectAs(target))
+        clients.set(argv[1], client)
         continue
       }
       const actual = await client.call(...argv)
@@ -37,7 +51,15 @@ async function runCase(target: Target, testCase: Case): Promise<void> {
       }
     }
   } finally {
-    client.close()
+    for (const c of clients.values()) c.close()
+    if (testCase.cleanup) {
+      const admin = await connectAs(target)
+      try {
+        for (const argv of testCase.cleanup) await admin.call(...argv)
+      } finally {
+        admin.close()
+      }
+    }
   }
 }
 
@@ -58,6 +80,7 @@ describe('conformance: bundled engine, 3-node cluster', () => {
   afterAll(() => engine?.stop())
   defineCases(clusterCases, () => target)
   defineCases(commonCases, () => target)
+  defineCases(aclCases, () => target)
 })
 
 describe('conformance: bundled engine, standalone', () => {
@@ -67,6 +90,7 @@ describe('conformance: bundled engine, standalone', () => {
   })
   afterAll(() => engine?.stop())
   defineCases(commonCases, () => ({host: '127.0.0.1', port: engine.nodes[0].port}))
+  defineCases(aclCases, () => ({host: '127.0.0.1', port: engine.nodes[0].port}))
   it('SWAPDB swaps two databases', () =>
     runCase({host: '127.0.0.1', port: engine.nodes[0].port}, {
       name: 'swapdb',
@@ -116,6 +140,7 @@ if (!externalUrl && !valkeyServer) {
     })
     defineCases(clusterCases, () => target, (c) => !c.engineOnly)
     defineCases(commonCases, () => target, (c) => !c.engineOnly)
+    defineCases(aclCases, () => target, (c) => !c.engineOnly)
   })
 }
 

@@ -38,7 +38,7 @@ describe('engine protocol (standalone node)', () => {
 
   it('answers a pipeline of 1000 commands in order', async () => {
     const c = await RespClient.connect(port)
-    const batch = Buffer.concat(Array.from({length: 1000}, (_, i) => encodeCommand(['INCR', 'counter'])))
+    const batch = Buffer.concat(Array.from({length: 1000}, () => encodeCommand(['INCR', 'counter'])))
     c.write(batch)
     const replies = []
     for (let i = 0; i < 1000; i++) replies.push(await c.next())

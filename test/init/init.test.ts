@@ -2,13 +2,12 @@
 // zone. The systemd files are checked by systemd itself (systemd-analyze), YAML files by a YAML
 // parser, when those tools are installed.
 import {spawnSync} from 'node:child_process'
-import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
-import {tmpdir} from 'node:os'
+import {existsSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {cronToOnCalendar} from '../../src/init/calendar.js'
 import {InitError} from '../../src/init/errors.js'
-import {init, triggerCron} from '../../src/init/init.js'
+import {init, ownPackage, shellQuote, triggerCron, type InitOptions} from '../../src/init/init.js'
 import {tempDir} from '../support/temp.js'
 import {loadConfigFile, resolveConfig} from '../../src/cli/config.js'
 import {guardSettings} from '../../src/cutover/guards.js'
@@ -27,6 +26,7 @@ function read(dir: string, path: string): string {
   return readFileSync(join(dir, path), 'utf8')
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed YAML of any shape: the assertions say what they expect
 function yamlOf(text: string): any {
   const parsed = spawnSync('python3', ['-c', 'import sys, json, yaml; print(json.dumps(yaml.safe_load(sys.stdin.read())))'], {input: text})
   if (parsed.status !== 0) throw new Error(`invalid YAML: ${parsed.stderr}`)
@@ -77,7 +77,8 @@ describe('flip init', () => {
 
     const crontab = read(dir, 'deploy/cron/flip-cutover.crontab')
     expect(crontab).toContain('CRON_TZ=America/New_York\n')
-    expect(crontab).toMatch(/^56 23 \* \* \* cd .* && flock -n \/tmp\/flip-cutover\.lock npx --no-install flip cutover --yes --cron '1 0 \* \* \*' --tz America\/New_York --not-after 5m/m)
+    // flip from the registry, pinned to this version; the state dir (lock, log) made on a fresh host.
+    expect(crontab).toMatch(/^56 23 \* \* \* cd .* && mkdir -p \.flip && flock -n \.flip\/cutover\.lock npx --yes --package=valkey-flip@0\.1\.0 flip cutover --yes --cron '1 0 \* \* \*' --tz America\/New_York --not-after 5m --json >> \.flip\/cutover\.log 2>&1$/m)
     expect(crontab).not.toContain('%') // cron would cut the command there
 
     const timer = read(dir, 'deploy/systemd/flip-cutover.timer')
@@ -85,6 +86,10 @@ describe('flip init', () => {
     expect(timer).toContain('AccuracySec=1s\n')
     expect(timer).not.toMatch(/^Persistent=true/m)
     expect(read(dir, 'deploy/systemd/flip-cutover.service')).toMatch(/^Type=oneshot$/m)
+    expect(read(dir, 'deploy/systemd/flip-cutover.service')).toMatch(/^ExecStart=\/usr\/bin\/env npx --yes --package=valkey-flip@0\.1\.0 flip cutover /m)
+    // Nothing to install first, nothing carried between jobs (comments aside).
+    const code = (path: string) => read(dir, path).split('\n').filter((line) => !line.trimStart().startsWith('#')).join('\n')
+    for (const file of result.files) expect(code(file.path)).not.toMatch(/--no-install|npm ci|artifact|gh run download/)
 
     const github = read(dir, '.github/workflows/flip.yml')
     expect(github).toContain('${{ secrets.FLIP_URL }}') // GitHub's own placeholders survive
@@ -97,17 +102,31 @@ describe('flip init', () => {
       const workflow = yamlOf(github)
       const on = workflow.on ?? workflow.true // YAML 1.1 parsers read the key `on` as true
       expect(on.schedule).toEqual([{cron: '56 23 * * *', timezone: 'America/New_York'}])
-      expect(workflow.jobs.cutover.steps.at(-2).run).toBe("npx flip cutover --yes --cron '1 0 * * *' --tz America/New_York --not-after 5m --json")
+      const flip = 'npx --yes --package=valkey-flip@0.1.0 flip'
+      // No npm ci and no artifacts: the cutover job finds the manifest on the server.
+      expect(workflow.jobs.cutover.steps.map((step: {uses?: string; run?: string}) => step.uses ?? step.run)).toEqual([
+        'actions/checkout@v4',
+        'actions/setup-node@v4',
+        `${flip} cutover --yes --cron '1 0 * * *' --tz America/New_York --not-after 5m --json`,
+      ])
       expect(on.push.paths).toEqual(['data/prices.ndjson'])
-      expect(workflow.jobs.stage.steps.map((step: {run?: string}) => step.run).filter(Boolean)).toEqual([
-        'npm ci',
-        'npx flip stage data/prices.ndjson --replace --json',
-        'npx flip verify --json',
+      expect(workflow.jobs.stage.steps.map((step: {uses?: string; run?: string}) => step.uses ?? step.run)).toEqual([
+        'actions/checkout@v4',
+        'actions/setup-node@v4',
+        `${flip} stage data/prices.ndjson --replace --json`,
+        `${flip} verify --json`,
       ])
       expect(workflow.jobs.cutover.if).toBe("github.event_name == 'schedule'")
       const gitlab = yamlOf(read(dir, 'ci/flip.gitlab-ci.yml'))
       expect(gitlab['flip-cutover'].rules).toEqual([{if: '$CI_PIPELINE_SOURCE == "schedule"'}])
-      expect(gitlab['flip-stage'].script).toContain('npx flip verify --json')
+      expect(gitlab['flip-stage'].script).toEqual([`${flip} stage data/prices.ndjson --replace --json`, `${flip} verify --json`])
+      expect(gitlab['flip-cutover'].script).toEqual([`${flip} cutover --yes --cron '1 0 * * *' --tz America/New_York --not-after 5m --json`])
+      expect(gitlab['flip-stage'].artifacts).toBeUndefined()
+      expect(gitlab['flip-cutover'].artifacts).toBeUndefined()
+      const container = cronJob.spec.jobTemplate.spec.template.spec.containers[0]
+      expect(container.command).toEqual([...flip.split(' '), 'cutover', '--yes', '--cron', '1 0 * * *', '--tz', 'America/New_York', '--not-after', '5m', '--json'])
+      // flip.config.json from a ConfigMap, not a project checkout on a volume.
+      expect(container.volumeMounts).toContainEqual({name: 'config', mountPath: '/work/flip.config.json', subPath: 'flip.config.json', readOnly: true})
     }
   })
 
@@ -121,6 +140,29 @@ describe('flip init', () => {
     const calendar = spawnSync('systemd-analyze', ['calendar', '--iterations=3', '--base-time', '2026-11-26 12:00:00 UTC', onCalendar])
     const elapses = [...calendar.stdout.toString().matchAll(/(?:Next elapse|Iter\. #\d): \w{3} (\S+ \S+) UTC/g)].map((m) => new Date(`${m[1]}Z`).toISOString())
     expect(elapses).toEqual(result.schedule!.next.map((time) => time.at))
+  })
+
+  it('without --with writes flip.config.json and nothing else, even with a --cron the schedule files could not take', async () => {
+    for (const cron of [undefined, '0 1 0 * * *']) {
+      const dir = project()
+      const result = await init({dir, cron, tz: 'UTC', now: NOW})
+      expect(result.files.map((file) => file.path)).toEqual(['flip.config.json'])
+      expect(readdirSync(dir, {recursive: true})).toEqual(['flip.config.json'])
+      expect(JSON.parse(read(dir, 'flip.config.json')).cron).toBe(cron)
+    }
+  })
+
+  it('pins the launcher to the name and version in package.json, and quotes a working dir with spaces for sh', async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'))
+    expect(ownPackage()).toEqual({name: pkg.name, version: pkg.version})
+    expect(pkg.name).toBe('valkey-flip')
+    expect(pkg.bin).toEqual({flip: './bin/run.js'})
+    const dir = join(project(), "it's a dir")
+    await init({dir, tz: 'UTC', with: ['cron'], now: NOW, config: {stateDir: 'var/flip state'}})
+    const job = read(dir, 'deploy/cron/flip-cutover.crontab').split('\n').find((line) => line.startsWith('56 23 '))!
+    expect(job).toContain(`cd ${shellQuote(dir)} && mkdir -p 'var/flip state' && flock -n 'var/flip state'/cutover.lock `)
+    expect(shellQuote(dir)).toBe(`'${dir.replace("'", "'\\''")}'`)
+    expect(shellQuote('/srv/prices-2.0')).toBe('/srv/prices-2.0')
   })
 
   it('never overwrites a file without force; the error names the file and nothing is written', async () => {
@@ -146,7 +188,7 @@ describe('flip init', () => {
       [{with: ['cron,slurm']}, /unknown --with "slurm" \(choose from cron, systemd, k8s, github, gitlab\)/],
       [{config: {url: 'valkey://app:secret@10.0.0.5:6379'}}, /must not contain a password/],
       [{cron: '0 1 0 * * *', with: ['cron']}, /need a 5-field cron expression/],
-    ] as const) {
+    ] as Array<[InitOptions, RegExp]>) {
       const attempt = init({dir, ...options, now: NOW})
       await expect(attempt).rejects.toThrow(message)
       await expect(attempt).rejects.toMatchObject({exitCode: 2})

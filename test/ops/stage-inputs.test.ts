@@ -41,7 +41,7 @@ for (const kind of backends) {
     })
 
     describe('an empty dataset', () => {
-      const empties: Array<[name: string, options: () => Partial<StageOptions>]> = [
+      const empties: Array<[name: string, options: () => Partial<StageOptions> & Pick<StageOptions, 'files'>]> = [
         ['an empty NDJSON file', () => ({files: [file('empty.ndjson', '\n\n')]})],
         ['a CSV with only a header', () => ({files: [file('empty.csv', 'sku,price\n')], csv: {key: 'p:{sku}', value: 'price'}})],
         ['an empty JSON array', () => ({files: [file('empty.json', '[]')]})],

@@ -133,12 +133,3 @@ function answers(port: number): Promise<boolean> {
     socket.once('error', () => resolve(false))
   })
 }
-
-export async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (Date.now() < deadline) {
-    if (await answers(port)) return
-    await new Promise((r) => setTimeout(r, 50))
-  }
-  throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`)
-}

@@ -17,28 +17,20 @@ const ping: Handler = (_c, argv) => {
 
 const echo: Handler = (_c, argv) => argv[1]
 
-/** Checks credentials like ACLCheckUserCredentials for the default user only. */
-function authenticate(c: Client, user: string, password: string): ErrorReply | null {
-  const required = c.node.config.password
-  if (user !== 'default') return WRONGPASS
-  if (required === undefined) {
-    c.authenticated = true
-    return null
-  }
-  if (password !== required) return WRONGPASS
-  c.authenticated = true
-  return null
+/** ACLAuthenticateUser: logs c in as user, or WRONGPASS (and an ACL LOG entry named after the command). */
+function authenticate(c: Client, user: string, password: string, command: string): ErrorReply | null {
+  return c.node.acl.authenticate(c, user, password, command) ? null : WRONGPASS
 }
 
 const auth: Handler = (c, argv) => {
   if (argv.length > 3) return SYNTAX
-  if (argv.length === 2 && c.node.config.password === undefined) {
+  if (argv.length === 2 && c.node.acl.defaultUser.nopass) {
     return new ErrorReply(
       'ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?',
     )
   }
   const [user, password] = argv.length === 2 ? ['default', argv[1]] : [argv[1], argv[2]]
-  return authenticate(c, user, password) ?? OK
+  return authenticate(c, user, password, argv[0]) ?? OK
 }
 
 const hello: Handler = (c, argv) => {
@@ -66,7 +58,7 @@ const hello: Handler = (c, argv) => {
     } else return new ErrorReply(`ERR Syntax error in HELLO option '${argv[j]}'`)
   }
   if (user !== null && password !== null) {
-    const failed = authenticate(c, user, password)
+    const failed = authenticate(c, user, password, argv[0])
     if (failed) return failed
   }
   if (!c.authenticated) {
@@ -103,7 +95,8 @@ const reset: Handler = (c) => {
   c.resp = 2
   c.name = ''
   c.readonlyMode = false
-  c.authenticated = c.node.config.password === undefined
+  c.user = c.node.acl.defaultUser
+  c.authenticated = c.node.acl.defaultLoginFree
   return new SimpleString('RESET')
 }
 
@@ -124,7 +117,7 @@ export function describeClient(c: Client): string {
     `age=${Math.floor((now - c.createdAt) / 1000)} idle=${Math.floor((now - c.lastInteraction) / 1000)} ` +
     `flags=${flags} capa= db=${c.db.index} sub=0 psub=0 ssub=0 multi=${c.multi === null ? -1 : c.multi.length} ` +
     `watch=${c.watched.length} qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 rbs=16384 rbp=0 obl=0 oll=0 omem=0 ` +
-    `tot-mem=0 events=r cmd=${c.lastCommand} user=default redir=-1 resp=${c.resp} ` +
+    `tot-mem=0 events=r cmd=${c.lastCommand} user=${c.user.name} redir=-1 resp=${c.resp} ` +
     `lib-name=${c.libName} lib-ver=${c.libVersion} tot-net-in=0 tot-net-out=0 tot-cmds=${c.commandsProcessed}\n`
   )
 }

@@ -2,7 +2,7 @@
 import type {Client} from '../client.js'
 import {globMatch} from '../keyspace/glob.js'
 import {approximateSize, cloneValue, typeName} from '../keyspace/values.js'
-import {ErrorReply, OK, SimpleString, type Reply} from '../resp/reply.js'
+import {ErrorReply, OK, SimpleString} from '../resp/reply.js'
 import type {Handler} from './command.js'
 import {helpReply} from './util.js'
 import {scanKeys} from './scan.js'
@@ -58,7 +58,8 @@ function expireCommand(name: string, unit: 'ex' | 'px' | 'exat' | 'pxat'): Handl
     if (gt && lt) return new ErrorReply('ERR GT and LT options at the same time are not compatible')
     const now = Date.now()
     let at = unit === 'ex' ? now + n * 1000 : unit === 'px' ? now + n : unit === 'exat' ? n * 1000 : n
-    if (!Number.isSafeInteger(at) || Math.abs(n) > 9223372036854775807 / 1000) {
+    // 2 ** 63: INT64_MAX as the double it rounds to.
+    if (!Number.isSafeInteger(at) || Math.abs(n) > 2 ** 63 / 1000) {
       return new ErrorReply(`ERR invalid expire time in '${name}' command`)
     }
     const db = c.db
@@ -282,4 +283,3 @@ export const keyspaceHandlers: Record<string, Handler> = {
   'memory|help': memoryHelp,
 }
 
-export type {Reply}

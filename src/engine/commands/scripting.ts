@@ -1,6 +1,7 @@
 // EVAL / EVALSHA / EVAL_RO / EVALSHA_RO / SCRIPT: the engine side of scripting. The Lua VM lives in
 // src/engine/scripting (a separate bridge); here are the rules Valkey 9.1 applies around it:
 // what a script may call, cluster slot checks for undeclared keys, SELECT scoped to the script.
+import {checkCommand, denialMessage} from '../acl/check.js'
 import {Client} from '../client.js'
 import {slotOf} from '../cluster/slot.js'
 import {withFrozenTime} from '../node.js'
@@ -36,6 +37,8 @@ function fromBridge(r: Reply): Reply {
 }
 
 interface RunContext {
+  /** The client that ran EVAL: its user's ACL applies, and ACL LOG describes it. */
+  caller: Client
   readOnly: boolean
   allowCrossSlot: boolean
   /** Slot of the keys seen so far (declared keys first), -1 = none yet. */
@@ -60,6 +63,7 @@ function runScript(c: Client, body: Buffer, argv: string[], readOnlyCommand: boo
   scriptClient.db = c.db
   scriptClient.resp = 2
   scriptClient.authenticated = true
+  scriptClient.user = c.user
   // Every Buffer in a reply is made here by toBridge: Lua may keep it without a copy.
   const host = {call: (cmdArgv: Buffer[]) => toBridge(scriptCall(scriptClient, ctx, cmdArgv)), handsOverBuffers: true}
   return fromBridge(withFrozenTime(c.node, () => engine.run(body, keys, args, host)))
@@ -75,6 +79,7 @@ function prepare(c: Client, flags: ScriptFlagsLike, readOnlyCommand: boolean, de
   }
   const slot = declared.length > 0 && c.node.cluster ? slotOf(declared[0]) : -1
   return {
+    caller: c,
     readOnly: readOnlyCommand || noWrites,
     // Scripts without a shebang (eval compatibility mode) may touch several slots of this node.
     allowCrossSlot: !flags.shebang || flags.flags.has('allow-cross-slot-keys'),
@@ -117,6 +122,14 @@ function scriptCall(sc: Client, ctx: RunContext, raw: Buffer[]): Reply {
     return new ErrorReply('ERR Wrong number of args calling command from script')
   }
   if (cmd.noScript) return new ErrorReply('ERR This Redis command is not allowed from script')
+  const user = sc.user
+  if (!user.unrestricted) {
+    const denied = checkCommand(user, sc, cmd, argv)
+    if (denied !== null) {
+      sc.node.acl.logDenial(ctx.caller, denied.reason, 'lua', denied.object, user)
+      return new ErrorReply('ERR ACL failure in script: ' + denialMessage(denied, user, cmd, false))
+    }
+  }
   if (ctx.readOnly && (cmd.write || cmd.flags.includes('may_replicate'))) {
     return new ErrorReply('ERR Write commands are not allowed from read-only scripts.')
   }

@@ -34,7 +34,8 @@ export function expireArgument(unit: string, text: string, cmd: string, now: num
   else if (unit === 'px') at = now + n
   else if (unit === 'exat') at = n * 1000
   else at = n
-  if (!Number.isSafeInteger(at) || at > 9223372036854775807 / 1000) return invalidExpire(cmd)
+  // 2 ** 63: INT64_MAX as the double it rounds to.
+  if (!Number.isSafeInteger(at) || at > 2 ** 63 / 1000) return invalidExpire(cmd)
   return at
 }
 

@@ -1,6 +1,7 @@
 // THE command table: Valkey's declared specs (specs.data.ts, generated from Valkey's JSON) joined
 // with our handlers. Every command the engine answers is here, and only here.
 import {ErrorReply} from '../resp/reply.js'
+import {aclHandlers} from './acl.js'
 import {buildCommand, type Command, type Handler} from './command.js'
 import {clusterHandlers} from './cluster.js'
 import {connectionHandlers} from './connection.js'
@@ -27,6 +28,7 @@ const HANDLERS: Record<string, Handler> = {
   ...serverHandlers,
   ...clusterHandlers,
   ...scriptingHandlers,
+  ...aclHandlers,
 }
 
 /** A container (CLIENT, CONFIG, ...) called without a known subcommand never reaches here. */

@@ -69,7 +69,6 @@ export function integerReply(v: bigint): number {
   return (v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v) as number
 }
 
-export type Kind = 'string' | 'hash' | 'set' | 'zset' | 'list'
 
 /** The value at key when it has the wanted type, undefined when absent, WRONGTYPE otherwise. */
 export function lookupString(db: Db, key: string): string | undefined | ErrorReply {

@@ -30,7 +30,7 @@ export async function startDaemon(options: DaemonOptions, extra: {password?: str
   const dir = resolvePath(options.dir)
   const timeoutMs = extra.timeoutMs ?? 120_000
   mkdirSync(dir, {recursive: true})
-  const running = await findRunning(dir, extra.password, timeoutMs)
+  const running = await findRunning(dir, timeoutMs)
   if (running) return {state: running, alreadyRunning: true, logFile: logPath(dir)}
   removeRunFiles(dir) // stale files of an engine that died without cleaning up
 
@@ -73,7 +73,7 @@ export async function startDaemon(options: DaemonOptions, extra: {password?: str
 }
 
 /** The engine running from dir (pid alive, state written, nodes answering), if any. */
-async function findRunning(dir: string, password: string | undefined, timeoutMs: number): Promise<DaemonState | undefined> {
+async function findRunning(dir: string, timeoutMs: number): Promise<DaemonState | undefined> {
   const pid = readPid(dir)
   if (pid === undefined || !isAlive(pid)) return undefined
   // It may still be starting (loading snapshots): wait for its state file.

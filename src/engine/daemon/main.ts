@@ -39,11 +39,17 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'))
   process.on('SIGINT', () => stop('SIGINT'))
   process.on('SIGHUP', () => {}) // detached: a closing terminal is no reason to stop
-  void running.handle.exited.then(() => {
-    if (stopping) return
-    log('error: every engine node exited; shutting down')
-    running.stop().finally(() => process.exit(1))
-  })
+  running.handle.exited
+    .then(async () => {
+      if (stopping) return
+      log('error: every engine node exited; shutting down')
+      await running.stop().catch((error: Error) => log(`error while stopping: ${error.message}`))
+      process.exit(1)
+    })
+    .catch((error: Error) => log(`error: ${error.message}`))
 }
 
-void main()
+main().catch((error: Error) => {
+  log(`error: ${error.message}`)
+  process.exit(1)
+})

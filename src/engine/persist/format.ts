@@ -28,7 +28,6 @@ export const TRAILER_BYTES = 1 + 8 + 32
 export const HEADER_FIXED_BYTES = MAGIC.length + 2 + 4
 
 export const TYPE_CODES = {string: 0, hash: 1, set: 2, zset: 3, list: 4} as const
-export type TypeCode = (typeof TYPE_CODES)[keyof typeof TYPE_CODES]
 
 /** Who wrote a snapshot: used to refuse loading it into an engine of another shape. */
 export interface SnapshotMeta {

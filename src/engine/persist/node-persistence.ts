@@ -8,7 +8,7 @@ import {existsSync, readdirSync, rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {keySlotOfBytes, splitSlots} from '../../util/keyslot.js'
 import {Keyspace} from '../keyspace/db.js'
-import {SnapshotError, snapshotPath, type SnapshotMeta} from './format.js'
+import {snapshotPath, type SnapshotMeta} from './format.js'
 import {loadSnapshot, readSnapshotMeta} from './reader.js'
 import {saveSnapshot, saveSnapshotSync, type SnapshotStats} from './writer.js'
 
@@ -111,7 +111,11 @@ export class NodePersistence {
   /** Call once the engine serves: starts periodic saves, and finishes a re-shard. */
   started(getKeyspace: () => Keyspace): void {
     if (this.resharded) {
-      void this.save(getKeyspace()).then(() => this.removeStaleFiles())
+      // A failed save is logged by save(); the old snapshots then stay, as the only complete copy.
+      this.save(getKeyspace()).then(
+        () => this.removeStaleFiles(),
+        () => undefined,
+      ).catch((error: unknown) => this.log(`node ${this.config.nodeIndex}: removing stale snapshots failed: ${(error as Error).message}`))
     }
     if (this.config.saveSeconds > 0 && this.timer === null) {
       this.timer = setInterval(() => {
@@ -233,4 +237,3 @@ function describeShape(meta: SnapshotMeta): string {
   return meta.mode === 'standalone' ? 'standalone' : `${meta.nodeCount}-node`
 }
 
-export {SnapshotError}

@@ -54,6 +54,3 @@ export const OK = new SimpleString('OK')
 export const QUEUED = new SimpleString('QUEUED')
 export const PONG = new SimpleString('PONG')
 
-export function err(message: string): ErrorReply {
-  return new ErrorReply(message)
-}

@@ -4,7 +4,6 @@ import {
   DoubleReply,
   ErrorReply,
   MapReply,
-  NULL_ARRAY,
   SetReply,
   SimpleString,
   type Reply,
@@ -99,6 +98,8 @@ export function pushReply(L: LuaState, reply: Reply, resp: RespVersion, owned = 
       if (resp === 2) lua.lua_pushboolean(L, false)
       else lua.lua_pushnil(L)
       return
+    default: // null and the object replies, below
+      break
   }
   if (reply === null) {
     if (resp === 2) lua.lua_pushboolean(L, false)

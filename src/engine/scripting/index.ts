@@ -17,11 +17,10 @@
 import {createHash} from 'node:crypto'
 
 import {ErrorReply, type Reply} from '../resp/reply.js'
-import {LuaVm, type LogLevel, type ScriptLogger} from './lua-vm.js'
+import {LuaVm, type ScriptLogger} from './lua-vm.js'
 import {parseShebang} from './shebang.js'
 
-export type {LogLevel, ScriptLogger} from './lua-vm.js'
-export {KNOWN_SCRIPT_FLAGS} from './shebang.js'
+export type {ScriptLogger} from './lua-vm.js'
 
 /**
  * Runs one command inside the script; returns ErrorReply on error, never throws.

@@ -15,6 +15,8 @@ export interface Case {
   notOnRedis7?: string
   /** Not run against an external Valkey cluster (says why). */
   engineOnly?: string
+  /** Commands run afterwards on a fresh default-user connection, even when a step failed (e.g. ACL DELUSER). */
+  cleanup?: string[][]
 }
 
 /** Matches an expected reply against an actual one (RegExp: on string replies; arrays element-wise). */
@@ -31,4 +33,13 @@ export function matches(expected: Expected, actual: Wire): boolean {
 export const SLEEP = '__sleep'
 export function sleep(ms: number): [string[], Expected] {
   return [[SLEEP, String(ms)], ANY]
+}
+
+/**
+ * Switches the following steps to the connection called `name` (opened, and AUTHed with the
+ * target's password when it has one, on first use); the first connection is called 'default'.
+ */
+export const USE = '__use'
+export function use(name: string): [string[], Expected] {
+  return [[USE, name], ANY]
 }

@@ -1,6 +1,6 @@
 // A node's persistence lifecycle as the node process drives it: open (load), write, stop (final
 // save), open again; and re-sharding snapshots when the engine restarts with another node count.
-import {existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterEach, beforeEach, describe, expect, it} from 'vitest'
@@ -95,6 +95,27 @@ describe('restarting with another node count', () => {
     const reopened = node(1, 2)
     expect(reopened.ops.loaded?.resharded).toBe(false)
     expect(reopened.keyspace.db(2).size).toBe(keys.filter((k) => owner(k, 2) === 1).length)
+  })
+
+  it('a failed save after a re-shard is logged and keeps the old snapshots, instead of an unhandled rejection', async () => {
+    for (let index = 0; index < 3; index++) {
+      const {keyspace, ops} = node(index, 3)
+      keyspace.db(0).set(`k:${index}`, 'v')
+      ops.shutdown(keyspace)
+    }
+    const lines: string[] = []
+    const {keyspace, ops} = openNodeOps({index: 0, nodeCount: 2, mode: 'cluster', databases: 16, snapshotDir: dir, saveSeconds: 0}, (line) => lines.push(line))
+    expect(ops.loaded?.resharded).toBe(true)
+    // Node 0's snapshot path is now a non-empty directory: the save's final rename fails.
+    rmSync(snapshotPath(dir, 0))
+    mkdirSync(snapshotPath(dir, 0))
+    writeFileSync(join(snapshotPath(dir, 0), 'in-the-way'), '')
+    ops.started(() => keyspace)
+    await until(() => lines.some((line) => line.includes('snapshot failed')))
+    expect(ops.infoPersistenceLines()).toContain('rdb_last_bgsave_status:err')
+    // The files of the 3-node shape stay: they are the only complete copy.
+    expect(existsSync(snapshotPath(dir, 2))).toBe(true)
+    keyspace.stop()
   })
 })
 

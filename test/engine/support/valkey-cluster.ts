@@ -21,7 +21,7 @@ export async function startValkeyCluster(binary: string, primaries = 3): Promise
   const children: ChildProcess[] = []
   const stop = async () => {
     for (const child of children) if (child.exitCode === null) child.kill('SIGKILL')
-    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)))
+    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : Promise.resolve())))
     rmSync(dir, {recursive: true, force: true})
   }
   try {

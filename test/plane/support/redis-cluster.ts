@@ -39,7 +39,7 @@ export async function startRedisCluster(size = 3, options: ClusterServerOptions 
     await Promise.all(nodes.map((node) => node.admin.quit().catch(() => undefined)))
     await Promise.all(
       children.map((child) => {
-        if (child.exitCode !== null) return undefined
+        if (child.exitCode !== null) return Promise.resolve()
         const exited = new Promise((resolve) => child.once('exit', resolve))
         child.kill('SIGTERM')
         return exited
