@@ -9,7 +9,8 @@
 //                      talking as the caller (VALKEY_URL now names a db and, with --user, a user
 //                      that cannot reach the metadata db)
 //   FLIP_DB_USER, FLIP_DB_PASSWORD   with --user
-import {formatAddress, parseTargetUrl} from '../plane/index.js'
+import {formatAddress} from '../plane/index.js'
+import {parseTargetUrl} from '../plane/url.js'
 import type {LeaseResult} from '../registry/db-service.js'
 
 export function leaseEnv(url: string, lease: LeaseResult, env: NodeJS.ProcessEnv): string[] {
