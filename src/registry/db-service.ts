@@ -203,19 +203,19 @@ async function dropUsers(session: DbSession, reaped: Reaped[]): Promise<void> {
   for (const entry of reaped) if (entry.record?.user) await deleteDbUser(session.plane, entry.record.user).catch(() => undefined)
 }
 
-/** FLUSHDB of `db` on every primary (ASYNC: the keys are gone at once, freed in the background). */
+/**
+ * FLUSHDB of `db` on every primary (ASYNC: the keys are gone at once, freed in the background),
+ * on the plane's own connection: SELECT, FLUSHDB and SELECT back in one write, so nothing else
+ * sent on that connection runs in between and no connection is opened per lease.
+ */
 export async function flushEveryPrimary(plane: Plane, db: number): Promise<void> {
   await Promise.all(
     plane.primaries.map(async (node) => {
-      const connection = await plane.dedicated(node, {db})
-      try {
-        let reply = await connection.call(['FLUSHDB', 'ASYNC'])
-        if (reply instanceof RespError && /syntax|wrong number of arguments/i.test(reply.message)) reply = await connection.call(['FLUSHDB'])
-        if (reply instanceof RespError) throw new FlipError(`${node.host}:${node.port} refused FLUSHDB of db ${db}: ${reply.message}`, EXIT.checkFailed)
-      } finally {
-        await connection.close()
-      }
+      const flush = (argv: string[]) => plane.pipeline(node, [['SELECT', db], argv, ['SELECT', plane.db]])
+      let [selected, reply, back] = await flush(['FLUSHDB', 'ASYNC'])
+      if (reply instanceof RespError && /syntax|wrong number of arguments/i.test(reply.message)) [selected, reply, back] = await flush(['FLUSHDB'])
+      const refused = [selected, reply, back].find((r) => r instanceof RespError) as RespError | undefined
+      if (refused) throw new FlipError(`${node.host}:${node.port} refused to empty db ${db}: ${refused.message}`, EXIT.checkFailed)
     }),
   )
 }
-
