@@ -12,6 +12,8 @@ export interface FlipConfig {
   shadow: number
   archive: number
   lockDb?: number
+  /** Db of flip's metadata on the server (manifests, plans); default the highest db not in use. */
+  metaDb?: number
   tz?: string
   cron?: string
   /** Webhooks for cutover and rollback (see src/cli/notify.ts); they may hold tokens. */
@@ -35,11 +37,12 @@ const ENV: Partial<Record<keyof FlipConfig, string>> = {
   live: 'FLIP_LIVE_DB',
   shadow: 'FLIP_SHADOW_DB',
   archive: 'FLIP_ARCHIVE_DB',
+  metaDb: 'FLIP_META_DB',
   tz: 'FLIP_TZ',
   ...Object.fromEntries(GUARDS.map((guard) => [guard.key, guard.env])),
 }
 
-const NUMERIC: Array<keyof FlipConfig> = ['live', 'shadow', 'archive', 'lockDb']
+const NUMERIC: Array<keyof FlipConfig> = ['live', 'shadow', 'archive', 'lockDb', 'metaDb']
 
 export function loadConfigFile(path = resolve(CONFIG_FILE)): Partial<FlipConfig> {
   if (!existsSync(path)) return {}

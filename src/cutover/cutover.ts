@@ -23,7 +23,12 @@ import {
   type Strategy,
 } from './plan.js'
 import type {GuardResult, GuardSettings} from './guards.js'
-import {checkHealth, checkLockDb, findManifest, lockForRecovery, preflight, type Preflight} from './preflight.js'
+import {checkHealth, checkLockDb, lockForRecovery, preflight, type Preflight} from './preflight.js'
+import type {LoadedManifest} from '../dataset/manifest.js'
+import {findManifest} from '../registry/manifests.js'
+import {MetaLog, checkMetaDb, openMetaStore, type MetaReport, type MetaSettings} from '../registry/meta-db.js'
+import type {MetaStore} from '../registry/meta-store.js'
+import {ensurePlanKeys, publishPlan, syncPlans, updatePlan} from '../registry/plans.js'
 import {isoInZone, resolveSchedule, waitForMoment, type CountdownTarget, type Firing, type ScheduleOptions} from './schedule.js'
 import {openSession, type ConnectOptions, type Dbs, type Session, type SlotKeys} from './state.js'
 import {resumeForward, switchForward, type AtomicReport, type SwitchOutcome, type SwitchProgress} from './switch.js'
@@ -82,6 +87,8 @@ export interface CutoverOptions extends ConnectOptions {
   atomicMinDurationMs?: number
   /** MOVEs per journaled batch of the batched strategy (default 8192). */
   batchCommands?: number
+  /** Keep the plan on the server too, and look there for what the state dir lacks (absent: the state dir only). */
+  meta?: MetaSettings
 }
 
 /**
@@ -154,6 +161,8 @@ export interface CutoverResult {
   summary: CutoverSummary
   /** The guards as judged in pre-flight (absent on --resume: judged when the plan was made). */
   guards?: GuardResult[]
+  /** Only with `meta`: the metadata db (null: none) and metadata writes that failed (the switch stands). */
+  metadata?: MetaReport
 }
 
 const DEFAULT_DBS: Dbs = {live: 0, shadow: 1, archive: 2}
@@ -186,6 +195,7 @@ export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
   const schedule = resolveSchedule(options.schedule ?? {})
   const dbs = resolveDbs(options.dbs)
   checkLockDb(options.lockDb, dbs)
+  checkMetaDb(options.meta?.db, dbs)
   const mode = options.mode ?? 'replace'
   if (mode !== 'replace' && mode !== 'merge') throw new CutoverUsageError(`invalid --mode ${mode} (replace or merge)`)
   const url = resolveTargetUrl(options.url, options.env ?? process.env)
@@ -202,12 +212,22 @@ export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
   let session: Session | undefined
   let prepared: Preflight | undefined
   let loaded: LoadedPlan | undefined
+  const log = new MetaLog(options.meta)
+  let store: MetaStore | undefined
+  let metaDb: number | null = null
+  const openMeta = async (s: Session) => {
+    if (options.meta && !store) store = await openMetaStore(options, s.live, [dbs.live, dbs.shadow, dbs.archive], options.meta)
+    metaDb = store?.db ?? null
+  }
   try {
     session = await abortable(openSession(options, dbs), halt.signal)
     progress('checking the target’s health')
     await abortable(checkHealth(session), halt.signal)
     const strategy = chooseStrategy(session.live.mode, mode, options.strategy, options.atomic)
-    const manifest = await findManifest(options.stateDir, dbs.shadow, options.manifest)
+    await abortable(openMeta(session), halt.signal)
+    // Plans other machines ran on this target: archive rotation and rollback read them.
+    if (store) await syncPlans(options.stateDir, store, log)
+    const manifest = await findManifest({stateDir: options.stateDir, idOrPath: options.manifest, db: dbs.shadow, purpose: 'cutover', meta: store && {store, log}})
     const liveKeys = (await session.live.dbsize()).total
     if (mode === 'replace' && manifest.manifest.keys === 0 && liveKeys > 0 && !options.allowEmpty) {
       throw new CutoverRefusedError(
@@ -273,6 +293,7 @@ export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
         lock: {kind: prepared.lock.kind, where: prepared.lock.where},
         verified: {ok: true, problems: []},
         guards: prepared.guards?.guards,
+        ...(options.meta ? {metadata: log.report(metaDb)} : {}),
       }
     }
 
@@ -280,6 +301,8 @@ export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
     if (schedule.kind !== 'now' && schedule.scheduledAt.getTime() - schedule.prepareMs - Date.now() > 30_000) {
       await session.close()
       session = undefined
+      await store?.close()
+      store = undefined
     }
     const prepareAt = new Date(schedule.scheduledAt.getTime() - (schedule.kind === 'now' ? 0 : schedule.prepareMs))
     options.onProgress?.({phase: 'waiting', scheduledAt: schedule.scheduledAt, prepareAt, tz: schedule.tz})
@@ -296,6 +319,7 @@ export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
         const lost = prepared.lock.lost
         lost.addEventListener('abort', () => halt.abort(lost.reason), {once: true})
         loaded = await writeCutoverPlan(options.stateDir, planId, session, displayUrl, strategy, mode, manifest, prepared, schedule)
+        await abortable(publish(session, loaded), halt.signal)
         crashPoint('planned')
         options.onProgress?.({phase: 'armed', scheduledAt: schedule.scheduledAt, planPath: loaded.path, preflightMs: performance.now() - started})
       },
@@ -322,9 +346,12 @@ export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
     })
     prepared!.stagedKeys = undefined
     prepared!.liveKeys = undefined
-    return await finish(options, live, loaded!, plan, outcome, firing, summary, {kind: prepared!.lock.kind, where: prepared!.lock.where}, false, prepared!.guards?.guards)
+    return withMetadata(
+      await finish(options, live, loaded!, plan, outcome, firing, summary, {kind: prepared!.lock.kind, where: prepared!.lock.where}, false, prepared!.guards?.guards),
+      options.meta && log.report(metaDb),
+    )
   } catch (error) {
-    if (switchStarted) throw error
+    if (switchStarted) throw withMetadata(error, options.meta && log.report(metaDb))
     // Nothing changed: say why in one line (a cancel may surface as some other error of the
     // work it cut short), and leave the plan, if one was written, journaled as stopped.
     const reason = halt.signal.aborted ? (halt.signal.reason as Error) : (error as Error)
@@ -335,9 +362,31 @@ export async function cutover(options: CutoverOptions): Promise<CutoverResult> {
     throw stopped
   } finally {
     options.signal?.removeEventListener('abort', cancel)
+    // The outcome for other machines (done, failed, cancelled, refused): after the switch a
+    // failed write is a warning in the result, never a failure of the switch.
+    if (store && loaded) await updatePlan(store, loaded, log)
     await prepared?.lock.release().catch(() => undefined)
+    await store?.close().catch(() => undefined)
     await session?.close().catch(() => undefined)
   }
+
+  /** Before the switch: a plan other machines cannot find is refused while nothing has changed. */
+  async function publish(s: Session, plan: LoadedPlan): Promise<void> {
+    await openMeta(s)
+    if (!store) return
+    const where = store.db
+    await publishPlan(store, plan, log).catch((error: unknown) => {
+      throw new CutoverRefusedError(`cannot publish plan ${plan.plan.id} to metadata db ${where} (${(error as Error).message}), so no other machine could roll it back; nothing was changed (pass --meta-db to choose another db)`)
+    })
+  }
+}
+
+/** The metadata report on a result, or on the result a failure carries. */
+function withMetadata<T>(value: T, report: MetaReport | undefined): T {
+  if (!report) return value
+  const target = value instanceof Error ? (value as Error & {result?: CutoverResult}).result : (value as CutoverResult)
+  if (target && typeof target === 'object') target.metadata = report
+  return value
 }
 
 /** Stops the switch between batches: the caller's stop, or the lock lost. */
@@ -361,7 +410,7 @@ async function writeCutoverPlan(
   displayUrl: string,
   strategy: Strategy,
   mode: CutoverMode,
-  manifest: Awaited<ReturnType<typeof findManifest>>,
+  manifest: LoadedManifest,
   prepared: Preflight,
   schedule: ReturnType<typeof resolveSchedule>,
 ): Promise<LoadedPlan> {
@@ -491,9 +540,35 @@ function emptyResult(strategy: Strategy, mode: CutoverMode, summary: CutoverSumm
 
 /** flip cutover --resume PLAN: finish an interrupted cutover from the server's state. */
 async function resumeCutover(options: CutoverOptions): Promise<CutoverResult> {
+  const log = new MetaLog(options.meta)
+  const store = await openRecoveryMeta(options, resolveDbs(options.dbs), log)
+  try {
+    const result = await resumeWith(options, store, log)
+    return withMetadata(result, options.meta && log.report(store?.db ?? null))
+  } catch (error) {
+    throw withMetadata(error, options.meta && log.report(store?.db ?? null))
+  } finally {
+    await store?.close().catch(() => undefined)
+  }
+}
+
+/**
+ * Resume and rollback from a state dir that may lack the plan: the metadata db's plans are
+ * brought in first (none without `meta`, or when the server has no metadata db).
+ */
+export async function openRecoveryMeta(options: ConnectOptions & {stateDir: string; meta?: MetaSettings}, dbs: Dbs, log: MetaLog): Promise<MetaStore | undefined> {
+  if (!options.meta) return undefined
+  checkMetaDb(options.meta.db, dbs)
+  const store = await openMetaStore(options, undefined, [dbs.live, dbs.shadow, dbs.archive], options.meta)
+  if (store) await syncPlans(options.stateDir, store, log)
+  return store
+}
+
+async function resumeWith(options: CutoverOptions, store: MetaStore | undefined, log: MetaLog): Promise<CutoverResult> {
   const loaded = loadPlan(options.stateDir, options.resume)
   const {plan} = loaded
   checkLockDb(options.lockDb, plan.dbs)
+  checkMetaDb(options.meta?.db, plan.dbs)
   if (loaded.phase === 'rolling-back' || loaded.phase === 'rolled-back') {
     throw new CutoverRefusedError(`plan ${plan.id} is ${loaded.phase === 'rolled-back' ? 'rolled back' : 'being rolled back'}; finish with: ${plan.commands.rollback}`)
   }
@@ -518,6 +593,7 @@ async function resumeCutover(options: CutoverOptions): Promise<CutoverResult> {
   // Finished and checked: the shadow may hold the next dataset by now, so check nothing again.
   const checked = loaded.phase === 'switched' ? loaded.journal.entries().findLast((entry) => entry.event === 'verified' && entry.phase === 'cutover') : undefined
   if (checked && checked.event === 'verified') return alreadyFinished(loaded, summary, checked)
+  if (loaded.phase !== 'switched') await ensurePlanKeys(loaded, store, log)
   const session = await openSession(options, plan.dbs)
   let lock: KeptLock | undefined
   try {
@@ -537,6 +613,7 @@ async function resumeCutover(options: CutoverOptions): Promise<CutoverResult> {
     const firing: Firing = {scheduledAt: new Date(plan.schedule.scheduledAt), startedAt, driftMs: startedAt.getTime() - Date.parse(plan.schedule.scheduledAt)}
     return await finish(options, session, loaded, plan, outcome, firing, summary, {kind: lock.kind, where: lock.where}, true)
   } finally {
+    if (store) await updatePlan(store, loaded, log)
     await lock?.release().catch(() => undefined)
     await session.close().catch(() => undefined)
   }
