@@ -71,6 +71,23 @@ for (const kind of servers) {
       expect(again.alreadyDone).toBe(true)
     })
 
+    it('a plan whose staged key names are nowhere is refused by name; --resume from another machine finds the plan', async () => {
+      const a = tempDir()
+      await stageLines(server.url, a, prices(30, (i) => `m-${i}`), DBS.shadow, {meta: {roles: DBS}})
+      const cut = await cutover({url: server.url, stateDir: a, dbs: DBS, mode: 'merge', meta: {}})
+      expect(cut.strategy).toBe('move')
+      const resumed = await cutover({url: server.url, stateDir: tempDir(), dbs: DBS, resume: cut.planId!, meta: {}})
+      expect(resumed).toMatchObject({planId: cut.planId, alreadyDone: true})
+
+      const node = store['plane' as keyof MetaStore] as unknown as import('../../src/plane/plane.js').Plane
+      await node.command(node.nodeForKey('{flip}'), ['DEL', `{flip}:plan-keys:${cut.planId}`])
+      const before = await fingerprints(server.url)
+      await expect(rollback({url: server.url, stateDir: tempDir(), meta: {}})).rejects.toThrow(
+        new RegExp(`plan ${cut.planId}'s staged key names \\(${cut.planId}\\.keys\\) are not in .* nor in metadata db ${META_DB}: copy that file from the machine that ran the cutover; nothing was changed`),
+      )
+      expect(await fingerprints(server.url)).toEqual(before)
+    })
+
     it('an interrupted stage is not taken for the latest usable manifest', async () => {
       const a = tempDir()
       const good = await stageLines(server.url, a, prices(40, (i) => `a-${i}`), DBS.shadow, {meta: {roles: DBS}})
