@@ -2,6 +2,7 @@
 // flip.config.json never holds a password (flip init writes it, people commit it).
 import {existsSync, readFileSync} from 'node:fs'
 import {resolve} from 'node:path'
+import {DEFAULT_DBS} from '../cutover/dbs.js'
 import {GUARDS, parseGuardValue} from '../cutover/guards.js'
 import {EXIT, FlipError} from '../util/exit-codes.js'
 
@@ -28,7 +29,7 @@ export interface FlipConfig {
   guardFields?: string[]
 }
 
-export const DEFAULTS: FlipConfig = {stateDir: '.flip', live: 0, shadow: 1, archive: 2}
+export const DEFAULTS: FlipConfig = {stateDir: '.flip', ...DEFAULT_DBS}
 
 export const CONFIG_FILE = 'flip.config.json'
 

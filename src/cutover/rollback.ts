@@ -19,10 +19,10 @@ import {checkLockDb, lockForRecovery} from './preflight.js'
 import {discardedBy} from './rotation.js'
 import {openSession, type ConnectOptions, type Session} from './state.js'
 import {switchBack, type SwitchProgress} from './switch.js'
-import {openRecoveryMeta, resolveDbs} from './cutover.js'
+import {resolveDbs} from './dbs.js'
 import {MetaLog, checkMetaDb, type MetaReport, type MetaSettings} from '../registry/meta-db.js'
 import type {MetaStore} from '../registry/meta-store.js'
-import {ensurePlanKeys, updatePlan} from '../registry/plans.js'
+import {ensurePlanKeys, openRecoveryMeta, updatePlan} from '../registry/plans.js'
 
 export interface RollbackOptions extends ConnectOptions {
   stateDir: string

@@ -9,7 +9,8 @@ import {writeFileAtomic, writeJsonAtomic} from '../util/atomic-file.js'
 import {CutoverRefusedError} from '../cutover/errors.js'
 import {phaseOf, readJournal, type JournalEntry} from '../cutover/journal.js'
 import {journalPath, keysFilePath, listPlanIds, planPath, type CutoverPlan, type LoadedPlan} from '../cutover/plan.js'
-import type {MetaLog} from './meta-db.js'
+import {checkMetaDb, openMetaStore, type MetaLog, type MetaSettings} from './meta-db.js'
+import type {ConnectOptions, Dbs} from '../cutover/state.js'
 import type {MetaStore} from './meta-store.js'
 
 /** The largest staged-key file stored with a plan; a larger one stays on the machine that cut over. */
@@ -167,4 +168,16 @@ export async function ensurePlanKeys(loaded: LoadedPlan, store: MetaStore | unde
 function keysPath(loaded: LoadedPlan): string {
   const file = loaded.plan.keysFile!
   return file.includes('/') ? file : keysFilePath(loaded.path).replace(/[^/]*$/, file)
+}
+
+/**
+ * Resume and rollback from a state dir that may lack the plan: the metadata db's plans are
+ * brought in first (none without `meta`, or when the server has no metadata db).
+ */
+export async function openRecoveryMeta(options: ConnectOptions & {stateDir: string; meta?: MetaSettings}, dbs: Dbs, log: MetaLog): Promise<MetaStore | undefined> {
+  if (!options.meta) return undefined
+  checkMetaDb(options.meta.db, dbs)
+  const store = await openMetaStore(options, undefined, [dbs.live, dbs.shadow, dbs.archive], options.meta)
+  if (store) await syncPlans(options.stateDir, store, log)
+  return store
 }
