@@ -2,6 +2,7 @@
 // flip.config.json never holds a password (flip init writes it, people commit it).
 import {existsSync, readFileSync} from 'node:fs'
 import {resolve} from 'node:path'
+import {DEFAULT_DBS} from '../cutover/dbs.js'
 import {GUARDS, parseGuardValue} from '../cutover/guards.js'
 import {EXIT, FlipError} from '../util/exit-codes.js'
 
@@ -12,6 +13,8 @@ export interface FlipConfig {
   shadow: number
   archive: number
   lockDb?: number
+  /** Db of flip's metadata on the server (manifests, plans); default the highest db not in use. */
+  metaDb?: number
   tz?: string
   cron?: string
   /** Webhooks for cutover and rollback (see src/cli/notify.ts); they may hold tokens. */
@@ -26,7 +29,7 @@ export interface FlipConfig {
   guardFields?: string[]
 }
 
-export const DEFAULTS: FlipConfig = {stateDir: '.flip', live: 0, shadow: 1, archive: 2}
+export const DEFAULTS: FlipConfig = {stateDir: '.flip', ...DEFAULT_DBS}
 
 export const CONFIG_FILE = 'flip.config.json'
 
@@ -35,11 +38,12 @@ const ENV: Partial<Record<keyof FlipConfig, string>> = {
   live: 'FLIP_LIVE_DB',
   shadow: 'FLIP_SHADOW_DB',
   archive: 'FLIP_ARCHIVE_DB',
+  metaDb: 'FLIP_META_DB',
   tz: 'FLIP_TZ',
   ...Object.fromEntries(GUARDS.map((guard) => [guard.key, guard.env])),
 }
 
-const NUMERIC: Array<keyof FlipConfig> = ['live', 'shadow', 'archive', 'lockDb']
+const NUMERIC: Array<keyof FlipConfig> = ['live', 'shadow', 'archive', 'lockDb', 'metaDb']
 
 export function loadConfigFile(path = resolve(CONFIG_FILE)): Partial<FlipConfig> {
   if (!existsSync(path)) return {}

@@ -5,8 +5,12 @@ import type {ServerTarget} from '../plane/index.js'
 import {BaseCommand} from './base.js'
 import {resolveConfig, type FlipConfig} from './config.js'
 import {resolveTarget} from './target.js'
+import type {MetaSettings} from '../registry/meta-db.js'
 
 export const dbFlag = (summary: string) => Flags.integer({summary, min: 0})
+
+/** --meta-db: where flip keeps manifests and plans on the server (env FLIP_META_DB, config metaDb). */
+export const metaDbFlag = dbFlag('Database for flip’s manifests and plans on the server (default: the highest db not in use, like the lock).')
 
 export abstract class DataCommand extends BaseCommand {
   static baseFlags = {
@@ -21,6 +25,11 @@ export abstract class DataCommand extends BaseCommand {
   /** Settings merged as flags > env > flip.config.json > defaults. */
   protected settings(flags: Partial<FlipConfig> & {'state-dir'?: string}): FlipConfig {
     return resolveConfig({...flags, stateDir: flags['state-dir']})
+  }
+
+  /** The metadata db settings for the core: notes and warnings go to stderr through `note`. */
+  protected meta(config: FlipConfig, note: (message: string) => void): MetaSettings {
+    return {db: config.metaDb, roles: {live: config.live, shadow: config.shadow, archive: config.archive}, onNote: note}
   }
 
   /** Where to connect, resolved once per command (the password never leaves this object). */
