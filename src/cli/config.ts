@@ -2,6 +2,7 @@
 // flip.config.json never holds a password (flip init writes it, people commit it).
 import {existsSync, readFileSync} from 'node:fs'
 import {resolve} from 'node:path'
+import {DEFAULT_DBS} from '../cutover/dbs.js'
 import {GUARDS, parseGuardValue} from '../cutover/guards.js'
 import {EXIT, FlipError} from '../util/exit-codes.js'
 import {checkName, DEFAULT_NAME} from '../registry/db-names.js'
@@ -20,7 +21,7 @@ export interface FlipConfig {
   shadow: number
   archive: number
   lockDb?: number
-  /** The metadata db (flip's registry of names and leases). */
+  /** Db of flip's metadata on the server (manifests, plans); default the highest db not in use. */
   metaDb?: number
   /** A command's own --db (verify); never read from the file or env. */
   db?: number
@@ -41,7 +42,7 @@ export interface FlipConfig {
 /** Settings before db names are resolved. */
 export type RawConfig = Omit<FlipConfig, DbKey> & {live: DbRef; shadow: DbRef; archive: DbRef; lockDb?: DbRef; metaDb?: DbRef; db?: DbRef}
 
-export const DEFAULTS: FlipConfig = {stateDir: '.flip', live: 0, shadow: 1, archive: 2}
+export const DEFAULTS: FlipConfig = {stateDir: '.flip', ...DEFAULT_DBS}
 
 export const CONFIG_FILE = 'flip.config.json'
 

@@ -7,6 +7,7 @@ import {BaseCommand} from './base.js'
 import {resolveConfig, type DbRef, type FlipConfig, type RawConfig} from './config.js'
 import {resolveDbRefs} from './db-refs.js'
 import {resolveTarget} from './target.js'
+import type {MetaSettings} from '../registry/meta-db.js'
 
 /** A database flag: a number, or a name given with `flip db name` (resolved after connecting). */
 export const dbFlag = (summary: string) =>
@@ -18,6 +19,9 @@ export const dbFlag = (summary: string) =>
       return text
     },
   })()
+
+/** --meta-db: where flip keeps manifests and plans on the server (env FLIP_META_DB, config metaDb). */
+export const metaDbFlag = dbFlag('Database for flip’s manifests and plans on the server (default: the highest db not in use, like the lock).')
 
 export abstract class DataCommand extends BaseCommand {
   static baseFlags = {
@@ -33,6 +37,11 @@ export abstract class DataCommand extends BaseCommand {
   protected async settings(flags: Partial<RawConfig> & {'state-dir'?: string; url?: string}): Promise<FlipConfig> {
     const raw = resolveConfig({...flags, stateDir: flags['state-dir']})
     return resolveDbRefs(raw, () => resolveTarget({url: flags.url, configUrl: raw.url, stateDir: raw.stateDir}))
+  }
+
+  /** The metadata db settings for the core: notes and warnings go to stderr through `note`. */
+  protected meta(config: FlipConfig, note: (message: string) => void): MetaSettings {
+    return {db: config.metaDb, roles: {live: config.live, shadow: config.shadow, archive: config.archive}, onNote: note}
   }
 
   /** Where to connect, resolved once per command (the password never leaves this object). */

@@ -4,13 +4,7 @@ import {Flags} from '@oclif/core'
 import {DbSession} from '../registry/db-service.js'
 import {parseDuration} from '../schedule/index.js'
 import {EXIT, FlipError} from '../util/exit-codes.js'
-import {DataCommand} from './data-command.js'
-
-export const metaDbFlag = Flags.integer({
-  summary: 'Database holding flip\'s registry (names, leases). Default: env FLIP_META_DB, metaDb in flip.config.json, else the highest db not in use.',
-  min: 0,
-  helpGroup: 'GLOBAL',
-})
+import {DataCommand, metaDbFlag} from './data-command.js'
 
 export const ttlFlag = Flags.string({summary: 'How long the lease lasts unless renewed: 90s, 30m, 2h, 1d.', default: '30m'})
 
@@ -20,8 +14,8 @@ export abstract class DbCommand extends DataCommand {
   static baseFlags = {...DataCommand.baseFlags, 'meta-db': metaDbFlag}
 
   /** Opens the registry on the resolved target; the caller closes it. */
-  protected async openRegistry(flags: {url?: string; 'state-dir'?: string; 'meta-db'?: number}): Promise<DbSession> {
-    const config = await this.settings({'state-dir': flags['state-dir'], metaDb: flags['meta-db']})
+  protected async openRegistry(flags: {url?: string; 'state-dir'?: string; 'meta-db'?: number | string}): Promise<DbSession> {
+    const config = await this.settings({'state-dir': flags['state-dir'], url: flags.url, metaDb: flags['meta-db']})
     return DbSession.open(this.target(flags.url, config), {metaDb: config.metaDb, roles: {live: config.live, shadow: config.shadow, archive: config.archive, lockDb: config.lockDb}})
   }
 

@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core'
 import {confirmOnTerminal} from '../cli/confirm.js'
 import {notifyFlag, webhooksFor} from '../cli/notify.js'
-import {DataCommand, dbFlag} from '../cli/data-command.js'
+import {DataCommand, dbFlag, metaDbFlag} from '../cli/data-command.js'
 import {guardConfigFlags, guardFlags, guardsLine, guardsOfRun, refusalDetails} from '../cli/guards.js'
 import {GuardRefusedError} from '../cutover/guards.js'
 import {color, formatCount, formatDuration, startProgress, type Progress} from '../cli/output.js'
@@ -57,6 +57,7 @@ second one stops it after the batch in flight (exit 130) and prints the --resume
     shadow: dbFlag('Shadow database (default 1).'),
     archive: dbFlag('Where the replaced live keys go (default 2).'),
     'lock-db': dbFlag('Database holding the cutover lock key (default: the highest db not in use).'),
+    'meta-db': metaDbFlag,
     'skip-verify': Flags.boolean({summary: 'Skip the full verify of the shadow in pre-flight (counts are still checked).'}),
     'discard-archive': Flags.boolean({summary: 'Empty a non-empty archive db instead of refusing, whatever it holds.', exclusive: ['keep-archive']}),
     'keep-archive': Flags.boolean({summary: 'Refuse a non-empty archive db even when it holds the previous cutover’s rollback data (no rotation).', exclusive: ['discard-archive']}),
@@ -70,7 +71,7 @@ second one stops it after the batch in flight (exit 130) and prints the --resume
 
   async run(): Promise<CutoverResult> {
     const {flags} = await this.parse(Cutover)
-    const config = await this.settings({...flags, lockDb: flags['lock-db'], ...guardConfigFlags(flags)})
+    const config = await this.settings({...flags, lockDb: flags['lock-db'], metaDb: flags['meta-db'], ...guardConfigFlags(flags)})
     this.notifyTo(webhooksFor(flags.notify, config, true))
     const target = this.target(flags.url, config)
     let progress: Progress = startProgress('Pre-flight…')
@@ -124,6 +125,7 @@ second one stops it after the batch in flight (exit 130) and prints the --resume
         guards: guardsOfRun(config, flags),
         dryRun: flags['dry-run'],
         resume: flags.resume,
+        meta: this.meta(config, (message) => progress.note(message)),
         signal: interrupts.signal,
         stopSignal: stopSwitch.signal,
         confirm: async (summary) => {

@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {notifyFlag, webhooksFor} from '../cli/notify.js'
-import {DataCommand, dbFlag} from '../cli/data-command.js'
+import {DataCommand, dbFlag, metaDbFlag} from '../cli/data-command.js'
 import {datasetFlags, datasetInputOptions} from '../cli/dataset-flags.js'
 import {color, formatCount, formatDuration, startProgress} from '../cli/output.js'
 import {formatBytes} from '../util/bytes.js'
@@ -39,13 +39,14 @@ NDJSON record: {"key": "...", "type": "string|hash|set|zset|list", "value": ...,
     live: dbFlag('The live database, which stage refuses to write (default 0).'),
     replace: Flags.boolean({summary: 'Empty a non-empty shadow db first instead of refusing.'}),
     'allow-empty': Flags.boolean({summary: 'Stage an input without records (0 keys) instead of refusing it; cut over, it empties live.'}),
+    'meta-db': metaDbFlag,
     ...datasetFlags,
     notify: notifyFlag,
   }
 
   async run(): Promise<StageResult> {
     const {argv, flags} = await this.parse(Stage)
-    const config = await this.settings(flags)
+    const config = await this.settings({...flags, metaDb: flags['meta-db']})
     this.notifyTo(webhooksFor(flags.notify, config, false))
     const files = argv as string[]
     const input = datasetInputOptions(flags)
@@ -62,6 +63,7 @@ NDJSON record: {"key": "...", "type": "string|hash|set|zset|list", "value": ...,
         stateDir: config.stateDir,
         target: this.target(flags.url, config),
         signal: interrupts.signal,
+        meta: this.meta(config, (message) => progress.note(message)),
         onProgress(p) {
           const eta = p.totalBytes && p.bytes > 0 && p.bytes < p.totalBytes ? `, ETA ${formatDuration(((p.totalBytes - p.bytes) / p.bytes) * p.seconds * 1000)}` : ''
           const size = p.totalBytes ? `${formatBytes(p.bytes)} of ${formatBytes(p.totalBytes)}` : formatBytes(p.bytes)

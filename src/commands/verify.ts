@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core'
 import {notifyFlag, webhooksFor} from '../cli/notify.js'
-import {DataCommand, dbFlag} from '../cli/data-command.js'
+import {DataCommand, dbFlag, metaDbFlag} from '../cli/data-command.js'
 import {CheckFailedError, EXIT, FlipError} from '../util/exit-codes.js'
 import {color, formatCount, formatDuration, startProgress} from '../cli/output.js'
 import {datasetFlags, datasetInputOptions} from '../cli/dataset-flags.js'
@@ -27,13 +27,14 @@ with --source, with the file itself. On a mismatch it names the keys that are mi
     manifest: Flags.string({summary: "Manifest id or path (default: the shadow db's latest manifest, which must be complete).", exclusive: ['source']}),
     db: dbFlag("Database to check (default: the manifest's db with --manifest, else the shadow db)."),
     source: Flags.string({summary: 'Compare against this dataset file instead of a manifest (repeatable).', multiple: true}),
+    'meta-db': metaDbFlag,
     ...datasetFlags,
     notify: notifyFlag,
   }
 
   async run(): Promise<VerifyResult> {
     const {flags} = await this.parse(Verify)
-    const config = await this.settings(flags)
+    const config = await this.settings({...flags, metaDb: flags['meta-db']})
     this.notifyTo(webhooksFor(flags.notify, config, false))
     const input = datasetInputOptions(flags)
     const {format, key, 'max-record-bytes': maxRecordBytes} = flags
@@ -55,6 +56,7 @@ with --source, with the file itself. On a mismatch it names the keys that are mi
         db,
         stateDir: config.stateDir,
         target: this.target(flags.url, config),
+        meta: this.meta(config, (message) => progress.note(message)),
         onProgress(p) {
           keysRead = p.keys
           const of = p.totalKeys ? ` of ${formatCount(p.totalKeys)}` : ''

@@ -2,7 +2,7 @@
 // line that says what is wrong and what to do.
 //   1. the target is healthy (cluster_state ok, all slots served, nothing migrating, every
 //      primary reachable) — the data plane's health()
-//   2. the manifest is complete, for the shadow db
+//   2. the manifest is complete, for the shadow db (src/registry/manifests.ts findManifest, before)
 //   3. the lock is ours (lock.ts)
 //   3b. the guards hold (guards.ts): the dataset compared with live, before anything changes
 //   4. the archive db is empty (or emptied with discardArchive), or holds exactly the rollback
@@ -11,7 +11,7 @@
 //   5. the shadow still matches its manifest: every key read back and checksummed (a full
 //      verify), or with skipVerify only its key count
 //   6. live is read and checksummed: the "before" a rollback must restore
-import {latestManifest, readManifest, type LoadedManifest} from '../dataset/manifest.js'
+import type {LoadedManifest} from '../dataset/manifest.js'
 import {CutoverRefusedError, CutoverUsageError} from './errors.js'
 import {acquireLock, type KeptLock} from './lock.js'
 import {checkGuards, type GuardReport, type GuardSettings} from './guards.js'
@@ -22,31 +22,6 @@ import type {CutoverMode, CutoverPlan, DbSummary, Strategy} from './plan.js'
 import {archiveRotation, type ArchiveDiscard} from './rotation.js'
 import {scanDb} from '../ops/db-checksum.js'
 import {describeSummary, scanKeysBySlot, summary, type Session, type SlotKeys} from './state.js'
-
-export async function findManifest(stateDir: string, shadowDb: number, idOrPath?: string): Promise<LoadedManifest> {
-  let loaded: LoadedManifest | undefined
-  if (idOrPath) {
-    try {
-      loaded = await readManifest(stateDir, idOrPath)
-    } catch (error) {
-      throw new CutoverUsageError((error as Error).message)
-    }
-  } else {
-    // The newest stage of the shadow decides what it holds: if that one did not finish, an
-    // older complete manifest describes data it emptied, so name the unfinished one.
-    loaded = await latestManifest(stateDir, {db: shadowDb})
-    if (loaded && !loaded.manifest.complete) {
-      throw new CutoverRefusedError(
-        `the newest manifest of shadow db ${shadowDb}, ${loaded.manifest.id}, is incomplete (${loaded.manifest.failure ?? 'its stage did not finish'}): the shadow holds part of that dataset; stage it again (flip stage --replace)`,
-      )
-    }
-    if (!loaded) throw new CutoverRefusedError(`no complete manifest for shadow db ${shadowDb} in ${stateDir}/manifests: stage the dataset first (flip stage)`)
-  }
-  const {manifest} = loaded
-  if (!manifest.complete) throw new CutoverRefusedError(`manifest ${manifest.id} is incomplete (${manifest.failure ?? 'its stage did not finish'}): stage again`)
-  if (manifest.db !== shadowDb) throw new CutoverRefusedError(`manifest ${manifest.id} describes db ${manifest.db}, but the shadow db is ${shadowDb}`)
-  return loaded
-}
 
 export async function checkHealth(session: Session): Promise<void> {
   const health = await session.live.health()

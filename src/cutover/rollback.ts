@@ -20,6 +20,10 @@ import {discardedBy} from './rotation.js'
 import type {ServerTarget} from '../plane/url.js'
 import {openSession, type Session} from './state.js'
 import {switchBack, type SwitchProgress} from './switch.js'
+import {resolveDbs} from './dbs.js'
+import {MetaLog, checkMetaDb, type MetaReport, type MetaSettings} from '../registry/meta-db.js'
+import type {MetaStore} from '../registry/meta-store.js'
+import {ensurePlanKeys, openRecoveryMeta, updatePlan} from '../registry/plans.js'
 
 export interface RollbackOptions extends ServerTarget {
   stateDir: string
@@ -39,6 +43,10 @@ export interface RollbackOptions extends ServerTarget {
   onProgress?: (progress: SwitchProgress & {phase: 'rollback'}) => void
   /** Ctrl-C / SIGTERM: honoured until the first change (nothing changed, lock released); the moves back always finish. */
   signal?: AbortSignal
+  /** Look for the plan in the metadata db when the state dir lacks it, and record the rollback there (absent: the state dir only). */
+  meta?: MetaSettings
+  /** The role dbs, for the metadata db's default (the plan's own dbs are checked once it is read). */
+  dbs?: {live: number; shadow: number; archive: number}
 }
 
 export interface RollbackSummary {
@@ -72,12 +80,34 @@ export interface RollbackResult {
   /** A later cutover on these dbs ran after this plan (only for alreadyDone: live was not compared then). */
   supersededBy: string | null
   summary: RollbackSummary
+  /** Only with `meta`: the metadata db (null: none) and metadata writes that failed (the rollback stands). */
+  metadata?: MetaReport
 }
 
 export async function rollback(options: RollbackOptions): Promise<RollbackResult> {
-  const loaded = loadPlan(options.stateDir, options.plan, {changedOnly: true})
+  const log = new MetaLog(options.meta)
+  const store = await abortable(openRecoveryMeta(options, resolveDbs(options.dbs), log), options.signal)
+  const report = options.meta && log.report(store?.db ?? null)
+  let loaded: LoadedPlan | undefined
+  try {
+    loaded = loadPlan(options.stateDir, options.plan, {changedOnly: true})
+    const result = await rollbackPlan(options, loaded, store, log)
+    return report ? {...result, metadata: report} : result
+  } catch (error) {
+    const failed = error as Error & {result?: RollbackResult}
+    if (report && failed.result) failed.result.metadata = report
+    throw error
+  } finally {
+    // Other machines learn that this plan is rolled back (or how far it got); never a failure.
+    if (store && loaded) await updatePlan(store, loaded, log)
+    await store?.close().catch(() => undefined)
+  }
+}
+
+async function rollbackPlan(options: RollbackOptions, loaded: LoadedPlan, store: MetaStore | undefined, log: MetaLog): Promise<RollbackResult> {
   const {plan} = loaded
   checkLockDb(options.lockDb, plan.dbs)
+  checkMetaDb(options.meta?.db, plan.dbs)
   // Undoing an older cutover under a newer one would restore data from before both.
   const later = laterPlans(options.stateDir, plan)
   const inPlace = later.find((other) => other.phase !== 'rolled-back')
@@ -122,6 +152,7 @@ export async function rollback(options: RollbackOptions): Promise<RollbackResult
   try {
     lock = await abortable(lockForRecovery(session, plan, options, undefined, 'rollback of cutover'), cancelled)
     if (alreadyDone) return await nothingToUndo(session, loaded, summary, later.at(-1))
+    await ensurePlanKeys(loaded, store, log)
     const before = await abortable(checkBeforeRollback(session, plan, {
       phase: loaded.phase,
       cutoverCheckFailed: loaded.journal.entries().some((entry) => entry.event === 'verified' && entry.phase === 'cutover' && !entry.ok),

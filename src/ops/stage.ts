@@ -23,6 +23,9 @@ import {EXIT} from '../util/exit-codes.js'
 import {OpsError} from './errors.js'
 import {rate, throttled} from './progress.js'
 import {describeTarget, openPlane} from './target.js'
+import {MetaLog, checkMetaDb, openMetaStore, type MetaReport, type MetaSettings} from '../registry/meta-db.js'
+import {publishManifest} from '../registry/manifests.js'
+import type {MetaStore} from '../registry/meta-store.js'
 
 export interface StageOptions {
   /** Input files; "-" is stdin. */
@@ -47,6 +50,8 @@ export interface StageOptions {
   writer?: WriterOptions
   /** Stop between batches (Ctrl-C): the manifest is left incomplete with failure "interrupted". */
   signal?: AbortSignal
+  /** Publish the manifest in the metadata db too (absent: the state directory only). */
+  meta?: MetaSettings
 }
 
 export interface StageProgress {
@@ -74,6 +79,8 @@ export interface StageResult {
   /** DBSIZE of the shadow afterwards (differs from keys only if something else wrote or keys expired). */
   dbsize: number
   target: TargetIdentity
+  /** Only with `meta`: the metadata db the manifest went to, and the writes that failed. */
+  metadata?: MetaReport
 }
 
 export interface StageFailure {
@@ -96,6 +103,9 @@ export async function stage(options: StageOptions): Promise<StageResult> {
   if (options.liveDb !== undefined && options.liveDb === shadowDb) {
     throw new OpsError(`the shadow db and the live db are both ${shadowDb}: stage writes only to a separate shadow db`, EXIT.usage)
   }
+  const roles = options.meta?.roles ?? {live: options.liveDb ?? -1, shadow: shadowDb, archive: -1}
+  checkMetaDb(options.meta?.db, {...roles, shadow: shadowDb})
+  const log = new MetaLog(options.meta)
   const reader = await openDataset(options.files, {format: options.format, csv: options.csv, stdin: options.stdin, maxRecordBytes: options.maxRecordBytes, firstBatchSize: 1})
   // The first record is read before anything is written, so an empty input is refused while the
   // shadow db (and its manifest) still hold the previous dataset.
@@ -106,8 +116,10 @@ export async function stage(options: StageOptions): Promise<StageResult> {
     await batches.return(undefined)
     throw error
   })
+  let store: MetaStore | undefined
   try {
     const target = await describeTarget(plane)
+    if (options.meta) store = await openMetaStore(options.target, plane, [roles.live, shadowDb, roles.archive], options.meta)
     const before = await plane.dbsize()
     if (before.total > 0 && !options.replace) {
       throw new OpsError(`shadow db ${shadowDb} is not empty (${before.total} keys): pass --replace to empty it first`, EXIT.usage)
@@ -117,6 +129,13 @@ export async function stage(options: StageOptions): Promise<StageResult> {
     // latest manifest of that db says it is not a complete dataset.
     const started = new Date()
     let manifest = startManifest({db: shadowDb, sources: reader.files.map((f) => ({...f})), csv: options.csv, target, startedAt: started})
+    // On the server first: another machine must not take the previous dataset's manifest for
+    // what the shadow holds once it is emptied below. Refused if it cannot: nothing changed yet.
+    if (store) {
+      await publishManifest(store, manifest).catch((error: unknown) => {
+        throw new OpsError(`cannot publish manifest ${manifest.id} to metadata db ${store!.db} (${(error as Error).message}); nothing was staged (pass --meta-db to choose another db)`, EXIT.checkFailed)
+      })
+    }
     const manifestPath = await writeManifest(options.stateDir, manifest)
     const checksum = new DatasetChecksum()
     const seconds = () => (Date.now() - started.getTime()) / 1000
@@ -151,6 +170,7 @@ export async function stage(options: StageOptions): Promise<StageResult> {
       // Batches still in flight settle when the plane closes (it drains before closing).
       manifest = failManifest(manifest, error instanceof InterruptedError ? 'interrupted' : (error as Error).message)
       await writeManifest(options.stateDir, manifest).catch(() => undefined)
+      if (store) await publishManifest(store, manifest).catch(() => undefined)
       if (typeof error === 'object' && error !== null) {
         failures.set(error, {manifest: manifestPath, id: manifest.id, shadowDb, keysWritten: checksum.keys})
       }
@@ -160,6 +180,12 @@ export async function stage(options: StageOptions): Promise<StageResult> {
 
     manifest = completeManifest(manifest, {checksum, sources: reader.digests()})
     await writeManifest(options.stateDir, manifest)
+    if (store) {
+      const published = manifest
+      await publishManifest(store, published).catch((error: unknown) =>
+        log.warn(`staged, but manifest ${published.id} could not be published to metadata db ${store!.db} (${(error as Error).message}): other machines see it as incomplete; this one uses ${manifestPath}`),
+      )
+    }
     const after = await plane.dbsize()
     return {
       manifest: manifestPath,
@@ -174,9 +200,11 @@ export async function stage(options: StageOptions): Promise<StageResult> {
       replaced: before.total,
       dbsize: after.total,
       target,
+      ...(options.meta ? {metadata: log.report(store?.db ?? null)} : {}),
     }
   } finally {
     await batches.return(undefined)
+    await store?.close().catch(() => undefined)
     await plane.close()
   }
 }

@@ -11,7 +11,9 @@ import {createHash} from 'node:crypto'
 import {createReadStream, promises as fs} from 'node:fs'
 import {DatasetChecksum, EMPTY_CHECKSUM, keyDigest} from '../dataset/checksum.js'
 import type {CsvOptions} from '../dataset/csv.js'
-import {latestManifest, readManifest, type LoadedManifest, type Manifest, type ManifestSource} from '../dataset/manifest.js'
+import type {LoadedManifest, Manifest, ManifestSource} from '../dataset/manifest.js'
+import {MetaLog, checkMetaDb, openMetaStore, type MetaReport, type MetaSettings} from '../registry/meta-db.js'
+import {findManifest} from '../registry/manifests.js'
 import type {DatasetValue, StoredKey, ValueType} from '../dataset/record.js'
 import {openDataset, STDIN, type DatasetFormat, type OpenDatasetOptions} from '../dataset/source.js'
 import type {Plane, ServerTarget} from '../plane/index.js'
@@ -44,6 +46,8 @@ export interface VerifyOptions {
   sampleSize?: number
   /** Expected keys held in memory at once while naming wrong keys (default 250,000). */
   namingKeysPerPass?: number
+  /** Look for the manifest in the metadata db too when the state directory lacks it. */
+  meta?: MetaSettings
 }
 
 export interface VerifyProgress {
@@ -91,6 +95,8 @@ export interface VerifyResult extends NamedKeys {
   note?: string
   seconds: number
   keysPerSecond: number
+  /** Only with `meta`: the metadata db looked in (null: none), and reads that failed. */
+  metadata?: MetaReport
 }
 
 interface Expectation {
@@ -111,6 +117,8 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   const seconds = () => (Date.now() - started) / 1000
   const report = throttled(options.onProgress, options.progressIntervalMs ?? 250)
 
+  const log = new MetaLog(options.meta)
+  let metaDb: number | null = null
   let expectation: Expectation
   let loaded: LoadedManifest | undefined
   let db: number
@@ -119,7 +127,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
     db = options.db
     expectation = await expectationFromSource(options, (keys) => report(() => ({phase: 'reading source', keys, seconds: seconds(), keysPerSecond: rate(keys, seconds())})))
   } else {
-    loaded = await findManifest(options)
+    ;({loaded, metaDb} = await findVerifyManifest(options, log))
     db = options.db ?? loaded.manifest.db
     expectation = expectationFromManifest(loaded.manifest)
   }
@@ -164,6 +172,7 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
       named: ok,
       seconds: readSeconds,
       keysPerSecond: rate(actual.keys, readSeconds),
+      ...(options.meta ? {metadata: {db: metaDb, warnings: log.warnings}} : {}),
     }
     if (ok) return result
 
@@ -188,22 +197,17 @@ export async function verify(options: VerifyOptions): Promise<VerifyResult> {
   }
 }
 
-async function findManifest(options: VerifyOptions): Promise<LoadedManifest> {
-  const loaded =
-    options.manifest !== undefined
-      ? await readManifest(options.stateDir, options.manifest)
-      : // The latest, complete or not: after a failed stage an older complete manifest no longer
-        // describes the db, and verify must say that the db is incomplete, not that it differs.
-        await latestManifest(options.stateDir, {db: options.db})
-  if (loaded === undefined) {
-    const which = options.db === undefined ? '' : ` of db ${options.db}`
-    throw new OpsError(`no manifest${which} in ${options.stateDir}: stage a dataset first, or pass --manifest or --source`, 2)
+/** The manifest to compare with: the state directory's, else the metadata db's (meta). */
+async function findVerifyManifest(options: VerifyOptions, log: MetaLog): Promise<{loaded: LoadedManifest; metaDb: number | null}> {
+  if (!options.meta) return {loaded: await findManifest({stateDir: options.stateDir, idOrPath: options.manifest, db: options.db, purpose: 'verify'}), metaDb: null}
+  if (options.meta.roles) checkMetaDb(options.meta.db, options.meta.roles)
+  const roles = options.meta.roles
+  const store = await openMetaStore(options.target, undefined, roles ? [roles.live, roles.shadow, roles.archive] : [], options.meta)
+  try {
+    return {loaded: await findManifest({stateDir: options.stateDir, idOrPath: options.manifest, db: options.db, purpose: 'verify', meta: store && {store, log}}), metaDb: store?.db ?? null}
+  } finally {
+    await store?.close().catch(() => undefined)
   }
-  if (!loaded.manifest.complete) {
-    const why = loaded.manifest.failure ? ` (${loaded.manifest.failure})` : ' (its stage did not finish)'
-    throw new OpsError(`manifest ${loaded.manifest.id} is incomplete${why}: db ${loaded.manifest.db} does not hold a complete dataset; stage again`, 1)
-  }
-  return loaded
 }
 
 /** The type most keys have (undefined for an empty dataset): verify reads that type first. */

@@ -13,6 +13,7 @@ import {RespError} from '../plane/index.js'
 import {EXIT, FlipError} from '../util/exit-codes.js'
 import {DbRegistry, hashToken, type Lease, type LeaseRecord, type Reaped} from './db-registry.js'
 import {checkInRange, checkName} from './db-names.js'
+import {checkMetaDb} from './meta-db.js'
 import {checkDbAcl, createDbUser, deleteDbUser, newPassword} from './db-users.js'
 
 export interface RoleDbs {
@@ -27,10 +28,14 @@ const RELEASE_GRACE_MS = 60_000
 
 /**
  * The metadata db: --meta-db (FLIP_META_DB, metaDb) when given, else the highest db the server
- * offers that no role uses (the cutover lock's default). The one place this is decided for `flip db`.
+ * offers that no role uses (the cutover lock's default, the rule of meta-db.ts openMetaStore; an explicit one
+ * is checked by its checkMetaDb). The one place this is decided for `flip db`.
  */
 export async function metaDbOf(plane: Plane, metaDb: number | undefined, roles: RoleDbs): Promise<number> {
-  if (metaDb !== undefined) return metaDb
+  if (metaDb !== undefined) {
+    checkMetaDb(metaDb, roles)
+    return metaDb
+  }
   const db = await chooseLockDb(plane, [roles.live, roles.shadow, roles.archive])
   if (db === undefined) throw new FlipError('the server does not say how many dbs it has (CONFIG refused): pass --meta-db to choose the metadata db', EXIT.usage)
   return db

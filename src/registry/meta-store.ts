@@ -11,7 +11,8 @@ import {keySlot} from '../util/keyslot.js'
 export const META_TAG = '{flip}'
 const META_SLOT = keySlot(META_TAG)
 
-export type DocumentKind = 'manifest' | 'plan'
+/** 'plan-keys': a move/atomic plan's staged key names (what rollback needs), apart so plan updates stay small. */
+export type DocumentKind = 'manifest' | 'plan' | 'plan-keys'
 
 /** A document's index entry: its id, when it was written, and what a listing needs without the document. */
 export interface IndexEntry<S = Record<string, unknown>> {
@@ -49,6 +50,11 @@ export class MetaStore {
 
   get db(): number {
     return this.plane.db
+  }
+
+  /** Closes the plane it was given. */
+  close(): Promise<void> {
+    return this.plane.close()
   }
 
   /** Writes a document and its index entry in one script; prunes the oldest beyond KEEP_PER_KIND. */

@@ -1,0 +1,78 @@
+// Which db is the metadata db, and opening it. Default: the highest db the server offers that
+// none of live/shadow/archive uses — the lock's default db (lock.ts chooseLockDb), so a cron host,
+// a CI runner and a laptop with the same role dbs all find the same one without configuration.
+// A server that will not say how many dbs it has (CONFIG refused) has no default: then only an
+// explicit --meta-db turns the metadata db on, and flip works from the state directory alone.
+import {chooseLockDb} from '../cutover/lock.js'
+import type {Plane} from '../plane/index.js'
+import type {ServerTarget} from '../plane/url.js'
+import {openPlane} from '../ops/target.js'
+import {EXIT, FlipError} from '../util/exit-codes.js'
+import {MetaStore} from './meta-store.js'
+
+/** What a command passes to the core about the metadata db. Absent: the core uses none. */
+export interface MetaSettings {
+  /** --meta-db / FLIP_META_DB / config metaDb; default the highest db not in use. */
+  db?: number
+  /** One line for stderr: what was found on the server, or a metadata write that failed. */
+  onNote?: (message: string) => void
+  /** The role dbs, for ops that do not know all three (stage, verify): the default skips them. */
+  roles?: {live: number; shadow: number; archive: number}
+}
+
+/** In results: which metadata db was used (null: none) and the writes that failed. */
+export interface MetaReport {
+  db: number | null
+  warnings: string[]
+}
+
+/**
+ * --meta-db must not be one of the dbs a cutover switches: its documents would be moved, archived
+ * or swapped away with the data.
+ */
+export function checkMetaDb(metaDb: number | undefined, dbs: {live: number; shadow: number; archive: number}): void {
+  if (metaDb === undefined) return
+  const role = (['live', 'shadow', 'archive'] as const).find((name) => dbs[name] === metaDb)
+  if (role) {
+    throw new FlipError(
+      `--meta-db ${metaDb} is the ${role} db: flip's manifests and plans would be switched with its data; choose a db the cutover does not use (default: the highest free one)`,
+      EXIT.usage,
+    )
+  }
+}
+
+/**
+ * The metadata store on `target`, or undefined when there is none (no --meta-db and the server
+ * does not say how many dbs it has). `probe`: any plane already open on the target (else one on db 0).
+ */
+export async function openMetaStore(target: ServerTarget, probe: Plane | undefined, dbsInUse: number[], settings: MetaSettings): Promise<MetaStore | undefined> {
+  if (settings.db !== undefined) return new MetaStore(await openPlane(target, settings.db))
+  const plane = probe ?? (await openPlane(target, 0))
+  try {
+    const db = await chooseLockDb(plane, dbsInUse)
+    return db === undefined ? undefined : new MetaStore(await openPlane(target, db))
+  } finally {
+    if (!probe) await plane.close()
+  }
+}
+
+/** Collects the notes and warnings of one command run. */
+export class MetaLog {
+  readonly warnings: string[] = []
+
+  constructor(private readonly settings: MetaSettings | undefined) {}
+
+  note(message: string): void {
+    this.settings?.onNote?.(message)
+  }
+
+  warn(message: string): void {
+    this.warnings.push(message)
+    this.settings?.onNote?.(`warning: ${message}`)
+  }
+
+  /** The warnings array itself: a write that fails after the result is built still shows in it. */
+  report(db: number | null): MetaReport {
+    return {db, warnings: this.warnings}
+  }
+}
