@@ -5,6 +5,14 @@ import {resolve} from 'node:path'
 import {DEFAULT_DBS} from '../cutover/dbs.js'
 import {GUARDS, parseGuardValue} from '../cutover/guards.js'
 import {EXIT, FlipError} from '../util/exit-codes.js'
+import {checkName, DEFAULT_NAME} from '../registry/db-names.js'
+
+/** A database as given in a flag, env variable or config key: a number, or a name from `flip db name`. */
+export type DbRef = number | string
+
+/** The settings that name a database; names are resolved after connecting (src/cli/db-refs.ts). */
+export const DB_KEYS = ['live', 'shadow', 'archive', 'lockDb', 'metaDb', 'db'] as const
+export type DbKey = (typeof DB_KEYS)[number]
 
 export interface FlipConfig {
   url?: string
@@ -15,6 +23,8 @@ export interface FlipConfig {
   lockDb?: number
   /** Db of flip's metadata on the server (manifests, plans); default the highest db not in use. */
   metaDb?: number
+  /** A command's own --db (verify); never read from the file or env. */
+  db?: number
   tz?: string
   cron?: string
   /** Webhooks for cutover and rollback (see src/cli/notify.ts); they may hold tokens. */
@@ -28,6 +38,9 @@ export interface FlipConfig {
   /** Hash fields the numeric guards judge (empty: every numeric field). */
   guardFields?: string[]
 }
+
+/** Settings before db names are resolved. */
+export type RawConfig = Omit<FlipConfig, DbKey> & {live: DbRef; shadow: DbRef; archive: DbRef; lockDb?: DbRef; metaDb?: DbRef; db?: DbRef}
 
 export const DEFAULTS: FlipConfig = {stateDir: '.flip', ...DEFAULT_DBS}
 
@@ -45,7 +58,7 @@ const ENV: Partial<Record<keyof FlipConfig, string>> = {
 
 const NUMERIC: Array<keyof FlipConfig> = ['live', 'shadow', 'archive', 'lockDb', 'metaDb']
 
-export function loadConfigFile(path = resolve(CONFIG_FILE)): Partial<FlipConfig> {
+export function loadConfigFile(path = resolve(CONFIG_FILE)): Partial<RawConfig> {
   if (!existsSync(path)) return {}
   let parsed: unknown
   try {
@@ -71,30 +84,30 @@ export function loadConfigFile(path = resolve(CONFIG_FILE)): Partial<FlipConfig>
     throw new FlipError(`${path}: "guardFields" must be a list of hash field names`, EXIT.usage)
   }
   for (const key of NUMERIC) {
-    if (config[key] !== undefined && !isDbIndex(config[key])) {
-      throw new FlipError(`${path}: "${key}" must be a database number, got ${JSON.stringify(config[key])}`, EXIT.usage)
+    if (config[key] !== undefined && !isDbRef(config[key])) {
+      throw new FlipError(`${path}: "${key}" must be a database number or name, got ${JSON.stringify(config[key])}`, EXIT.usage)
     }
   }
-  return config as Partial<FlipConfig>
+  return config as Partial<RawConfig>
 }
 
 /** Merge: flags (undefined = not given) > env > config file > defaults. */
-export function resolveConfig(flags: Partial<FlipConfig>, env: NodeJS.ProcessEnv = process.env, file = loadConfigFile()): FlipConfig {
-  const fromEnv: Partial<FlipConfig> = {}
+export function resolveConfig(flags: Partial<RawConfig>, env: NodeJS.ProcessEnv = process.env, file = loadConfigFile()): RawConfig {
+  const fromEnv: Partial<RawConfig> = {}
   for (const [key, name] of Object.entries(ENV) as Array<[keyof FlipConfig, string]>) {
     const raw = env[name]
     if (raw === undefined || raw === '') continue
     if (NUMERIC.includes(key)) {
-      const n = Number(raw)
-      if (!isDbIndex(n)) throw new FlipError(`${name}: expected a database number, got "${raw}"`, EXIT.usage)
-      ;(fromEnv as Record<string, unknown>)[key] = n
+      const value = /^\d+$/.test(raw.trim()) ? Number(raw) : raw.trim()
+      if (!isDbRef(value)) throw new FlipError(`${name}: expected a database number or name, got "${raw}"`, EXIT.usage)
+      ;(fromEnv as Record<string, unknown>)[key] = value
     } else {
       const guard = GUARDS.find((g) => g.key === key)
       if (guard) parseGuardValue(guard.key, raw, name)
       ;(fromEnv as Record<string, unknown>)[key] = raw
     }
   }
-  const merged: FlipConfig = {...DEFAULTS}
+  const merged: RawConfig = {...DEFAULTS}
   for (const layer of [file, fromEnv, flags]) {
     for (const [key, value] of Object.entries(layer)) {
       if (value !== undefined) (merged as unknown as Record<string, unknown>)[key] = value
@@ -103,8 +116,16 @@ export function resolveConfig(flags: Partial<FlipConfig>, env: NodeJS.ProcessEnv
   return merged
 }
 
-function isDbIndex(value: unknown): value is number {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 0
+function isDbRef(value: unknown): value is DbRef {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0
+  if (typeof value !== 'string') return false
+  if (value.toLowerCase() === DEFAULT_NAME) return true
+  try {
+    checkName(value)
+    return true
+  } catch {
+    return false
+  }
 }
 
 function isStringOrStrings(value: unknown): boolean {

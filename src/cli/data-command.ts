@@ -2,12 +2,23 @@
 // flip.config.json, and the bundled engine as the fallback target.
 import {Flags} from '@oclif/core'
 import type {ServerTarget} from '../plane/index.js'
+import {dbNumberOf} from '../registry/db-names.js'
 import {BaseCommand} from './base.js'
-import {resolveConfig, type FlipConfig} from './config.js'
+import {resolveConfig, type DbRef, type FlipConfig, type RawConfig} from './config.js'
+import {resolveDbRefs} from './db-refs.js'
 import {resolveTarget} from './target.js'
 import type {MetaSettings} from '../registry/meta-db.js'
 
-export const dbFlag = (summary: string) => Flags.integer({summary, min: 0})
+/** A database flag: a number, or a name given with `flip db name` (resolved after connecting). */
+export const dbFlag = (summary: string) =>
+  Flags.custom<DbRef>({
+    summary: `${summary} A number or a name from \`flip db name\`.`,
+    async parse(input) {
+      const text = input.trim()
+      if (/^\d+$/.test(text) || /^-\d+$/.test(text)) return dbNumberOf(text, 'db')!
+      return text
+    },
+  })()
 
 /** --meta-db: where flip keeps manifests and plans on the server (env FLIP_META_DB, config metaDb). */
 export const metaDbFlag = dbFlag('Database for flip’s manifests and plans on the server (default: the highest db not in use, like the lock).')
@@ -22,9 +33,10 @@ export abstract class DataCommand extends BaseCommand {
     }),
   }
 
-  /** Settings merged as flags > env > flip.config.json > defaults. */
-  protected settings(flags: Partial<FlipConfig> & {'state-dir'?: string}): FlipConfig {
-    return resolveConfig({...flags, stateDir: flags['state-dir']})
+  /** Settings merged as flags > env > flip.config.json > defaults, db names resolved to numbers. */
+  protected async settings(flags: Partial<RawConfig> & {'state-dir'?: string; url?: string}): Promise<FlipConfig> {
+    const raw = resolveConfig({...flags, stateDir: flags['state-dir']})
+    return resolveDbRefs(raw, () => resolveTarget({url: flags.url, configUrl: raw.url, stateDir: raw.stateDir}))
   }
 
   /** The metadata db settings for the core: notes and warnings go to stderr through `note`. */
@@ -33,7 +45,7 @@ export abstract class DataCommand extends BaseCommand {
   }
 
   /** Where to connect, resolved once per command (the password never leaves this object). */
-  protected target(url: string | undefined, config: FlipConfig): ServerTarget {
+  protected target(url: string | undefined, config: Pick<FlipConfig, 'url' | 'stateDir'>): ServerTarget & {url?: string} {
     return resolveTarget({url, configUrl: config.url, stateDir: config.stateDir})
   }
 }

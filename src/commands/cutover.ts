@@ -71,7 +71,7 @@ second one stops it after the batch in flight (exit 130) and prints the --resume
 
   async run(): Promise<CutoverResult> {
     const {flags} = await this.parse(Cutover)
-    const config = this.settings({...flags, lockDb: flags['lock-db'], metaDb: flags['meta-db'], ...guardConfigFlags(flags)})
+    const config = await this.settings({...flags, lockDb: flags['lock-db'], metaDb: flags['meta-db'], ...guardConfigFlags(flags)})
     this.notifyTo(webhooksFor(flags.notify, config, true))
     const target = this.target(flags.url, config)
     let progress: Progress = startProgress('Pre-flight…')

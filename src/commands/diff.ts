@@ -23,7 +23,7 @@ export default class Diff extends DataCommand {
 
   async run(): Promise<DiffResult> {
     const {flags} = await this.parse(Diff)
-    const config = this.settings(flags)
+    const config = await this.settings(flags)
     const progress = startProgress('Comparing…')
     const interrupts = trapInterrupts()
     let result: DiffResult

@@ -3,7 +3,7 @@ import {confirmOnTerminal} from '../cli/confirm.js'
 import {notifyFlag, webhooksFor} from '../cli/notify.js'
 import {describeSignal, exitInterrupted, trapInterrupts} from '../cli/interrupt.js'
 import {InterruptedError} from '../util/interrupt.js'
-import {DataCommand, metaDbFlag} from '../cli/data-command.js'
+import {DataCommand, dbFlag, metaDbFlag} from '../cli/data-command.js'
 import {color, formatCount, formatDuration, startProgress} from '../cli/output.js'
 import {rollback, type RollbackResult} from '../cutover/rollback.js'
 
@@ -30,7 +30,7 @@ shadow re-staged since a cluster cutover can be emptied first with --discard-sha
   }
 
   static flags = {
-    'lock-db': Flags.integer({summary: 'Database holding the cutover lock key.', min: 0}),
+    'lock-db': dbFlag('Database holding the cutover lock key.'),
     'meta-db': metaDbFlag,
     'discard-shadow': Flags.boolean({summary: 'Delete the keys staged into the shadow since the cutover, so the cut-over keys can move back there.'}),
     yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation (required when not on a terminal).'}),
@@ -39,7 +39,7 @@ shadow re-staged since a cluster cutover can be emptied first with --discard-sha
 
   async run(): Promise<RollbackResult> {
     const {args, flags} = await this.parse(Rollback)
-    const config = this.settings({...flags, lockDb: flags['lock-db'], metaDb: flags['meta-db']})
+    const config = await this.settings({...flags, lockDb: flags['lock-db'], metaDb: flags['meta-db']})
     this.notifyTo(webhooksFor(flags.notify, config, true))
     let progress = startProgress('Rolling back…')
     // Ctrl-C / SIGTERM before the first change cancels (nothing changed, lock released). Once keys

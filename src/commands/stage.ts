@@ -46,7 +46,7 @@ NDJSON record: {"key": "...", "type": "string|hash|set|zset|list", "value": ...,
 
   async run(): Promise<StageResult> {
     const {argv, flags} = await this.parse(Stage)
-    const config = this.settings({...flags, metaDb: flags['meta-db']})
+    const config = await this.settings({...flags, metaDb: flags['meta-db']})
     this.notifyTo(webhooksFor(flags.notify, config, false))
     const files = argv as string[]
     const input = datasetInputOptions(flags)

@@ -34,7 +34,7 @@ with --source, with the file itself. On a mismatch it names the keys that are mi
 
   async run(): Promise<VerifyResult> {
     const {flags} = await this.parse(Verify)
-    const config = this.settings({...flags, metaDb: flags['meta-db']})
+    const config = await this.settings({...flags, metaDb: flags['meta-db']})
     this.notifyTo(webhooksFor(flags.notify, config, false))
     const input = datasetInputOptions(flags)
     const {format, key, 'max-record-bytes': maxRecordBytes} = flags
@@ -42,7 +42,7 @@ with --source, with the file itself. On a mismatch it names the keys that are mi
       throw new FlipError('--format, --key and --max-record-bytes describe --source files: pass --source FILE', EXIT.usage)
     }
     // Without --manifest or --db: the shadow db (what a cutover would switch) and its latest manifest.
-    const db = flags.db ?? (flags.manifest ? undefined : config.shadow)
+    const db = config.db ?? (flags.manifest ? undefined : config.shadow)
     const progress = startProgress('Verifying…')
     // verify only reads: on Ctrl-C / SIGTERM stop waiting for it and leave (the exit ends the reads).
     const interrupts = trapInterrupts()

@@ -1,0 +1,34 @@
+// `flip db lease --env`: KEY=value lines that work both in `eval "$(…)"` and appended to
+// $GITHUB_ENV / a dotenv file, so no quoting: every value is built from URL-safe characters.
+//   FLIP_DB            the leased db
+//   FLIP_LEASE_TOKEN   what renew and release ask for
+//   VALKEY_URL         for the job's own clients: the caller's scheme, the first seed (a cluster
+//                      client finds the rest; most URL parsers take one host), the db in the path,
+//                      and the leased user's credentials (else the caller's, if its URL had any)
+//   FLIP_URL           the caller's URL, when it did not come from FLIP_URL: flip itself must keep
+//                      talking as the caller (VALKEY_URL now names a db and, with --user, a user
+//                      that cannot reach the metadata db)
+//   FLIP_DB_USER, FLIP_DB_PASSWORD   with --user
+import {formatAddress} from '../plane/index.js'
+import {parseTargetUrl} from '../plane/url.js'
+import type {LeaseResult} from '../registry/db-service.js'
+
+export function leaseEnv(url: string, lease: LeaseResult, env: NodeJS.ProcessEnv): string[] {
+  const given = parseTargetUrl(url, {env: {}})
+  const scheme = url.slice(0, url.indexOf('://')).toLowerCase()
+  const user = lease.user?.name ?? given.username
+  const password = lease.user?.password ?? given.password
+  const credentials = user !== undefined || password !== undefined ? `${encode(user ?? '')}${password === undefined ? '' : `:${encode(password)}`}@` : ''
+  const lines = [`FLIP_DB=${lease.db}`, `FLIP_LEASE_TOKEN=${lease.token}`, `VALKEY_URL=${scheme}://${credentials}${formatAddress(given.seeds[0])}/${lease.db}`]
+  if (env.FLIP_URL?.trim() !== url) {
+    const own = given.username !== undefined || given.password !== undefined ? `${encode(given.username ?? '')}${given.password === undefined ? '' : `:${encode(given.password)}`}@` : ''
+    lines.push(`FLIP_URL=${scheme}://${own}${given.seeds.map(formatAddress).join(',')}`)
+  }
+  if (lease.user) lines.push(`FLIP_DB_USER=${lease.user.name}`, `FLIP_DB_PASSWORD=${lease.user.password}`)
+  return lines
+}
+
+/** Percent-encoding that also escapes the characters a shell would act on (encodeURIComponent leaves !'()*). */
+function encode(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+}
