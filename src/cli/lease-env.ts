@@ -1,5 +1,8 @@
 // `flip db lease --env`: KEY=value lines that work both in `eval "$(…)"` and appended to
 // $GITHUB_ENV / a dotenv file, so no quoting: every value is built from URL-safe characters.
+// Into a file (>> "$GITHUB_ENV", > .env) the lines are plain; anywhere else (the pipe of
+// `$(…)`, a terminal) each starts with `export `, or `eval` would set shell variables that
+// neither the job's programs nor flip's own `release` (FLIP_LEASE_TOKEN) ever see.
 //   FLIP_DB            the leased db
 //   FLIP_LEASE_TOKEN   what renew and release ask for
 //   VALKEY_URL         for the job's own clients: the caller's scheme, the first seed (a cluster
@@ -13,7 +16,7 @@ import {formatAddress} from '../plane/index.js'
 import {parseTargetUrl} from '../plane/url.js'
 import type {LeaseResult} from '../registry/db-service.js'
 
-export function leaseEnv(url: string, lease: LeaseResult, env: NodeJS.ProcessEnv): string[] {
+export function leaseEnv(url: string, lease: LeaseResult, env: NodeJS.ProcessEnv, options: {exported: boolean}): string[] {
   const given = parseTargetUrl(url, {env: {}})
   const scheme = url.slice(0, url.indexOf('://')).toLowerCase()
   const user = lease.user?.name ?? given.username
@@ -25,7 +28,7 @@ export function leaseEnv(url: string, lease: LeaseResult, env: NodeJS.ProcessEnv
     lines.push(`FLIP_URL=${scheme}://${own}${given.seeds.map(formatAddress).join(',')}`)
   }
   if (lease.user) lines.push(`FLIP_DB_USER=${lease.user.name}`, `FLIP_DB_PASSWORD=${lease.user.password}`)
-  return lines
+  return options.exported ? lines.map((line) => `export ${line}`) : lines
 }
 
 /** Percent-encoding that also escapes the characters a shell would act on (encodeURIComponent leaves !'()*). */

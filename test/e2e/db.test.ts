@@ -2,7 +2,7 @@
 // (3-node cluster) and a standalone redis-server: concurrent leases never collide, --env works
 // in eval, names work in stage and cutover, bad input has its exit code.
 import {spawn, spawnSync} from 'node:child_process'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -75,14 +75,26 @@ for (const kind of servers) {
     }, 600_000)
 
     it('--env lines work in eval: the job sees its db, and releases it with the token it got', () => {
-      const script = `set -e; eval "$(node ${runJs} db lease --env --ttl 5m --label envjob)"; echo "db=$FLIP_DB url=$VALKEY_URL token=\${#FLIP_LEASE_TOKEN}"; node ${runJs} db release "$FLIP_DB"`
-      const result = spawnSync('bash', ['-c', script], {cwd: dir, encoding: 'utf8', env: env(), timeout: 150_000})
+      // A shell that never had FLIP_LEASE_TOKEN: the job's programs (node -e) and flip's release see the lines only if eval exports them.
+      const script = `set -e; eval "$(node ${runJs} db lease --env --ttl 5m --label envjob)"; node -e 'const e = process.env; console.log("db=" + e.FLIP_DB + " url=" + e.VALKEY_URL + " token=" + (e.FLIP_LEASE_TOKEN ?? "").length)'; node ${runJs} db release "$FLIP_DB"`
+      const {FLIP_LEASE_TOKEN: _unset, ...shellEnv} = env()
+      const result = spawnSync('bash', ['-c', script], {cwd: dir, encoding: 'utf8', env: shellEnv, timeout: 150_000})
       expect(result.status, result.stderr).toBe(0)
       const match = /db=(\d+) url=(\S+) token=48/.exec(result.stdout)
       expect(match, result.stdout).not.toBeNull()
       const firstSeed = server.url.split(',')[0]
       expect(match![2]).toBe(`${firstSeed}/${match![1]}`)
       expect(result.stdout).toMatch(new RegExp(`released db ${match![1]}`))
+    })
+
+    it('--env appended to a file ($GITHUB_ENV, .env) writes plain NAME=value lines', () => {
+      const file = join(dir, 'github-env')
+      const result = spawnSync('bash', ['-c', `node ${runJs} db lease --env --ttl 5m >> ${file}`], {cwd: dir, encoding: 'utf8', env: env(), timeout: 150_000})
+      expect(result.status, result.stderr).toBe(0)
+      const lines = readFileSync(file, 'utf8').trim().split('\n')
+      for (const line of lines) expect(line).toMatch(/^[A-Z_]+=\S+$/)
+      const vars = Object.fromEntries(lines.map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]))
+      expect(flip(['db', 'release', vars.FLIP_DB, '--token', vars.FLIP_LEASE_TOKEN]).code).toBe(0)
     })
 
     it('a release without the token is refused (exit 1) unless --force', () => {

@@ -1,3 +1,4 @@
+import {fstatSync} from 'node:fs'
 import {Flags} from '@oclif/core'
 import {DbCommand, timeLeft, ttlFlag, ttlOf} from '../../cli/db-command.js'
 import {color} from '../../cli/output.js'
@@ -39,7 +40,8 @@ never stored.`
       const result = await leaseDb(session, {ttlMs, label: flags.label, from: flags.from, to: flags.to, user: flags.user})
       if (result.reaped.length > 0) this.warnLine(`released ${result.reaped.length} expired lease(s) first: db ${result.reaped.join(', ')}`)
       if (flags.env) {
-        for (const line of leaseEnv(await this.targetUrl(flags), result, process.env)) this.log(line)
+        const intoFile = fstatSync(1).isFile()
+        for (const line of leaseEnv(await this.targetUrl(flags), result, process.env, {exported: !intoFile})) this.log(line)
       } else {
         this.log(`${color.green('✓')} leased db ${result.db} until ${result.expiresAt} (${timeLeft(result.expiresAt)})${result.label ? ` as "${result.label}"` : ''}`)
         this.log(`  token ${result.token}  (FLIP_LEASE_TOKEN: renew and release ask for it)`)
