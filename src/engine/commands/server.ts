@@ -8,21 +8,12 @@ import {ENGINE_VERSION} from './connection.js'
 import {commandTable, lookupCommand} from '../executor.js'
 import type {RawArgumentDoc, RawKeySpec} from './spec-types.js'
 import {helpReply} from './util.js'
+import {formatBytesAsValkey} from '../../util/bytes.js'
 import {verbatim} from '../resp/encoder.js'
 import {nowMicros} from '../node.js'
 
 // ---- INFO
 
-function human(bytes: number): string {
-  const units = ['B', 'K', 'M', 'G', 'T']
-  let value = bytes
-  let unit = 0
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024
-    unit++
-  }
-  return unit === 0 ? `${bytes}B` : `${value.toFixed(2)}${units[unit]}`
-}
 
 const SECTIONS: Record<string, (c: Client) => string[]> = {
   server: (c) => [
@@ -47,9 +38,9 @@ const SECTIONS: Record<string, (c: Client) => string[]> = {
     const usage = process.memoryUsage()
     return [
       `used_memory:${usage.heapUsed + usage.external}`,
-      `used_memory_human:${human(usage.heapUsed + usage.external)}`,
+      `used_memory_human:${formatBytesAsValkey(usage.heapUsed + usage.external)}`,
       `used_memory_rss:${usage.rss}`,
-      `used_memory_rss_human:${human(usage.rss)}`,
+      `used_memory_rss_human:${formatBytesAsValkey(usage.rss)}`,
       `used_memory_peak:${usage.rss}`,
       'maxmemory:0',
       'maxmemory_human:0B',

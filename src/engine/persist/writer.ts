@@ -194,34 +194,29 @@ function keepPrevious(path: string): void {
  * point-in-time copy); the fsync and rename that follow do not block the event loop.
  */
 export async function saveSnapshot(keyspace: Keyspace, path: string, meta: Omit<SnapshotMeta, 'createdAt'>): Promise<SnapshotStats> {
-  const started = performance.now()
-  const createdAt = Date.now()
-  let serializeMs = 0
-  const result = await writeAtomic(
-    path,
-    (fd) => {
-      const written = serialize(fd, keyspace, {...meta, createdAt})
-      serializeMs = performance.now() - started
-      return written
-    },
-    {beforeRename: () => keepPrevious(path)},
-  )
-  return {path, keys: result.keys, bytes: result.bytes, createdAt, serializeMs, totalMs: performance.now() - started}
+  const run = snapshotRun(keyspace, path, meta)
+  return run.stats(await writeAtomic(path, run.write, {beforeRename: () => keepPrevious(path)}))
 }
 
 /** The same, fully synchronous: for a final save while the process is shutting down. */
 export function saveSnapshotSync(keyspace: Keyspace, path: string, meta: Omit<SnapshotMeta, 'createdAt'>): SnapshotStats {
+  const run = snapshotRun(keyspace, path, meta)
+  return run.stats(writeAtomicSync(path, run.write, {beforeRename: () => keepPrevious(path)}))
+}
+
+/** One save's serializer for writeAtomic(Sync) and the stats it reports, timed from now. */
+function snapshotRun(keyspace: Keyspace, path: string, meta: Omit<SnapshotMeta, 'createdAt'>) {
   const started = performance.now()
   const createdAt = Date.now()
   let serializeMs = 0
-  const result = writeAtomicSync(
-    path,
-    (fd) => {
+  return {
+    write(fd: number) {
       const written = serialize(fd, keyspace, {...meta, createdAt})
       serializeMs = performance.now() - started
       return written
     },
-    {beforeRename: () => keepPrevious(path)},
-  )
-  return {path, keys: result.keys, bytes: result.bytes, createdAt, serializeMs, totalMs: performance.now() - started}
+    stats(result: {keys: number; bytes: number}): SnapshotStats {
+      return {path, keys: result.keys, bytes: result.bytes, createdAt, serializeMs, totalMs: performance.now() - started}
+    },
+  }
 }
