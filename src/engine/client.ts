@@ -27,6 +27,8 @@ export class Client {
   authenticated: boolean
   /** Drops the connection now (ACL DELUSER of its user); null for the script client. */
   kill: (() => void) | null = null
+  /** Bytes held in this connection's input and output buffers (INFO mem_clients_normal). */
+  bufferBytes: () => number = () => 0
   multi: QueuedCommand[] | null = null
   /** A command was rejected while queueing: EXEC must fail with EXECABORT. */
   multiDirty = false

@@ -29,6 +29,8 @@ export interface EngineOptions {
   saveSeconds?: number
   /** Per-db memory limits as [db, bytes] pairs (--db-maxmemory). */
   dbMaxMemory?: Array<[number, number]>
+  /** Valkey's maxclients on every node (default 10000; CONFIG SET maxclients changes it later). */
+  maxclients?: number
 }
 
 export interface EngineNodeInfo {
@@ -139,6 +141,7 @@ export async function startEngine(options: EngineOptions = {}): Promise<EngineHa
           snapshotDir: options.snapshotDir,
           saveSeconds: options.saveSeconds,
           dbMaxMemory: options.dbMaxMemory,
+          maxclients: options.maxclients,
         }
         const ready = waitFor(p.child, 'listening', 'start listening', timeoutMs)
         send(p.child, {type: 'start', config})

@@ -4,6 +4,7 @@ import {Acl} from './acl/index.js'
 import type {Client} from './client.js'
 import type {Topology} from './cluster/topology.js'
 import {Keyspace, type Db} from './keyspace/db.js'
+import {ClientLimits} from './limits/client-limits.js'
 import type {NodeOps} from './persist/node-ops.js'
 import type {ScriptEngineLike} from './scripting-host.js'
 
@@ -21,6 +22,8 @@ export interface NodeConfig {
   saveSeconds?: number
   /** Per-db memory limits as [db, bytes] (limits/). */
   dbMaxMemory?: Array<[number, number]>
+  /** Valkey's maxclients (default 10000). */
+  maxclients?: number
 }
 
 export class EngineNode {
@@ -31,6 +34,8 @@ export class EngineNode {
   ops: NodeOps | null = null
   topology: Topology | null = null
   readonly clients = new Set<Client>()
+  /** maxclients, proto-max-bulk-len, query and output buffer limits (CONFIG GET/SET). */
+  readonly limits = new ClientLimits()
   nextClientId = 1
   scripts: ScriptEngineLike | null = null
   /** The fake client scripts run their commands as (Valkey's script client). */
@@ -67,6 +72,7 @@ export class EngineNode {
   ) {
     this.keyspace = keyspace ?? new Keyspace(config.databases)
     this.acl = new Acl(config.password)
+    if (config.maxclients !== undefined) this.limits.maxclients = config.maxclients
   }
 
   get cluster(): boolean {

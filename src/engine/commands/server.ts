@@ -11,9 +11,16 @@ import {helpReply} from './util.js'
 import {formatBytesAsValkey} from '../../util/bytes.js'
 import {verbatim} from '../resp/encoder.js'
 import {nowMicros} from '../node.js'
+import {ConfigValueError} from '../limits/client-limits.js'
 
 // ---- INFO
 
+
+function clientBuffers(c: Client): number {
+  let total = 0
+  for (const client of c.node.clients) total += client.bufferBytes()
+  return total
+}
 
 const SECTIONS: Record<string, (c: Client) => string[]> = {
   server: (c) => [
@@ -33,7 +40,7 @@ const SECTIONS: Record<string, (c: Client) => string[]> = {
     'executable:flip-engine',
     'config_file:',
   ],
-  clients: (c) => [`connected_clients:${c.node.clients.size}`, 'blocked_clients:0', 'maxclients:10000'],
+  clients: (c) => [`connected_clients:${c.node.clients.size}`, 'blocked_clients:0', `maxclients:${c.node.limits.maxclients}`],
   memory: (c) => {
     const usage = process.memoryUsage()
     return [
@@ -46,6 +53,8 @@ const SECTIONS: Record<string, (c: Client) => string[]> = {
       'maxmemory_human:0B',
       'maxmemory_policy:noeviction',
       'mem_allocator:v8',
+      // Input and output buffers of the connected clients (the engine's own accounting).
+      `mem_clients_normal:${clientBuffers(c)}`,
       // Per-db usage and limits (used_memory_db<N>, maxmemory_db<N>) when limits are configured.
       ...(c.node.ops?.infoMemoryLines() ?? []),
     ]
@@ -61,6 +70,9 @@ const SECTIONS: Record<string, (c: Client) => string[]> = {
   stats: (c) => [
     `total_connections_received:${c.node.totalConnections}`,
     `total_commands_processed:${c.node.totalCommands}`,
+    `rejected_connections:${c.node.limits.rejectedConnections}`,
+    `client_query_buffer_limit_disconnections:${c.node.limits.queryLimitDisconnections}`,
+    `client_output_buffer_limit_disconnections:${c.node.limits.outputLimitDisconnections}`,
     'expired_keys:0',
     'evicted_keys:0',
   ],
@@ -120,7 +132,7 @@ function configValues(c: Client): Array<[string, string]> {
     ['port', String(cfg.port)],
     ['bind', cfg.host],
     ['requirepass', cfg.password ?? ''],
-    ['proto-max-bulk-len', String(512 * 1024 * 1024)],
+    ...c.node.limits.values(),
     ['timeout', '0'],
     ...c.node.settings,
   ]
@@ -149,14 +161,27 @@ const configSet: Handler = (c, argv) => {
     if (IMMUTABLE.has(name)) {
       return new ErrorReply(`ERR CONFIG SET failed (possibly related to argument '${argv[i]}') - can't set immutable config`)
     }
-    if (name !== 'requirepass' && !c.node.settings.has(name)) {
+    if (name !== 'requirepass' && !c.node.settings.has(name) && !c.node.limits.has(name)) {
       return new ErrorReply(`ERR Unknown option or number of arguments for CONFIG SET - '${argv[i]}'`)
     }
   }
+  // Every value is checked before any is applied: one bad value changes nothing (as Valkey).
+  const limitChanges: Array<() => void> = []
+  for (let i = 2; i < argv.length; i += 2) {
+    const name = argv[i].toLowerCase()
+    if (!c.node.limits.has(name)) continue
+    try {
+      limitChanges.push(c.node.limits.prepare(name, argv[i + 1]))
+    } catch (error) {
+      if (!(error instanceof ConfigValueError)) throw error
+      return new ErrorReply(`ERR CONFIG SET failed (possibly related to argument '${argv[i]}') - ${error.message}`)
+    }
+  }
+  for (const apply of limitChanges) apply()
   for (let i = 2; i < argv.length; i += 2) {
     const name = argv[i].toLowerCase()
     if (name === 'requirepass') c.node.config.password = argv[i + 1] === '' ? undefined : argv[i + 1]
-    else c.node.settings.set(name, argv[i + 1])
+    else if (!c.node.limits.has(name)) c.node.settings.set(name, argv[i + 1])
   }
   return OK
 }

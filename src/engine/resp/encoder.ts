@@ -52,6 +52,12 @@ export class ReplyWriter {
     return out
   }
 
+  /** Drops everything not yet handed out, and a buffer grown big (a client being closed). */
+  discard(): void {
+    this.length = 0
+    if (this.buf.length > 16 * 1024) this.buf = Buffer.allocUnsafe(16 * 1024)
+  }
+
   private ensure(extra: number): void {
     const need = this.length + extra
     if (need <= this.buf.length) return

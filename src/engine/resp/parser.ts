@@ -10,7 +10,11 @@ const LF = 10
 export const INLINE_MAX_SIZE = 64 * 1024
 /** Valkey's proto-max-bulk-len default (512 MB). */
 export const MAX_BULK_LEN = 512 * 1024 * 1024
+/** Valkey accepts any multibulk count up to INT_MAX and grows argv as bulks arrive (never `count` up front). */
 const MAX_MULTIBULK = 2147483647
+/** Valkey's client-query-buffer-limit default (1 GB); unauthenticated clients get 1 MB. */
+export const QUERY_BUFFER_LIMIT = 1024 * 1024 * 1024
+const UNAUTHENTICATED_QUERY_BUFFER_LIMIT = 1024 * 1024
 /** Bulks at least this big are gathered chunk by chunk instead of re-concatenating the buffer. */
 const BIG_ARG = 32 * 1024
 
@@ -27,16 +31,28 @@ function indexOfCR(buf: Buffer, pos: number, end: number): number {
   return stop === end ? -1 : buf.indexOf(CR, stop)
 }
 
+export interface ParserLimits {
+  protoMaxBulkLen: number
+  queryBufferLimit: number
+}
+
 export interface ParserSink {
   /** Called once per complete command. Returning false stops parsing (e.g. the client is closing). */
   command(argv: string[]): boolean
   /** A protocol error: reply with `ERR <message>` then close the connection. */
   protocolError(message: string): void
+  /** The unparsed input passed client-query-buffer-limit: close without a reply (as Valkey). */
+  queryBufferLimit?(): void
 }
 
 export class RequestParser {
   /** Unauthenticated clients get the tighter limits Valkey applies (10 args, 16 KB bulks). */
   authRequired = false
+  /**
+   * Set by the sink between two commands when the client's unsent replies are too big: parsing
+   * stops there and the rest of the input waits in `pending` until release().
+   */
+  held = false
   private pending: Buffer | null = null
   /** Chunks gathered while waiting for a big bulk, and their total length. */
   private gathered: Buffer[] | null = null
@@ -44,15 +60,48 @@ export class RequestParser {
   private args: string[] | null = null
   private remaining = 0
   private bulkLen = -1
+  /** proto-max-bulk-len and client-query-buffer-limit, read live (CONFIG SET changes them). */
+  constructor(private readonly limits: ParserLimits = {protoMaxBulkLen: MAX_BULK_LEN, queryBufferLimit: QUERY_BUFFER_LIMIT}) {}
+
+  /** Bytes of the arguments of the command being read. */
+  private argsBytes = 0
   private failed = false
+
+  /** Input bytes held by the parser (unparsed input plus the arguments read so far). */
+  get bufferedBytes(): number {
+    return (this.pending?.length ?? 0) + this.gatheredLength + this.argsBytes
+  }
+
+  /** Stops parsing at the next command boundary (see `held`). */
+  hold(): void {
+    this.held = true
+  }
+
+  /** Parses what waited while held. */
+  release(sink: ParserSink): void {
+    this.held = false
+    if (this.failed || this.pending === null) return
+    const buf = this.pending
+    this.pending = null
+    this.run(buf, sink)
+  }
 
   feed(chunk: Buffer, sink: ParserSink): void {
     if (this.failed) return
+    if (this.held) {
+      // Normally the socket is paused while held; bytes already on their way wait here.
+      this.pending = this.pending === null ? Buffer.from(chunk) : Buffer.concat([this.pending, chunk])
+      this.checkQueryBuffer(sink)
+      return
+    }
     let buf: Buffer
     if (this.gathered !== null) {
       this.gathered.push(chunk)
       this.gatheredLength += chunk.length
-      if (this.gatheredLength < this.bulkLen + 2) return
+      if (this.gatheredLength < this.bulkLen + 2) {
+        this.checkQueryBuffer(sink)
+        return
+      }
       buf = Buffer.concat(this.gathered, this.gatheredLength)
       this.gathered = null
       this.gatheredLength = 0
@@ -62,6 +111,10 @@ export class RequestParser {
     } else {
       buf = chunk
     }
+    this.run(buf, sink)
+  }
+
+  private run(buf: Buffer, sink: ParserSink): void {
     const consumed = this.parse(buf, sink)
     if (this.failed || consumed >= buf.length) return
     const rest = buf.subarray(consumed)
@@ -72,13 +125,26 @@ export class RequestParser {
       // Copy so a small leftover does not pin a big socket chunk.
       this.pending = Buffer.from(rest)
     }
+    this.checkQueryBuffer(sink)
+  }
+
+  private checkQueryBuffer(sink: ParserSink): void {
+    const limit = this.authRequired ? Math.min(UNAUTHENTICATED_QUERY_BUFFER_LIMIT, this.limits.queryBufferLimit) : this.limits.queryBufferLimit
+    if (this.bufferedBytes <= limit) return
+    this.failed = true
+    this.pending = null
+    this.gathered = null
+    this.gatheredLength = 0
+    this.args = null
+    this.argsBytes = 0
+    sink.queryBufferLimit?.()
   }
 
   /** Parses as many commands as `buf` holds; returns the offset of the first unconsumed byte. */
   private parse(buf: Buffer, sink: ParserSink): number {
     let pos = 0
     const end = buf.length
-    while (pos < end) {
+    while (pos < end && !this.held) {
       if (this.args === null) {
         if (buf[pos] !== 0x2a /* * */) {
           const next = this.parseInline(buf, pos, sink)
@@ -92,12 +158,14 @@ export class RequestParser {
           if (end - pos > INLINE_MAX_SIZE) return this.fail(sink, 'Protocol error: too big mbulk count string')
           return pos
         }
+        if (buf[nl + 1] !== LF) return this.fail(sink, 'Protocol error: invalid CRLF in request')
         const count = parseLength(buf, pos + 1, nl)
         if (count === null || count > MAX_MULTIBULK) return this.fail(sink, 'Protocol error: invalid multibulk length')
         if (count > 10 && this.authRequired) return this.fail(sink, 'Protocol error: unauthenticated multibulk length')
         pos = nl + 2
         if (count <= 0) continue
         this.args = []
+        this.argsBytes = 0
         this.remaining = count
         this.bulkLen = -1
       }
@@ -113,21 +181,27 @@ export class RequestParser {
           if (buf[pos] !== 0x24 /* $ */) {
             return this.fail(sink, `Protocol error: expected '$', got '${String.fromCharCode(buf[pos])}'`)
           }
+          if (buf[nl + 1] !== LF) return this.fail(sink, 'Protocol error: invalid CRLF in request')
           const len = parseLength(buf, pos + 1, nl)
-          if (len === null || len < 0 || len > MAX_BULK_LEN) return this.fail(sink, 'Protocol error: invalid bulk length')
+          if (len === null || len < 0 || len > this.limits.protoMaxBulkLen) return this.fail(sink, 'Protocol error: invalid bulk length')
           if (len > 16384 && this.authRequired) return this.fail(sink, 'Protocol error: unauthenticated bulk length')
           this.bulkLen = len
           pos = nl + 2
         }
-        // Valkey skips the two bytes after the payload without checking them.
         if (end - pos < this.bulkLen + 2) return pos
+        // Valkey 9.1 (as its 7.2/8.0/9.0 patch releases) checks the two bytes after the payload.
+        if (buf[pos + this.bulkLen] !== CR || buf[pos + this.bulkLen + 1] !== LF) {
+          return this.fail(sink, 'Protocol error: invalid CRLF in request')
+        }
         this.args!.push(buf.latin1Slice(pos, pos + this.bulkLen))
+        this.argsBytes += this.bulkLen
         pos += this.bulkLen + 2
         this.bulkLen = -1
         this.remaining--
       }
       const argv = this.args!
       this.args = null
+      this.argsBytes = 0
       if (!sink.command(argv)) {
         this.failed = true
         return end
@@ -163,12 +237,18 @@ export class RequestParser {
     this.failed = true
     this.pending = null
     this.gathered = null
+    this.gatheredLength = 0
+    this.args = null
+    this.argsBytes = 0
     sink.protocolError(message)
     return Number.MAX_SAFE_INTEGER
   }
 }
 
-/** Parses a signed decimal in buf[start, end) strictly (like Valkey's string2ll); null if malformed. */
+/**
+ * Parses a signed decimal in buf[start, end) exactly as Valkey's string2ll accepts it: no sign but
+ * '-', no leading zero, no "-0", within a signed 64-bit integer. null if malformed.
+ */
 function parseLength(buf: Buffer, start: number, end: number): number | null {
   if (start >= end || end - start > 20) return null
   let i = start
@@ -176,15 +256,19 @@ function parseLength(buf: Buffer, start: number, end: number): number | null {
   if (buf[i] === 0x2d /* - */) {
     negative = true
     i++
-    if (i === end) return null
   }
-  if (buf[i] === 0x30 && end - i > 1) return null
+  if (i === end) return null
+  if (buf[i] === 0x30 /* 0 */) return end - i === 1 && !negative ? 0 : null
+  const digits = end - i
   let n = 0
   for (; i < end; i++) {
     const d = buf[i] - 0x30
     if (d < 0 || d > 9) return null
     n = n * 10 + d
   }
+  // Beyond 64 bits string2ll fails; 19 digits may still overflow, compare them as text.
+  if (digits > 19) return null
+  if (digits === 19 && buf.latin1Slice(end - 19, end) > (negative ? '9223372036854775808' : '9223372036854775807')) return null
   return negative ? -n : n
 }
 
