@@ -48,6 +48,8 @@ export class EngineNode {
   frozenTimeUs: bigint | null = null
   readonly startedAt = Date.now()
   totalCommands = 0
+  /** Error replies to top-level commands (INFO total_error_replies). */
+  totalErrorReplies = 0
   totalConnections = 0
   lastSave = Math.floor(Date.now() / 1000)
   /** Settings CONFIG SET may change that nothing else reads. */

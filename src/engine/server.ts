@@ -111,6 +111,7 @@ function handleConnection(node: EngineNode, socket: Socket): void {
         process.stderr.write(`flip engine: ${(error as Error)?.stack ?? error}\n`)
       }
       if (closed) return false
+      if (reply instanceof ErrorReply) node.totalErrorReplies++
       writer.reply(reply, client.resp)
       parser.authRequired = !client.authenticated
       const used = writer.length + socket.writableLength

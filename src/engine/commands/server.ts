@@ -71,6 +71,7 @@ const SECTIONS: Record<string, (c: Client) => string[]> = {
     `total_connections_received:${c.node.totalConnections}`,
     `total_commands_processed:${c.node.totalCommands}`,
     `rejected_connections:${c.node.limits.rejectedConnections}`,
+    `total_error_replies:${c.node.totalErrorReplies}`,
     `client_query_buffer_limit_disconnections:${c.node.limits.queryLimitDisconnections}`,
     `client_output_buffer_limit_disconnections:${c.node.limits.outputLimitDisconnections}`,
     'expired_keys:0',
