@@ -3,7 +3,8 @@
 // same directory, N times (default 10, snapshots every S = 1 s). Each run checks that the engine
 // starts (a torn snapshot would be refused), that every node's keys of that run are a prefix of
 // the acknowledged sequence (the snapshot is one point in time, no holes), and reports how many
-// acknowledged writes were lost. Fails (exit 1) when a start fails or a node shows a hole.
+// acknowledged writes were lost. Fails (exit 1) when a start fails or a node shows a hole. Starts
+// may take long on a loaded machine: the start timeout is 120 s (a refused snapshot fails at once).
 import {mkdtempSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -90,7 +91,7 @@ export async function crashMain(args: string[]): Promise<number> {
   try {
     const history: Array<{run: number; acked: number[]}> = []
     for (let run = 1; run <= runs; run++) {
-      engine = await startEngine({nodes: 3, snapshotDir: dir, saveSeconds})
+      engine = await startEngine({nodes: 3, snapshotDir: dir, saveSeconds, startTimeoutMs: 120_000})
       const tags = engine.nodes.map((n) => tagFor(n.slots))
       // What earlier runs restored must still be there (each restart loads the last snapshot).
       for (const past of history.slice(-1)) {
@@ -106,7 +107,7 @@ export async function crashMain(args: string[]): Promise<number> {
       const acked = writers.map((w) => w.acked())
       await Promise.all(writers.map((w) => w.stop()))
       try {
-        engine = await startEngine({nodes: 3, snapshotDir: dir, saveSeconds})
+        engine = await startEngine({nodes: 3, snapshotDir: dir, saveSeconds, startTimeoutMs: 120_000})
       } catch (error) {
         problems.push(`run ${run}: the engine did not start again: ${(error as Error).message}`)
         engine = null
