@@ -13,7 +13,7 @@ import type {NodeConnection} from '../plane/connection.js'
 import {RespError, retryKind} from '../plane/errors.js'
 import {CommandEncoder, type Reply} from '../plane/resp.js'
 import {formatAddress} from '../plane/url.js'
-import {crashAfterBatch, holdAfterBatch} from './crash-hook.js'
+import {crashAfterBatch, holdAfterBatch, testBatchCommands} from './crash-hook.js'
 import {CutoverFailedError} from './errors.js'
 import {mergeAcks, waitForReplicas, type ReplicaAck} from './replicas.js'
 import type {Journal} from './journal.js'
@@ -126,7 +126,7 @@ async function runNode(
 ): Promise<void> {
   const connection: NodeConnection = await options.plane.dedicated(node, {db: options.home})
   const address = formatAddress(node)
-  const limit = options.batchCommands ?? 8192
+  const limit = options.batchCommands ?? testBatchCommands() ?? 8192
   const prefix = options.phase === 'rollback' ? 'rollback-' : ''
   try {
     // Pipelined writes of whole slot transactions, up to `limit` MOVEs each.
