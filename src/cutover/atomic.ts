@@ -166,7 +166,12 @@ export async function runAtomic(options: AtomicOptions): Promise<AtomicResult> {
     })
     // Each script's effects reach its replicas as one transaction; WAIT on the connection that ran it.
     const ran = nodes.map((_, i) => runs.some((run) => run.node === formatAddress(nodes[i])))
-    const acks = await Promise.all(nodes.map((node, i) => (ran[i] ? waitForReplicas(connections[i], node, repliedAt[i], options.replicaTimeoutMs).then((ack) => ack && {ack, at: performance.now()}) : undefined)))
+    const acks = await Promise.all(
+      nodes.map(async (node, i) => {
+        const ack = ran[i] ? await waitForReplicas(connections[i], node, repliedAt[i], options.replicaTimeoutMs) : undefined
+        return ack && {ack, at: performance.now()}
+      }),
+    )
     const acked = acks.filter((entry) => entry !== undefined)
     const lastPrimary = Math.max(...repliedAt.filter((_, i) => ran[i]))
     const replicasCaughtUpMs = acked.length > 0 ? Math.round((Math.max(...acked.map((entry) => entry.at)) - lastPrimary) * 100) / 100 : null
