@@ -4,6 +4,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import {resolve} from 'node:path'
 import {DEFAULT_DBS} from '../cutover/dbs.js'
 import {GUARDS, parseGuardValue} from '../cutover/guards.js'
+import {replicaTimeoutMs} from '../cutover/replicas.js'
 import {EXIT, FlipError} from '../util/exit-codes.js'
 import {checkName, DEFAULT_NAME} from '../registry/db-names.js'
 
@@ -37,6 +38,8 @@ export interface FlipConfig {
   maxRise?: string | number
   /** Hash fields the numeric guards judge (empty: every numeric field). */
   guardFields?: string[]
+  /** Cutover/rollback: how long each primary waits for its replicas after its switch ("5s", "500ms"; a number is seconds). */
+  replicaTimeout?: string | number
 }
 
 /** Settings before db names are resolved. */
@@ -53,6 +56,7 @@ const ENV: Partial<Record<keyof FlipConfig, string>> = {
   archive: 'FLIP_ARCHIVE_DB',
   metaDb: 'FLIP_META_DB',
   tz: 'FLIP_TZ',
+  replicaTimeout: 'FLIP_REPLICA_TIMEOUT',
   ...Object.fromEntries(GUARDS.map((guard) => [guard.key, guard.env])),
 }
 
@@ -83,6 +87,7 @@ export function loadConfigFile(path = resolve(CONFIG_FILE)): Partial<RawConfig> 
   if (config.guardFields !== undefined && !(Array.isArray(config.guardFields) && config.guardFields.every((item) => typeof item === 'string'))) {
     throw new FlipError(`${path}: "guardFields" must be a list of hash field names`, EXIT.usage)
   }
+  if (config.replicaTimeout !== undefined) replicaTimeoutMs(config.replicaTimeout as string | number, `${path}: "replicaTimeout"`)
   for (const key of NUMERIC) {
     if (config[key] !== undefined && !isDbRef(config[key])) {
       throw new FlipError(`${path}: "${key}" must be a database number or name, got ${JSON.stringify(config[key])}`, EXIT.usage)

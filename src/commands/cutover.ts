@@ -9,6 +9,7 @@ import {describeSignal, exitInterrupted, trapInterrupts} from '../cli/interrupt.
 import {formatInZone} from '../schedule/index.js'
 import {cutover, type CutoverResult, type CutoverSummary, type StrategyChoice} from '../cutover/cutover.js'
 import type {CutoverMode} from '../cutover/plan.js'
+import {replicaTimeoutMs, type ReplicaAck} from '../cutover/replicas.js'
 
 export default class Cutover extends DataCommand {
   static summary = 'Switch live to the staged dataset — now, at a time, or on a cron schedule — with a rollback plan on disk first.'
@@ -62,6 +63,8 @@ second one stops it after the batch in flight (exit 130) and prints the --resume
     'discard-archive': Flags.boolean({summary: 'Empty a non-empty archive db instead of refusing, whatever it holds.', exclusive: ['keep-archive']}),
     'keep-archive': Flags.boolean({summary: 'Refuse a non-empty archive db even when it holds the previous cutover’s rollback data (no rotation).', exclusive: ['discard-archive']}),
     'allow-empty': Flags.boolean({summary: 'Replace mode: allow a manifest of 0 keys, which removes every key from live (refused without it).'}),
+    'allow-degraded': Flags.boolean({summary: 'Cut over although a primary has a replica down (failed or loading); refused without it.'}),
+    'replica-timeout': Flags.string({summary: 'After each primary’s switch, wait this long for its replicas to apply it; else the check fails (default 5s; config replicaTimeout).'}),
     'dry-run': Flags.boolean({summary: 'Run every check and print the plan; change nothing.'}),
     resume: Flags.string({summary: 'Finish an interrupted cutover from its plan (id or path).'}),
     yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation (required when not on a terminal).'}),
@@ -71,7 +74,8 @@ second one stops it after the batch in flight (exit 130) and prints the --resume
 
   async run(): Promise<CutoverResult> {
     const {flags} = await this.parse(Cutover)
-    const config = await this.settings({...flags, lockDb: flags['lock-db'], metaDb: flags['meta-db'], ...guardConfigFlags(flags)})
+    const config = await this.settings({...flags, lockDb: flags['lock-db'], metaDb: flags['meta-db'], replicaTimeout: flags['replica-timeout'], ...guardConfigFlags(flags)})
+    const replicaTimeout = replicaTimeoutMs(config.replicaTimeout)
     this.notifyTo(webhooksFor(flags.notify, config, true))
     const target = this.target(flags.url, config)
     let progress: Progress = startProgress('Pre-flight…')
@@ -122,6 +126,8 @@ second one stops it after the batch in flight (exit 130) and prints the --resume
         discardArchive: flags['discard-archive'],
         keepArchive: flags['keep-archive'],
         allowEmpty: flags['allow-empty'],
+        allowDegraded: flags['allow-degraded'],
+        replicaTimeoutMs: replicaTimeout,
         guards: guardsOfRun(config, flags),
         dryRun: flags['dry-run'],
         resume: flags.resume,
@@ -200,11 +206,22 @@ second one stops it after the batch in flight (exit 130) and prints the --resume
       const a = result.atomic
       this.log(`  atomic: scripts overlapped ${a.overlapProven ? color.green('(proven)') : color.red('(NOT proven)')} by ${Math.round(a.overlapMarginMs)} ms; script ${Math.round(a.scriptMs)} ms, client stall ${Math.round(a.clientStallMs)} ms`)
     }
+    if (result.replicas.length > 0) this.log(`  ${replicasLine(result.replicas)}${atomicReplicasNote(result)}`)
     if (result.conflicts.count > 0) this.log(`  ${color.yellow(`${formatCount(result.conflicts.count)} conflicts`)}: ${result.conflicts.keys.join(', ')}`)
     if (result.archiveDiscarded) this.log(`  ${archiveLine(result, false)}`)
     this.log(`  plan ${result.planPath}`)
     if (result.rollbackCommand) this.log(`  undo with: ${result.rollbackCommand}`)
   }
+}
+
+/** Per primary: replicas that applied the switch, and when. */
+function replicasLine(acks: ReplicaAck[]): string {
+  return `replicas: ${acks.map((ack) => `${ack.primary} ${ack.acked}/${ack.replicas} in ${Math.round(ack.lagMs)} ms`).join(', ')}`
+}
+
+function atomicReplicasNote(result: CutoverResult): string {
+  const after = result.atomic?.replicasCaughtUpMs
+  return after === null || after === undefined ? '' : `; the last replica had it ${Math.round(after)} ms after the last primary`
 }
 
 /** Archive rotation, one line: whose rollback data went, and that its plan is superseded. */

@@ -6,6 +6,7 @@ import {InterruptedError} from '../util/interrupt.js'
 import {DataCommand, dbFlag, metaDbFlag} from '../cli/data-command.js'
 import {color, formatCount, formatDuration, startProgress} from '../cli/output.js'
 import {rollback, type RollbackResult} from '../cutover/rollback.js'
+import {replicaTimeoutMs} from '../cutover/replicas.js'
 
 export default class Rollback extends DataCommand {
   static summary = 'Undo a cutover from its plan: the pre-cutover live data comes back, checked against its checksum.'
@@ -32,6 +33,7 @@ shadow re-staged since a cluster cutover can be emptied first with --discard-sha
   static flags = {
     'lock-db': dbFlag('Database holding the cutover lock key.'),
     'meta-db': metaDbFlag,
+    'replica-timeout': Flags.string({summary: 'After each primary moves keys back, wait this long for its replicas to apply it; else the check fails (default 5s; config replicaTimeout).'}),
     'discard-shadow': Flags.boolean({summary: 'Delete the keys staged into the shadow since the cutover, so the cut-over keys can move back there.'}),
     yes: Flags.boolean({char: 'y', summary: 'Do not ask for confirmation (required when not on a terminal).'}),
     notify: notifyFlag,
@@ -39,7 +41,8 @@ shadow re-staged since a cluster cutover can be emptied first with --discard-sha
 
   async run(): Promise<RollbackResult> {
     const {args, flags} = await this.parse(Rollback)
-    const config = await this.settings({...flags, lockDb: flags['lock-db'], metaDb: flags['meta-db']})
+    const config = await this.settings({...flags, lockDb: flags['lock-db'], metaDb: flags['meta-db'], replicaTimeout: flags['replica-timeout']})
+    const replicaTimeout = replicaTimeoutMs(config.replicaTimeout)
     this.notifyTo(webhooksFor(flags.notify, config, true))
     let progress = startProgress('Rolling back…')
     // Ctrl-C / SIGTERM before the first change cancels (nothing changed, lock released). Once keys
@@ -60,6 +63,7 @@ shadow re-staged since a cluster cutover can be emptied first with --discard-sha
         plan: args.plan,
         lockDb: config.lockDb,
         discardShadow: flags['discard-shadow'],
+        replicaTimeoutMs: replicaTimeout,
         dbs: {live: config.live, shadow: config.shadow, archive: config.archive},
         meta: this.meta(config, (message) => progress.note(message)),
         confirm: async (summary) => {
@@ -91,6 +95,7 @@ shadow re-staged since a cluster cutover can be emptied first with --discard-sha
       const verified = result.verified.ok ? color.green('live matches its pre-cutover checksum') : color.red(`check failed: ${result.verified.problems.join('; ')}`)
       this.log(`${color.green('✓')} rolled back plan ${result.planId}: ${formatCount(result.keysRestored)} keys restored to live, ${formatCount(result.keysUnstaged)} staged keys back in the shadow, in ${formatDuration(result.durationMs)}`)
       this.log(`  ${verified} (${formatCount(result.live.keys)} keys, ${result.live.checksum})`)
+      if (result.replicas.length > 0) this.log(`  replicas: ${result.replicas.map((ack) => `${ack.primary} ${ack.acked}/${ack.replicas} in ${Math.round(ack.lagMs)} ms`).join(', ')}`)
       return result
     } catch (error) {
       progress.fail()

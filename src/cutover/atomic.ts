@@ -23,6 +23,7 @@ import type {Reply} from '../plane/resp.js'
 import {formatAddress} from '../plane/url.js'
 import {crashPoint} from './crash-hook.js'
 import type {Journal} from './journal.js'
+import {waitForReplicas, type ReplicaAck} from './replicas.js'
 import type {Dbs} from './state.js'
 
 export type ScriptOp = 'cutover-replace' | 'cutover-merge' | 'rollback-replace'
@@ -105,6 +106,10 @@ export interface AtomicResult {
   /** BUSY errors other clients got meanwhile (Valkey answers BUSY once a script runs past busy-reply-threshold, 5 s by default). */
   busyReplies: number
   minDurationMs: number
+  /** Per primary whose script ran: its replicas' acknowledgement, timed from that script's reply. */
+  replicas: ReplicaAck[]
+  /** From the last script reply to the last replica acknowledgement (null: no replicas). */
+  replicasCaughtUpMs: number | null
 }
 
 export interface AtomicOptions {
@@ -115,6 +120,8 @@ export interface AtomicOptions {
   phase: 'cutover' | 'rollback'
   /** How long each script keeps running after its work; default 4 × the slowest round trip + 20 ms, at least 50 ms. */
   minDurationMs?: number
+  /** After its script, each primary waits this long for its online replicas (replicas.ts). */
+  replicaTimeoutMs?: number
 }
 
 export async function runAtomic(options: AtomicOptions): Promise<AtomicResult> {
@@ -129,10 +136,15 @@ export async function runAtomic(options: AtomicOptions): Promise<AtomicResult> {
     // Written to every socket in the same tick: the scripts start as close together as the
     // network allows. The TIME behind each script runs the moment it ends.
     const sentAt = performance.now()
+    const repliedAt: number[] = nodes.map(() => sentAt)
     const replies = connections.map((connection, i) => {
       const pad = Math.min(MAX_PAD, Math.ceil(minDurationMs * speeds[i].roundsPerMs))
       return connection
         .pipeline([['EVAL', SWITCH_SCRIPT, 0, options.op, dbs.live, dbs.shadow, dbs.archive, pad], ['TIME']])
+        .then((reply) => {
+          repliedAt[i] = performance.now()
+          return reply
+        })
         .catch((error: Error) => [new RespError(error.message), null] as Reply[])
     })
     crashPoint(options.phase === 'rollback' ? 'rollback-script' : 'script')
@@ -152,6 +164,17 @@ export async function runAtomic(options: AtomicOptions): Promise<AtomicResult> {
       runs.push(run)
       options.journal.append({event: 'script', phase: options.phase, node, startUs: run.startUs, endUs: run.endUs, moved: run.second, archived: run.first})
     })
+    // Each script's effects reach its replicas as one transaction; WAIT on the connection that ran it.
+    const ran = nodes.map((_, i) => runs.some((run) => run.node === formatAddress(nodes[i])))
+    const acks = await Promise.all(
+      nodes.map(async (node, i) => {
+        const ack = ran[i] ? await waitForReplicas(connections[i], node, repliedAt[i], options.replicaTimeoutMs) : undefined
+        return ack && {ack, at: performance.now()}
+      }),
+    )
+    const acked = acks.filter((entry) => entry !== undefined)
+    const lastPrimary = Math.max(...repliedAt.filter((_, i) => ran[i]))
+    const replicasCaughtUpMs = acked.length > 0 ? Math.round((Math.max(...acked.map((entry) => entry.at)) - lastPrimary) * 100) / 100 : null
     const latestStart = Math.max(...runs.map((run) => run.startUs))
     const earliestEnd = Math.min(...runs.map((run) => run.endUs))
     return {
@@ -163,6 +186,8 @@ export async function runAtomic(options: AtomicOptions): Promise<AtomicResult> {
       clientStallMs,
       busyReplies,
       minDurationMs,
+      replicas: acked.map((entry) => entry.ack),
+      replicasCaughtUpMs,
     }
   } finally {
     await Promise.all([...connections, ...probes].map((connection) => connection.close().catch(() => undefined)))

@@ -8,7 +8,8 @@
 // "switched" (all moved, before the post-switch check), "archive-flushed" (archive rotation:
 // the old rollback data deleted, not journaled yet). Rollback uses the same points with the
 // prefix "rollback-". The process SIGKILLs itself, as `kill -9` or a power cut would.
-// Unset (always, outside tests) it costs one property read.
+// Unset (always, outside tests) it costs one property read. FLIP_TEST_SWITCH_DELAY_MS and
+// FLIP_TEST_BATCH_COMMANDS (below) make a switch slow and finely batched for the failover tests.
 
 let batches = 0
 
@@ -34,6 +35,10 @@ export function crashAfterBatch(prefix: string, journaled: boolean): void {
  * without racing it.
  */
 export async function holdAfterBatch(stop: AbortSignal | undefined): Promise<void> {
+  // FLIP_TEST_SWITCH_DELAY_MS=N: a pause after every journaled batch, so a failover test can
+  // kill a primary while the switch (or rollback) is surely still running.
+  const delay = Number(process.env.FLIP_TEST_SWITCH_DELAY_MS)
+  if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay))
   if (!process.env.FLIP_TEST_HOLD_SWITCH || !stop || stop.aborted) return
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, 60_000)
@@ -42,6 +47,12 @@ export async function holdAfterBatch(stop: AbortSignal | undefined): Promise<voi
       resolve()
     }, {once: true})
   })
+}
+
+/** TEST-ONLY: FLIP_TEST_BATCH_COMMANDS=N overrides the batched switch's MOVEs per write (many small batches). */
+export function testBatchCommands(): number | undefined {
+  const n = Number(process.env.FLIP_TEST_BATCH_COMMANDS)
+  return n > 0 ? n : undefined
 }
 
 function die(): never {

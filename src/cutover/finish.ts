@@ -3,6 +3,8 @@
 import {checkAfterCutover} from './check.js'
 import {crashPoint} from './crash-hook.js'
 import {CutoverFailedError, LockLostError} from './errors.js'
+import {ConnectionError} from '../plane/errors.js'
+import {replicaProblems} from './replicas.js'
 import type {GuardResult} from './guards.js'
 import type {KeptLock} from './lock.js'
 import type {CutoverMode, CutoverPlan, LoadedPlan, Strategy} from './plan.js'
@@ -26,13 +28,22 @@ export function switchStop(options: CutoverOptions, lock: KeptLock): AbortSignal
   return options.stopSignal ? AbortSignal.any([options.stopSignal, lock.lost]) : lock.lost
 }
 
-/** A switch cut short by `stop`: one line saying where things are and how to go on. */
+/** A switch cut short by `stop` or by a node lost: one line saying where things are and how to go on. */
 export function switchStopped(error: unknown, stop: AbortSignal, plan: CutoverPlan): unknown {
-  if (!stop.aborted) return error
   const next = `live is partly switched and the journal is up to date: finish with: ${plan.commands.resume} --yes, or undo with: ${plan.commands.rollback} --yes`
+  if (!stop.aborted) return nodeLost(error, `cutover ${plan.id}`, next)
   const reason = stop.reason as Error
   if (reason instanceof LockLostError) return new CutoverFailedError(`${reason.message}: the switch stopped after the batch in flight; ${next}`)
   return new InterruptedError(`cutover ${plan.id} ${reason.message}: the switch stopped after the batch in flight; ${next}`)
+}
+
+/**
+ * A primary lost mid-switch (killed, failing over): exit 3 naming it. What it acknowledged is
+ * journaled; what it did not reach its replica is simply done again (every step is idempotent).
+ */
+export function nodeLost(error: unknown, what: string, next: string): unknown {
+  if (!(error instanceof ConnectionError)) return error
+  return new ConnectionError(`${what} stopped: ${error.message}; once the cluster serves every slot again (its replica promoted), ${next}`)
 }
 
 export function switchProgress(options: CutoverOptions): ((progress: SwitchProgress) => void) | undefined {
@@ -66,7 +77,7 @@ export async function finish(input: FinishInput): Promise<CutoverResult> {
       `cutover ${plan.id} switched ${outcome.keysMoved} keys, but the check of live afterwards was ${(error as Error).message}: check with: flip verify --db ${plan.dbs.live}${plan.manifest ? ` --manifest ${plan.manifest.id}` : ''} (undo with: ${plan.commands.rollback} --yes)`,
     )
   })
-  const problems = [...check.problems]
+  const problems = [...check.problems, ...replicaProblems(outcome.replicas, options.replicaTimeoutMs)]
   if (outcome.conflicts.count > 0) {
     problems.unshift(`${outcome.conflicts.count} staged keys could not move into live (already there): ${outcome.conflicts.keys.slice(0, 5).join(', ')}`)
   }
@@ -93,6 +104,7 @@ export async function finish(input: FinishInput): Promise<CutoverResult> {
     verified: {ok: problems.length === 0, problems},
     conflicts: outcome.conflicts,
     atomic: outcome.atomic,
+    replicas: outcome.replicas,
     lock,
     summary,
     ...(guards ? {guards} : {}),
@@ -126,6 +138,7 @@ export function emptyResult(strategy: Strategy, mode: CutoverMode, summary: Cuto
     resumeCommand: null,
     verified: {ok: true, problems: []},
     conflicts: {count: 0, keys: []},
+    replicas: [],
     lock: null,
     summary,
   }

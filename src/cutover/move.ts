@@ -13,8 +13,9 @@ import type {NodeConnection} from '../plane/connection.js'
 import {RespError, retryKind} from '../plane/errors.js'
 import {CommandEncoder, type Reply} from '../plane/resp.js'
 import {formatAddress} from '../plane/url.js'
-import {crashAfterBatch, holdAfterBatch} from './crash-hook.js'
+import {crashAfterBatch, holdAfterBatch, testBatchCommands} from './crash-hook.js'
 import {CutoverFailedError} from './errors.js'
+import {mergeAcks, waitForReplicas, type ReplicaAck} from './replicas.js'
 import type {Journal} from './journal.js'
 import {inFlight} from '../util/in-flight.js'
 import {abortError} from '../util/interrupt.js'
@@ -49,6 +50,8 @@ export interface MoveOptions {
    * runMoves throws the signal's reason, leaving the server and the journal in step.
    */
   stop?: AbortSignal
+  /** After its last write, each primary waits this long for its online replicas (replicas.ts). */
+  replicaTimeoutMs?: number
 }
 
 export interface MoveTotals {
@@ -58,6 +61,8 @@ export interface MoveTotals {
   conflicts: {count: number; keys: Buffer[]}
   batches: number
   rounds: number
+  /** Per primary that switched slots: its replicas' acknowledgement. */
+  replicas: Map<string, ReplicaAck>
 }
 
 const MAX_ROUNDS = 20
@@ -70,7 +75,7 @@ interface Failure {
 }
 
 export async function runMoves(options: MoveOptions): Promise<MoveTotals> {
-  const totals: MoveTotals = {moved: {}, conflicts: {count: 0, keys: []}, batches: 0, rounds: 0}
+  const totals: MoveTotals = {moved: {}, conflicts: {count: 0, keys: []}, batches: 0, rounds: 0, replicas: new Map()}
   let pending = options.jobs.filter((job) => job.steps.some((step) => step.keys.length > 0))
   const totalSlots = pending.length
   let slotsDone = 0
@@ -95,7 +100,11 @@ export async function runMoves(options: MoveOptions): Promise<MoveTotals> {
       list.push(job)
     }
     const failures: Failure[] = []
-    await Promise.all([...byNode].map(([node, jobs]) => runNode(node, jobs, options, totals, failures, progress, stopped)))
+    // Every node finishes (and journals) what it can before a failed one is reported: the journal
+    // then says exactly what was done on the others.
+    const outcomes = await Promise.allSettled([...byNode].map(([node, jobs]) => runNode(node, jobs, options, totals, failures, progress, stopped)))
+    const broken = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected')
+    if (broken) throw broken.reason
     if (stopped.skipped) throw abortError(options.stop!)
     const fatal = failures.find((failure) => failure.kind === 'fatal')
     if (fatal) throw new CutoverFailedError(`slot ${fatal.job.slot}: ${fatal.message}`)
@@ -117,7 +126,7 @@ async function runNode(
 ): Promise<void> {
   const connection: NodeConnection = await options.plane.dedicated(node, {db: options.home})
   const address = formatAddress(node)
-  const limit = options.batchCommands ?? 8192
+  const limit = options.batchCommands ?? testBatchCommands() ?? 8192
   const prefix = options.phase === 'rollback' ? 'rollback-' : ''
   try {
     // Pipelined writes of whole slot transactions, up to `limit` MOVEs each.
@@ -147,8 +156,10 @@ async function runNode(
       const count = encoder.count
       return {jobs, replies: await connection.exec(encoder.take(), count)}
     }
+    let switchedAt = performance.now()
     // Each write's replies are journaled before the next write beyond the window is sent.
     for await (const batch of inFlight(writes(), send, WINDOW)) {
+      switchedAt = performance.now()
       const done = readBatch(batch.jobs, batch.replies, totals, failures)
       totals.batches++
       crashAfterBatch(prefix, false)
@@ -172,6 +183,7 @@ async function runNode(
       progress(done.length, moved + archived)
       await holdAfterBatch(options.stop)
     }
+    if (!stopped.skipped) mergeAcks(totals.replicas, await waitForReplicas(connection, node, switchedAt, options.replicaTimeoutMs))
   } finally {
     await connection.close().catch(() => undefined)
   }

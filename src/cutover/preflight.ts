@@ -13,6 +13,7 @@
 //   6. live is read and checksummed: the "before" a rollback must restore
 import type {LoadedManifest} from '../dataset/manifest.js'
 import {CutoverRefusedError, CutoverUsageError} from './errors.js'
+import {degradedShard} from '../plane/health.js'
 import {acquireLock, type KeptLock} from './lock.js'
 import {checkGuards, type GuardReport, type GuardSettings} from './guards.js'
 import type {ServerTarget} from '../plane/index.js'
@@ -23,9 +24,22 @@ import {archiveRotation, type ArchiveDiscard} from './rotation.js'
 import {scanDb} from '../ops/db-checksum.js'
 import {describeSummary, scanKeysBySlot, summary, type Session, type SlotKeys} from './state.js'
 
-export async function checkHealth(session: Session): Promise<void> {
+/**
+ * `refuseDegraded`: a new cutover refuses a shard with a replica down (its readers would be
+ * served by fewer nodes, and nothing would confirm that the missing replica saw the switch);
+ * resume and rollback finish what was started and only wait for the replicas that are online.
+ */
+export async function checkHealth(session: Session, refuseDegraded = false): Promise<void> {
   const health = await session.live.health()
-  if (!health.ok) throw new CutoverRefusedError(`target not healthy: ${health.problems.slice(0, 3).join('; ')}${health.problems.length > 3 ? ` (+${health.problems.length - 3} more)` : ''}`)
+  if (!health.ok) throw new CutoverRefusedError(`target not healthy: ${listed(health.problems)}`)
+  const degraded = refuseDegraded ? session.live.primaries.flatMap(degradedShard) : []
+  if (degraded.length > 0) {
+    throw new CutoverRefusedError(`target degraded: ${listed(degraded)}; nothing was changed (pass --allow-degraded to cut over anyway)`)
+  }
+}
+
+function listed(problems: string[]): string {
+  return `${problems.slice(0, 3).join('; ')}${problems.length > 3 ? ` (+${problems.length - 3} more)` : ''}`
 }
 
 export interface PreflightInput {
@@ -43,6 +57,8 @@ export interface PreflightInput {
   keepArchive?: boolean
   /** Seed URL without password, as plans record it (to recognise this target's plans). */
   targetUrl?: string
+  /** Go on although a shard has a replica down (--allow-degraded). */
+  allowDegraded?: boolean
   /** Check only: a non-empty archive with discardArchive is reported, not emptied. */
   dryRun?: boolean
   /** Limits on what the dataset changes (guards.ts), judged from a diff through `target`. */
@@ -90,7 +106,7 @@ export async function preflight(input: PreflightInput): Promise<Preflight> {
   const {session, manifest, strategy, mode} = input
   const progress = input.onProgress ?? (() => {})
   progress('checking the target’s health')
-  await abortable(checkHealth(session), input.signal)
+  await abortable(checkHealth(session, !input.allowDegraded), input.signal)
   progress('taking the cutover lock')
   const lock = await acquireLock({
     plane: session.live,

@@ -71,8 +71,8 @@ async function resumeWith(options: CutoverOptions, store: MetaStore | undefined,
     const stop = switchStop(options, lock)
     const outcome =
       loaded.phase === 'switched'
-        ? {keysMoved: 0, keysSetAside: 0, durationMs: 0, conflicts: {count: 0, keys: []}}
-        : await resumeForward({session, loaded, phase: 'cutover', onProgress: switchProgress(options), atomicMinDurationMs: options.atomicMinDurationMs, batchCommands: options.batchCommands, stop}).catch((error) => {
+        ? {keysMoved: 0, keysSetAside: 0, durationMs: 0, conflicts: {count: 0, keys: []}, replicas: []}
+        : await resumeForward({session, loaded, phase: 'cutover', onProgress: switchProgress(options), atomicMinDurationMs: options.atomicMinDurationMs, batchCommands: options.batchCommands, stop, replicaTimeoutMs: options.replicaTimeoutMs}).catch((error) => {
             throw switchStopped(error, stop, plan)
           })
     const firing: Firing = {scheduledAt: new Date(plan.schedule.scheduledAt), startedAt, driftMs: startedAt.getTime() - Date.parse(plan.schedule.scheduledAt)}

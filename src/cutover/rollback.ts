@@ -12,6 +12,8 @@ import {abortable, throwIfAborted} from '../util/interrupt.js'
 import {latestManifest} from '../dataset/manifest.js'
 import {checkAfterRollback, checkBeforeRollback, type AfterCheck} from './check.js'
 import {CutoverFailedError, CutoverRefusedError} from './errors.js'
+import {replicaProblems, type ReplicaAck} from './replicas.js'
+import {nodeLost} from './finish.js'
 import type {HeldLock} from './lock.js'
 import type {PlanPhase} from './journal.js'
 import {laterPlans, loadPlan, type CutoverPlan, type LoadedPlan} from './plan.js'
@@ -38,6 +40,8 @@ export interface RollbackOptions extends ServerTarget {
   lockTtlMs?: number
   /** MOVEs per journaled batch of the batched strategy (default 8192). */
   batchCommands?: number
+  /** How long each primary waits for its online replicas after moving keys back (default 5000 ms). */
+  replicaTimeoutMs?: number
   /** Asked once before anything changes; false refuses. Absent = yes. */
   confirm?: (summary: RollbackSummary) => boolean | Promise<boolean>
   onProgress?: (progress: SwitchProgress & {phase: 'rollback'}) => void
@@ -75,6 +79,8 @@ export interface RollbackResult {
   keysUnstaged: number
   durationMs: number
   verified: {ok: boolean; problems: string[]}
+  /** Per primary that moved keys back: its replicas' acknowledgement (empty: no replicas). */
+  replicas: ReplicaAck[]
   live: {keys: number; checksum: string}
   expected: {keys: number; checksum: string}
   /** A later cutover on these dbs ran after this plan (only for alreadyDone: live was not compared then). */
@@ -180,12 +186,17 @@ async function rollbackPlan(options: RollbackOptions, loaded: LoadedPlan, store:
         loaded,
         phase: 'rollback',
         batchCommands: options.batchCommands,
+        replicaTimeoutMs: options.replicaTimeoutMs,
         onProgress: options.onProgress ? (progress) => options.onProgress!({phase: 'rollback', ...progress}) : undefined,
       },
       loaded.phase === 'switched',
-    )
+    ).catch((error) => {
+      throw nodeLost(error, `rollback of plan ${plan.id}`, `the journal is up to date: run the same rollback again to finish it: ${plan.commands.rollback} --yes`)
+    })
     loaded.journal.append({event: 'rolled-back', durationMs: Math.round(outcome.durationMs)})
-    const check = await checkAfterRollback(session, plan)
+    const checked = await checkAfterRollback(session, plan)
+    const problems = [...checked.problems, ...replicaProblems(outcome.replicas, options.replicaTimeoutMs)]
+    const check = {...checked, ok: problems.length === 0, problems}
     loaded.journal.append({event: 'verified', phase: 'rollback', ok: check.ok, detail: check.problems[0]})
     const result = rollbackResult(loaded, summary, check, {
       alreadyDone: false,
@@ -193,6 +204,7 @@ async function rollbackPlan(options: RollbackOptions, loaded: LoadedPlan, store:
       keysUnstaged: outcome.keysSetAside,
       durationMs: outcome.durationMs,
       supersededBy: null,
+      replicas: outcome.replicas,
     })
     if (!check.ok) throw Object.assign(new CutoverFailedError(`rolled back, but the check failed: ${check.problems[0]}`), {result})
     return result
@@ -210,9 +222,9 @@ async function nothingToUndo(session: Session, loaded: LoadedPlan, summary: Roll
   const {plan} = loaded
   const check = await checkAfterRollback(session, plan)
   if (later || loaded.phase === 'planned') {
-    return rollbackResult(loaded, summary, {...check, ok: true, problems: []}, {alreadyDone: true, keysRestored: 0, keysUnstaged: 0, durationMs: 0, supersededBy: later?.plan.id ?? null})
+    return rollbackResult(loaded, summary, {...check, ok: true, problems: []}, {alreadyDone: true, keysRestored: 0, keysUnstaged: 0, durationMs: 0, supersededBy: later?.plan.id ?? null, replicas: []})
   }
-  const result = rollbackResult(loaded, summary, check, {alreadyDone: true, keysRestored: 0, keysUnstaged: 0, durationMs: 0, supersededBy: null})
+  const result = rollbackResult(loaded, summary, check, {alreadyDone: true, keysRestored: 0, keysUnstaged: 0, durationMs: 0, supersededBy: null, replicas: []})
   if (!check.ok) throw Object.assign(new CutoverFailedError(`plan ${plan.id} is rolled back, but the check failed: ${check.problems[0]}`), {result})
   return result
 }
@@ -221,7 +233,7 @@ function rollbackResult(
   loaded: LoadedPlan,
   summary: RollbackSummary,
   check: AfterCheck,
-  done: Pick<RollbackResult, 'alreadyDone' | 'keysRestored' | 'keysUnstaged' | 'durationMs' | 'supersededBy'>,
+  done: Pick<RollbackResult, 'alreadyDone' | 'keysRestored' | 'keysUnstaged' | 'durationMs' | 'supersededBy' | 'replicas'>,
 ): RollbackResult {
   return {
     planId: loaded.plan.id,

@@ -113,7 +113,7 @@ async function inspect(
 ): Promise<Inspected> {
   const {dbs, mode, schedule, displayUrl} = settled
   options.onProgress?.({phase: 'preflight', step: 'checking the target’s health'})
-  await abortable(checkHealth(session), signal)
+  await abortable(checkHealth(session, !options.allowDegraded), signal)
   const strategy = chooseStrategy(session.live.mode, mode, options.strategy, options.atomic)
   const store = await abortable(meta.open(session), signal)
   // Plans other machines ran on this target: archive rotation and rollback read them.
@@ -167,6 +167,7 @@ function runPreflight(options: CutoverOptions, session: Session, inspected: Insp
     keepArchive: options.keepArchive,
     targetUrl: displayUrl,
     dryRun: options.dryRun,
+    allowDegraded: options.allowDegraded,
     // --allow-empty already consents to every live key leaving live.
     guards: options.guards && {
       settings: options.allowEmpty && manifest.manifest.keys === 0 ? {...options.guards, maxRemoved: null} : options.guards,
@@ -207,7 +208,7 @@ async function arm(options: CutoverOptions, open: Session | undefined, meta: Met
   let prepared: Preflight | undefined
   let loaded: LoadedPlan | undefined
   try {
-    if (inspected.schedule.kind !== 'now') await abortable(checkHealth(session), halt.signal)
+    if (inspected.schedule.kind !== 'now') await abortable(checkHealth(session, !options.allowDegraded), halt.signal)
     prepared = await runPreflight(options, session, inspected, planId, halt.signal)
     const lost = prepared.lock.lost
     lost.addEventListener('abort', () => halt.abort(lost.reason), {once: true})
@@ -250,7 +251,7 @@ async function switchNow(options: CutoverOptions, armed: Armed, inspected: Inspe
   loaded.journal.append({event: 'switch-started', strategy: inspected.strategy, scheduledAt: firing.scheduledAt.toISOString(), startedAt: firing.startedAt.toISOString()})
   const stop = switchStop(options, prepared.lock)
   const outcome = await switchForward(
-    {session, loaded, phase: 'cutover', onProgress: switchProgress(options), atomicMinDurationMs: options.atomicMinDurationMs, batchCommands: options.batchCommands, stop},
+    {session, loaded, phase: 'cutover', onProgress: switchProgress(options), atomicMinDurationMs: options.atomicMinDurationMs, batchCommands: options.batchCommands, stop, replicaTimeoutMs: options.replicaTimeoutMs},
     {staged: prepared.stagedKeys, live: prepared.liveKeys},
   ).catch((error) => {
     throw switchStopped(error, stop, plan)

@@ -20,6 +20,7 @@ import {SLOT_COUNT, keySlot} from '../util/keyslot.js'
 import {runAtomic, type AtomicResult} from './atomic.js'
 import {crashPoint} from './crash-hook.js'
 import {CutoverFailedError} from './errors.js'
+import {sortedAcks, waitForReplicas, type ReplicaAck} from './replicas.js'
 import {runMoves, type MoveTotals, type SlotJob} from './move.js'
 import {readKeysFile, type CutoverPlan, type LoadedPlan} from './plan.js'
 import {scanDb} from '../ops/db-checksum.js'
@@ -41,6 +42,8 @@ export interface SwitchContext {
   batchCommands?: number
   /** The batched strategy stops before its next write (after journaling the ones in flight) and throws. */
   stop?: AbortSignal
+  /** How long each primary waits for its online replicas after its switch (replicas.ts). */
+  replicaTimeoutMs?: number
 }
 
 export interface AtomicReport {
@@ -53,6 +56,12 @@ export interface AtomicReport {
   minDurationMs: number
   /** Scripts that failed; their nodes were finished with the batched strategy. */
   failedNodes: Array<{node: string; message: string}>
+  /**
+   * From the last primary's script reply to the last replica's acknowledgement (null: no
+   * replicas). Replicas apply each node's script at once too, but not all at one instant:
+   * for this long a reader of replicas may see some shards switched and others not.
+   */
+  replicasCaughtUpMs: number | null
 }
 
 export interface SwitchOutcome {
@@ -64,6 +73,8 @@ export interface SwitchOutcome {
   keysSetAside: number
   conflicts: {count: number; keys: string[]}
   atomic?: AtomicReport
+  /** Per primary that switched: its replicas' acknowledgement (empty: no replicas). */
+  replicas: ReplicaAck[]
 }
 
 /** A first cutover run, with the key lists read during pre-flight. */
@@ -86,7 +97,7 @@ export async function resumeForward(ctx: SwitchContext): Promise<SwitchOutcome> 
   const {plan} = ctx.loaded
   if (plan.strategy === 'swapdb') {
     const where = await swapdbState(ctx)
-    if (where === 'switched') return {keysMoved: 0, keysSetAside: 0, durationMs: 0, conflicts: {count: 0, keys: []}}
+    if (where === 'switched') return {keysMoved: 0, keysSetAside: 0, durationMs: 0, conflicts: {count: 0, keys: []}, replicas: []}
     return swapdb(ctx)
   }
   const jobs = await forwardJobsFromServer(ctx)
@@ -98,7 +109,7 @@ export async function switchBack(ctx: SwitchContext, fresh: boolean): Promise<Sw
   const {plan} = ctx.loaded
   if (plan.strategy === 'swapdb') {
     const where = await swapdbState(ctx)
-    if (where === 'original') return {keysMoved: 0, keysSetAside: 0, durationMs: 0, conflicts: {count: 0, keys: []}}
+    if (where === 'original') return {keysMoved: 0, keysSetAside: 0, durationMs: 0, conflicts: {count: 0, keys: []}, replicas: []}
     return swapdb(ctx)
   }
   // The whole-node script is only right when every slot is switched and none rolled back yet.
@@ -128,6 +139,7 @@ async function moveOutcome(ctx: SwitchContext, jobs: SlotJob[], started: number)
     onProgress: ctx.onProgress,
     batchCommands: ctx.batchCommands,
     stop: ctx.stop,
+    replicaTimeoutMs: ctx.replicaTimeoutMs,
   })
   const forward = ctx.phase === 'cutover'
   return {
@@ -135,6 +147,7 @@ async function moveOutcome(ctx: SwitchContext, jobs: SlotJob[], started: number)
     keysSetAside: (forward ? totals.moved.archived : totals.moved.unstaged) ?? 0,
     durationMs: performance.now() - started,
     conflicts: {count: totals.conflicts.count, keys: totals.conflicts.keys.map(keyText)},
+    replicas: sortedAcks(totals.replicas),
   }
 }
 
@@ -146,12 +159,14 @@ async function atomic(ctx: SwitchContext, op: 'cutover-replace' | 'cutover-merge
     journal: ctx.loaded.journal,
     phase: ctx.phase,
     minDurationMs: ctx.atomicMinDurationMs,
+    replicaTimeoutMs: ctx.replicaTimeoutMs,
   })
   let keysMoved = result.runs.reduce((n, run) => n + run.second, 0)
   let keysSetAside = result.runs.reduce((n, run) => n + run.first, 0)
   const shortfall = result.runs.reduce((n, run) => n + (run.expected - run.second), 0)
   const conflicts = {count: shortfall, keys: [] as string[]}
   let durationMs = result.switchMs
+  const replicas = new Map(result.replicas.map((ack) => [ack.primary, ack]))
   if (result.failures.length > 0) {
     // A failed script keeps what it did; the batched strategy finishes from the server's state.
     const rest = ctx.phase === 'cutover' ? await forwardJobsFromServer(ctx) : await backwardJobsFromServer(ctx)
@@ -161,12 +176,14 @@ async function atomic(ctx: SwitchContext, op: 'cutover-replace' | 'cutover-merge
     keysSetAside += finish.keysSetAside
     conflicts.count = finish.conflicts.count
     conflicts.keys = finish.conflicts.keys
+    for (const ack of finish.replicas) replicas.set(ack.primary, ack)
   }
   return {
     keysMoved,
     keysSetAside,
     durationMs,
     conflicts,
+    replicas: sortedAcks(replicas),
     atomic: {
       overlapProven: result.overlap.proven,
       overlapMarginMs: result.overlap.marginMs,
@@ -175,6 +192,7 @@ async function atomic(ctx: SwitchContext, op: 'cutover-replace' | 'cutover-merge
       busyReplies: result.busyReplies,
       minDurationMs: result.minDurationMs,
       failedNodes: result.failures,
+      replicasCaughtUpMs: result.replicasCaughtUpMs,
     },
   }
 }
@@ -185,20 +203,23 @@ async function swapdb(ctx: SwitchContext): Promise<SwitchOutcome> {
   const plane = ctx.session.live
   const connection = await plane.dedicated(plane.primaries[0], {db: plan.dbs.live})
   let durationMs: number
+  let ack: ReplicaAck | undefined
   try {
     ctx.loaded.journal.append({event: 'swapdb', phase: ctx.phase, acknowledged: false})
     const started = performance.now()
     const reply = await connection.call(['SWAPDB', plan.dbs.live, plan.dbs.shadow])
-    durationMs = performance.now() - started
+    const switchedAt = performance.now()
+    durationMs = switchedAt - started
     crashPoint(ctx.phase === 'rollback' ? 'rollback-swapdb' : 'swapdb')
     if (reply instanceof RespError) throw new CutoverFailedError(`SWAPDB refused: ${reply.message}`)
     ctx.loaded.journal.append({event: 'swapdb', phase: ctx.phase, acknowledged: true})
+    ack = await waitForReplicas(connection, plane.primaries[0], switchedAt, ctx.replicaTimeoutMs)
   } finally {
     await connection.close().catch(() => undefined)
   }
   const moved = ctx.phase === 'cutover' ? plan.before.shadow.keys : plan.before.live.keys
   const setAside = ctx.phase === 'cutover' ? plan.before.live.keys : plan.before.shadow.keys
-  return {keysMoved: moved, keysSetAside: setAside, durationMs, conflicts: {count: 0, keys: []}}
+  return {keysMoved: moved, keysSetAside: setAside, durationMs, conflicts: {count: 0, keys: []}, replicas: ack ? [ack] : []}
 }
 
 /** Standalone: which way round live and shadow are, told by live's checksum. */

@@ -5,6 +5,7 @@ import type {CountdownTarget, ScheduleOptions} from '../schedule/index.js'
 import type {ServerTarget} from '../plane/url.js'
 import type {Dbs} from './state.js'
 import type {AtomicReport} from './switch.js'
+import type {ReplicaAck} from './replicas.js'
 import type {ArchiveDiscard} from './rotation.js'
 import type {CutoverMode, Strategy} from './plan.js'
 import type {MetaReport, MetaSettings} from '../registry/meta-db.js'
@@ -61,6 +62,10 @@ export interface CutoverOptions extends ServerTarget {
   atomicMinDurationMs?: number
   /** MOVEs per journaled batch of the batched strategy (default 8192). */
   batchCommands?: number
+  /** Cut over although a shard has a replica down (failed or loading); refused without it. */
+  allowDegraded?: boolean
+  /** How long to wait after each primary's switch for its online replicas to apply it (default 5000 ms). */
+  replicaTimeoutMs?: number
   /** Keep the plan on the server too, and look there for what the state dir lacks (absent: the state dir only). */
   meta?: MetaSettings
 }
@@ -131,6 +136,11 @@ export interface CutoverResult {
   verified: {ok: boolean; problems: string[]}
   conflicts: {count: number; keys: string[]}
   atomic?: AtomicReport
+  /**
+   * Per primary that switched: its online replicas, how many applied the switch, and the time
+   * from the primary's switch to their acknowledgement (WAIT). Empty without replicas.
+   */
+  replicas: ReplicaAck[]
   lock: {kind: 'server' | 'file'; where: string} | null
   summary: CutoverSummary
   /** The guards as judged in pre-flight (absent on --resume: judged when the plan was made). */

@@ -2,7 +2,7 @@
 // checked is what the cutover will use.
 import {describeReply} from './errors.js'
 import type {Router} from './router.js'
-import {formatRanges, migrationProblems, uncoveredRanges} from './topology.js'
+import {formatRanges, migrationProblems, uncoveredRanges, type PrimaryInfo} from './topology.js'
 import {formatAddress} from './url.js'
 
 export interface Health {
@@ -51,4 +51,16 @@ export async function checkHealth(router: Router): Promise<Health> {
     }),
   )
   return {ok: problems.length === 0, problems}
+}
+
+/**
+ * A shard with fewer replicas online than it has (a replica failed or still loading; read with
+ * the topology, so after health()): one line naming the primary and the replica, else nothing.
+ * "primary A has 0 of 1 replicas online: B is fail", or nothing when every member serves. */
+export function degradedShard(primary: PrimaryInfo): string[] {
+  const down = primary.replicas.filter((replica) => replica.health !== 'online')
+  if (down.length === 0) return []
+  const online = primary.replicas.length - down.length
+  const which = down.map((replica) => `${formatAddress(replica)} is ${replica.health}`).join(', ')
+  return [`primary ${formatAddress(primary)} has ${online} of ${primary.replicas.length} replicas online (${which})`]
 }

@@ -1,6 +1,8 @@
 // Who serves what: standalone vs cluster (INFO cluster → cluster_enabled:1), and in a cluster
 // the primaries with their slot ranges from CLUSTER SHARDS (Redis/Valkey ≥ 7), falling back to
-// CLUSTER SLOTS on older servers.
+// CLUSTER SLOTS on older servers. Each primary carries its replicas (CLUSTER SHARDS' role, health
+// and replication offset; standalone: INFO replication), so a cutover can refuse a degraded
+// shard and wait for the replicas after its switch.
 import {SLOT_COUNT} from '../util/keyslot.js'
 import type {NodeConnection} from './connection.js'
 import {ConnectionError, RespError} from './errors.js'
@@ -16,6 +18,24 @@ export interface PrimaryInfo {
   port: number
   /** Inclusive slot ranges, ascending. */
   slots: Array<[number, number]>
+  /** The other nodes of its shard: replicas, and a failed former primary (health "fail"). */
+  replicas: ReplicaInfo[]
+}
+
+export interface ReplicaInfo {
+  /** Cluster node id; for a standalone server's replica its host:port. */
+  id: string
+  host: string
+  port: number
+  /** online, loading or fail (CLUSTER SHARDS); standalone: online, or the replica's link state. */
+  health: string
+  /** Replication offset the replica reported (0: unknown). */
+  offset: number
+}
+
+/** Replicas that serve and follow their primary: the ones WAIT can count on. */
+export function onlineReplicas(primary: PrimaryInfo): ReplicaInfo[] {
+  return primary.replicas.filter((replica) => replica.health === 'online')
 }
 
 export interface Topology {
@@ -33,7 +53,9 @@ export async function discoverTopology(connection: NodeConnection, tls: boolean)
   const text = Buffer.isBuffer(info) ? info.toString('utf8') : String(info)
   const {host, port} = connection.options
   if (!/^cluster_enabled:1\b/m.test(text)) {
-    return {mode: 'standalone', primaries: [{id: formatAddress({host, port}), host, port, slots: [[0, SLOT_COUNT - 1]]}]}
+    const replication = await connection.call(['INFO', 'replication'])
+    const replicas = replication instanceof RespError ? [] : parseInfoReplicas(String(replication), host)
+    return {mode: 'standalone', primaries: [{id: formatAddress({host, port}), host, port, slots: [[0, SLOT_COUNT - 1]], replicas}]}
   }
   const shards = await connection.call(['CLUSTER', 'SHARDS'])
   const primaries =
@@ -56,8 +78,18 @@ function parseClusterShards(reply: Reply, seedHost: string, tls: boolean): Prima
     const primary =
       nodes.find((node) => text(node.role) === 'master' && text(node.health) === 'online') ?? nodes.find((node) => text(node.role) === 'master')
     if (primary === undefined) continue
-    const port = Number(tls && primary['tls-port'] !== undefined ? primary['tls-port'] : primary.port ?? primary['tls-port'])
-    primaries.push({id: text(primary.id), host: pickHost(text(primary.endpoint), text(primary.ip), seedHost), port, slots: slots.sort((a, b) => a[0] - b[0])})
+    const portOf = (node: Record<string, Reply>) => Number(tls && node['tls-port'] !== undefined ? node['tls-port'] : node.port ?? node['tls-port'])
+    const replicas: ReplicaInfo[] = nodes
+      .filter((node) => node !== primary)
+      .map((node) => ({
+        id: text(node.id),
+        host: pickHost(text(node.endpoint), text(node.ip), seedHost),
+        port: portOf(node),
+        // A former primary still listed in the shard counts as a member that is not serving.
+        health: text(node.role) === 'master' && text(node.health) === 'online' ? 'fail' : text(node.health) || 'online',
+        offset: Number(text(node['replication-offset'])) || 0,
+      }))
+    primaries.push({id: text(primary.id), host: pickHost(text(primary.endpoint), text(primary.ip), seedHost), port: portOf(primary), slots: slots.sort((a, b) => a[0] - b[0]), replicas})
   }
   return primaries.sort(byFirstSlot)
 }
@@ -75,7 +107,13 @@ function parseClusterSlots(reply: Reply, seedHost: string, address: string): Pri
     const id = node[2] === undefined ? formatAddress({host, port}) : text(node[2])
     let primary = byId.get(id)
     if (primary === undefined) {
-      primary = {id, host, port, slots: []}
+      // CLUSTER SLOTS lists the replicas it considers serving; their health is not reported.
+      const replicas = (range.slice(3) as Reply[]).filter(Array.isArray).map((replica) => {
+        const [rHost, rPort, rId] = replica as Reply[]
+        const address = {host: pickHost(text(rHost), '', seedHost), port: Number(rPort)}
+        return {id: rId === undefined ? formatAddress(address) : text(rId), ...address, health: 'online', offset: 0}
+      })
+      primary = {id, host, port, slots: [], replicas}
       byId.set(id, primary)
     }
     primary.slots.push([Number(start), Number(end)])
@@ -83,6 +121,18 @@ function parseClusterSlots(reply: Reply, seedHost: string, address: string): Pri
   const primaries = [...byId.values()]
   for (const primary of primaries) primary.slots.sort((a, b) => a[0] - b[0])
   return primaries.sort(byFirstSlot)
+}
+
+/** INFO replication of a primary: slaveN:ip=…,port=…,state=online,offset=…,lag=… lines. */
+export function parseInfoReplicas(info: string, seedHost: string): ReplicaInfo[] {
+  const replicas: ReplicaInfo[] = []
+  for (const match of info.matchAll(/^slave\d+:(.*?)\r?$/gm)) {
+    const fields = Object.fromEntries(match[1].split(',').map((pair) => pair.split('=') as [string, string]))
+    const host = pickHost(fields.ip ?? '', '', seedHost)
+    const port = Number(fields.port)
+    replicas.push({id: formatAddress({host, port}), host, port, health: fields.state === 'online' ? 'online' : fields.state ?? 'unknown', offset: Number(fields.offset) || 0})
+  }
+  return replicas
 }
 
 /** Slot → index into primaries (-1 when no primary serves it). */
