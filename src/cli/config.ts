@@ -4,6 +4,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import {resolve} from 'node:path'
 import {DEFAULT_DBS} from '../cutover/dbs.js'
 import {GUARDS, parseGuardValue} from '../cutover/guards.js'
+import type {TlsFiles} from '../plane/url.js'
 import {EXIT, FlipError} from '../util/exit-codes.js'
 import {checkName, DEFAULT_NAME} from '../registry/db-names.js'
 
@@ -37,6 +38,10 @@ export interface FlipConfig {
   maxRise?: string | number
   /** Hash fields the numeric guards judge (empty: every numeric field). */
   guardFields?: string[]
+  /** TLS files (paths) for valkeys:// / rediss://; env FLIP_TLS_CA / FLIP_TLS_CERT / FLIP_TLS_KEY win (read in src/plane/connect.ts). */
+  tlsCa?: string
+  tlsCert?: string
+  tlsKey?: string
 }
 
 /** Settings before db names are resolved. */
@@ -57,6 +62,15 @@ const ENV: Partial<Record<keyof FlipConfig, string>> = {
 }
 
 const NUMERIC: Array<keyof FlipConfig> = ['live', 'shadow', 'archive', 'lockDb', 'metaDb']
+
+/** Paths only: a key file's contents never go in flip.config.json (people commit it). */
+const TLS_KEYS = ['tlsCa', 'tlsCert', 'tlsKey'] as const
+
+/** The TLS files flip.config.json names, for the connection target. */
+export function tlsFilesOf(config: Pick<FlipConfig, (typeof TLS_KEYS)[number]>): TlsFiles | undefined {
+  const files: TlsFiles = {ca: config.tlsCa, cert: config.tlsCert, key: config.tlsKey}
+  return files.ca || files.cert || files.key ? files : undefined
+}
 
 export function loadConfigFile(path = resolve(CONFIG_FILE)): Partial<RawConfig> {
   if (!existsSync(path)) return {}
@@ -82,6 +96,11 @@ export function loadConfigFile(path = resolve(CONFIG_FILE)): Partial<RawConfig> 
   }
   if (config.guardFields !== undefined && !(Array.isArray(config.guardFields) && config.guardFields.every((item) => typeof item === 'string'))) {
     throw new FlipError(`${path}: "guardFields" must be a list of hash field names`, EXIT.usage)
+  }
+  for (const key of TLS_KEYS) {
+    if (config[key] !== undefined && (typeof config[key] !== 'string' || config[key] === '')) {
+      throw new FlipError(`${path}: "${key}" must be the path of a PEM file`, EXIT.usage)
+    }
   }
   for (const key of NUMERIC) {
     if (config[key] !== undefined && !isDbRef(config[key])) {

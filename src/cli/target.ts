@@ -1,7 +1,9 @@
 // Which server a data command talks to, decided here once per command: --url, then FLIP_URL,
 // then VALKEY_URL, then the url in flip.config.json, then the bundled engine recorded by
 // `flip engine start`. The result is the ServerTarget the ops, the cutover and the plane take.
+// TLS files named in flip.config.json ride along (paths; the plane reads them, env wins).
 import {passwordFromEnv, resolveTargetUrl, type ServerTarget} from '../plane/index.js'
+import type {TlsFiles} from '../plane/url.js'
 import {isProcessAlive} from '../util/process.js'
 import {EXIT, FlipError} from '../util/exit-codes.js'
 import {readEngineRecord} from './engine-record.js'
@@ -11,11 +13,11 @@ export function enginePasswordFromEnv(env: NodeJS.ProcessEnv = process.env): str
   return env.FLIP_ENGINE_PASSWORD || undefined
 }
 
-export function resolveTarget(options: {url?: string; configUrl?: string; stateDir: string; env?: NodeJS.ProcessEnv}): ServerTarget & {url: string} {
+export function resolveTarget(options: {url?: string; configUrl?: string; tlsFiles?: TlsFiles; stateDir: string; env?: NodeJS.ProcessEnv}): ServerTarget & {url: string} {
   const env = options.env ?? process.env
   const password = passwordFromEnv(env)
   const url = resolveTargetUrl(options.url, env) ?? (options.configUrl || undefined)
-  if (url !== undefined) return {url, password}
+  if (url !== undefined) return options.tlsFiles ? {url, password, tlsFiles: options.tlsFiles} : {url, password}
   const record = readEngineRecord(options.stateDir)
   if (record && isProcessAlive(record.pid)) return {url: record.seedUrl, password: password ?? enginePasswordFromEnv(env)}
   throw new FlipError(
