@@ -1,8 +1,8 @@
 // From PlaneOptions (or env) to what a Plane connects with: the server URL (flag > FLIP_URL >
 // VALKEY_URL), its parsed target with the password, and for TLS (valkeys://, rediss://) the
 // files to present and trust: a private CA (FLIP_TLS_CA) and, for mutual TLS, a client
-// certificate and key (FLIP_TLS_CERT, FLIP_TLS_KEY); each env variable wins over the file named
-// in flip.config.json (ServerTarget.tlsFiles). The server certificate is always verified.
+// certificate and key (FLIP_TLS_CERT, FLIP_TLS_KEY), read from the target's env (src/cli/target.ts
+// fills them in from flip.config.json when unset). The server certificate is always verified.
 // The files are read and checked here, once, so a bad one stops the command before it connects
 // (exit 2, naming the file and where it was named) instead of failing on every node.
 import {readFileSync} from 'node:fs'
@@ -10,7 +10,7 @@ import {createSecureContext} from 'node:tls'
 import type {TlsMaterial} from './connection.js'
 import {UsageError} from './errors.js'
 import type {RouterTarget} from './router.js'
-import {parseTargetUrl, redactUrl, resolveTargetUrl, type ServerTarget, type TlsFiles} from './url.js'
+import {parseTargetUrl, redactUrl, resolveTargetUrl, type ServerTarget} from './url.js'
 
 /** Which server (url, password, env: as ServerTarget, the TLS files read from that env too), and how to bind. */
 export interface PlaneOptions extends ServerTarget {
@@ -30,28 +30,29 @@ export function resolvePlaneTarget(options: PlaneOptions): {target: RouterTarget
     throw new UsageError('no server given: pass --url, set FLIP_URL or VALKEY_URL, or start the bundled engine with "flip engine start"')
   }
   const target = parseTargetUrl(url, {password: options.password, env})
-  const material = target.tls ? readTlsMaterial(env, options.tlsFiles, options.tlsCa) : {}
+  const material = target.tls ? readTlsMaterial(env, options.tlsCa) : {}
   return {target: {...target, ...material}, displayUrl: redactUrl(url)}
 }
 
 interface Named {
   path: string
-  /** Where the path came from, for messages: "FLIP_TLS_CERT" or 'flip.config.json "tlsCert"'. */
+  /** The variable that named it, for messages. */
   from: string
 }
 
+export const TLS_ENV = {ca: 'FLIP_TLS_CA', cert: 'FLIP_TLS_CERT', key: 'FLIP_TLS_KEY'} as const
+
 const FILES = [
-  {part: 'ca', env: 'FLIP_TLS_CA', key: 'tlsCa', what: 'CA file'},
-  {part: 'cert', env: 'FLIP_TLS_CERT', key: 'tlsCert', what: 'client certificate'},
-  {part: 'key', env: 'FLIP_TLS_KEY', key: 'tlsKey', what: 'client key'},
+  {part: 'ca', what: 'CA file'},
+  {part: 'cert', what: 'client certificate'},
+  {part: 'key', what: 'client key'},
 ] as const
 
-function readTlsMaterial(env: NodeJS.ProcessEnv, files: TlsFiles | undefined, tlsCa: string | Buffer | undefined): TlsMaterial {
+function readTlsMaterial(env: NodeJS.ProcessEnv, tlsCa: string | Buffer | undefined): TlsMaterial {
   const named: Partial<Record<'ca' | 'cert' | 'key', Named>> = {}
-  for (const {part, env: name, key} of FILES) {
-    const fromEnv = env[name]
-    if (fromEnv) named[part] = {path: fromEnv, from: name}
-    else if (files?.[part]) named[part] = {path: files[part]!, from: `flip.config.json "${key}"`}
+  for (const {part} of FILES) {
+    const path = env[TLS_ENV[part]]
+    if (path) named[part] = {path, from: TLS_ENV[part]}
   }
   if (named.cert && !named.key) throw new UsageError(`a client certificate is set (${named.cert.from}) but no key: set FLIP_TLS_KEY too`)
   if (named.key && !named.cert) throw new UsageError(`a client key is set (${named.key.from}) but no certificate: set FLIP_TLS_CERT too`)

@@ -12,7 +12,7 @@
 // sent in one exec() is never interleaved with someone else's commands).
 import {connect as netConnect, isIP, type Socket} from 'node:net'
 import {connect as tlsConnect} from 'node:tls'
-import {ConnectionError, DbNotAvailableError, RespError, clusterDatabasesRemedy} from './errors.js'
+import {ConnectionError, DbNotAvailableError, PermissionError, RespError, clusterDatabasesRemedy} from './errors.js'
 import {type Arg, CommandEncoder, type Reply, ReplyReader, encodeCommand} from './resp.js'
 import {describeTlsError} from './tls-errors.js'
 import {formatAddress} from './url.js'
@@ -291,6 +291,11 @@ export class NodeConnection {
   private selectError(db: number, reply: RespError): Error {
     if (reply.code === 'NOAUTH' || reply.code === 'WRONGPASS') {
       return new ConnectionError(`${this.address} requires a password (${reply.code}): put it in the URL or set FLIP_PASSWORD`)
+    }
+    if (reply.code === 'NOPERM') {
+      // The db exists but this user's ACL (Valkey 9.1 `db=`) does not list it.
+      const user = this.options.username ?? 'default'
+      return new PermissionError(`user ${user} may not use database ${db} on ${this.address} (${reply.message}): add ${db} to the user's db= list (ACL SETUSER ${user} db=…)`)
     }
     if (this.options.clusterMode) {
       return new DbNotAvailableError(`database ${db} is not available on cluster node ${this.address} (${reply.message})`, db, clusterDatabasesRemedy(db))

@@ -26,8 +26,6 @@ export interface ServerTarget {
   password?: string
   /** Environment to read the defaults from (default process.env). */
   env?: NodeJS.ProcessEnv
-  /** TLS files named in flip.config.json (paths, never contents); env FLIP_TLS_* wins over each. */
-  tlsFiles?: TlsFiles
 }
 
 /** Paths of the TLS files: the private CA, and the client certificate and key for mutual TLS. */
