@@ -17,6 +17,7 @@
 import type {Plane} from '../plane/plane.js'
 import {PermissionError, isNoPerm, missingRule} from '../plane/errors.js'
 import {keySlot} from '../util/keyslot.js'
+import type {Strategy} from './plan.js'
 import type {Dbs} from './state.js'
 
 /** The commands of the least-privilege user, as ACL rules (after `-@all`). */
@@ -40,8 +41,6 @@ export function leastPrivilegeUser(user: string, password: string, dbs: number[]
   return ['ACL', 'SETUSER', user, 'reset', 'on', `>${password}`, '~*', 'resetchannels', '-@all', ...LEAST_PRIVILEGE_COMMANDS, `db=${[...new Set(dbs)].sort((a, b) => a - b).join(',')}`]
 }
 
-export type SwitchStrategy = 'move' | 'atomic' | 'swapdb'
-
 /** A probe key: never exists, so MOVE answers 0 when allowed and changes nothing. */
 const PROBE_KEY = 'flip:permission-probe'
 
@@ -51,7 +50,7 @@ const PROBE_KEY = 'flip:permission-probe'
  * (also atomic's fallback), EVAL for atomic, SWAPDB for swapdb. Throws one PermissionError
  * naming every rule missing. The role dbs themselves are checked by every connection's SELECT.
  */
-export async function checkSwitchPermissions(live: Plane, dbs: Dbs, strategy: SwitchStrategy): Promise<void> {
+export async function checkSwitchPermissions(live: Plane, dbs: Dbs, strategy: Strategy): Promise<void> {
   const slot = keySlot(PROBE_KEY)
   const probes: Array<{rule: string; argv: Array<string | number>}> = []
   if (strategy === 'swapdb') probes.push({rule: '+swapdb', argv: ['SWAPDB', dbs.live, dbs.live]})
