@@ -5,6 +5,7 @@ import {resolve} from 'node:path'
 import {DEFAULT_DBS} from '../cutover/dbs.js'
 import {GUARDS, parseGuardValue} from '../cutover/guards.js'
 import {replicaTimeoutMs} from '../cutover/replicas.js'
+import type {TlsFiles} from '../plane/url.js'
 import {EXIT, FlipError} from '../util/exit-codes.js'
 import {checkName, DEFAULT_NAME} from '../registry/db-names.js'
 
@@ -40,6 +41,10 @@ export interface FlipConfig {
   guardFields?: string[]
   /** Cutover/rollback: how long each primary waits for its replicas after its switch ("5s", "500ms"; a number is seconds). */
   replicaTimeout?: string | number
+  /** TLS files (paths) for valkeys:// / rediss://; env FLIP_TLS_CA / FLIP_TLS_CERT / FLIP_TLS_KEY win (read in src/plane/connect.ts). */
+  tlsCa?: string
+  tlsCert?: string
+  tlsKey?: string
 }
 
 /** Settings before db names are resolved. */
@@ -61,6 +66,15 @@ const ENV: Partial<Record<keyof FlipConfig, string>> = {
 }
 
 const NUMERIC: Array<keyof FlipConfig> = ['live', 'shadow', 'archive', 'lockDb', 'metaDb']
+
+/** Paths only: a key file's contents never go in flip.config.json (people commit it). */
+const TLS_KEYS = ['tlsCa', 'tlsCert', 'tlsKey'] as const
+
+/** The TLS files flip.config.json names, for the connection target. */
+export function tlsFilesOf(config: Pick<FlipConfig, (typeof TLS_KEYS)[number]>): TlsFiles | undefined {
+  const files: TlsFiles = {ca: config.tlsCa, cert: config.tlsCert, key: config.tlsKey}
+  return files.ca || files.cert || files.key ? files : undefined
+}
 
 export function loadConfigFile(path = resolve(CONFIG_FILE)): Partial<RawConfig> {
   if (!existsSync(path)) return {}
@@ -88,6 +102,11 @@ export function loadConfigFile(path = resolve(CONFIG_FILE)): Partial<RawConfig> 
     throw new FlipError(`${path}: "guardFields" must be a list of hash field names`, EXIT.usage)
   }
   if (config.replicaTimeout !== undefined) replicaTimeoutMs(config.replicaTimeout as string | number, `${path}: "replicaTimeout"`)
+  for (const key of TLS_KEYS) {
+    if (config[key] !== undefined && (typeof config[key] !== 'string' || config[key] === '')) {
+      throw new FlipError(`${path}: "${key}" must be the path of a PEM file`, EXIT.usage)
+    }
+  }
   for (const key of NUMERIC) {
     if (config[key] !== undefined && !isDbRef(config[key])) {
       throw new FlipError(`${path}: "${key}" must be a database number or name, got ${JSON.stringify(config[key])}`, EXIT.usage)

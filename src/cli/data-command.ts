@@ -4,7 +4,7 @@ import {Flags} from '@oclif/core'
 import type {ServerTarget} from '../plane/index.js'
 import {dbNumberOf} from '../registry/db-names.js'
 import {BaseCommand} from './base.js'
-import {resolveConfig, type DbRef, type FlipConfig, type RawConfig} from './config.js'
+import {resolveConfig, tlsFilesOf, type DbRef, type FlipConfig, type RawConfig} from './config.js'
 import {resolveDbRefs} from './db-refs.js'
 import {resolveTarget} from './target.js'
 import type {MetaSettings} from '../registry/meta-db.js'
@@ -36,7 +36,7 @@ export abstract class DataCommand extends BaseCommand {
   /** Settings merged as flags > env > flip.config.json > defaults, db names resolved to numbers. */
   protected async settings(flags: Partial<RawConfig> & {'state-dir'?: string; url?: string}): Promise<FlipConfig> {
     const raw = resolveConfig({...flags, stateDir: flags['state-dir']})
-    return resolveDbRefs(raw, () => resolveTarget({url: flags.url, configUrl: raw.url, stateDir: raw.stateDir}))
+    return resolveDbRefs(raw, () => resolveTarget({url: flags.url, configUrl: raw.url, tlsFiles: tlsFilesOf(raw), stateDir: raw.stateDir}))
   }
 
   /** The metadata db settings for the core: notes and warnings go to stderr through `note`. */
@@ -45,7 +45,7 @@ export abstract class DataCommand extends BaseCommand {
   }
 
   /** Where to connect, resolved once per command (the password never leaves this object). */
-  protected target(url: string | undefined, config: Pick<FlipConfig, 'url' | 'stateDir'>): ServerTarget & {url?: string} {
-    return resolveTarget({url, configUrl: config.url, stateDir: config.stateDir})
+  protected target(url: string | undefined, config: Pick<FlipConfig, 'url' | 'stateDir' | 'tlsCa' | 'tlsCert' | 'tlsKey'>): ServerTarget & {url?: string} {
+    return resolveTarget({url, configUrl: config.url, tlsFiles: tlsFilesOf(config), stateDir: config.stateDir})
   }
 }

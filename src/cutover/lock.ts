@@ -17,8 +17,9 @@ import {closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeS
 import {dirname, join} from 'node:path'
 import {writeFileAtomicSync} from '../util/atomic-file.js'
 import {isProcessAlive} from '../util/process.js'
+import type {NodeConnection} from '../plane/connection.js'
 import type {Plane} from '../plane/plane.js'
-import {RespError} from '../plane/errors.js'
+import {PermissionError, RespError, isNoPerm} from '../plane/errors.js'
 import {CutoverRefusedError, LockLostError} from './errors.js'
 
 export const LOCK_KEY = 'flip:cutover:lock'
@@ -68,8 +69,12 @@ export interface LockOptions {
 /** The db the lock goes in, or undefined when the server will not say how many dbs it has. */
 export async function chooseLockDb(plane: Plane, dbsInUse: number[], lockDb?: number): Promise<number | undefined> {
   if (lockDb !== undefined) return lockDb
-  const databases = await plane.databases()
-  if (databases === undefined) return undefined
+  const found = await plane.databaseCount()
+  return 'count' in found ? highestFreeDb(found.count, dbsInUse) : undefined
+}
+
+/** The highest of `databases` dbs that no role uses: the default lock and metadata db. */
+export function highestFreeDb(databases: number, dbsInUse: number[]): number | undefined {
   for (let db = databases - 1; db >= 0; db--) if (!dbsInUse.includes(db)) return db
   return undefined
 }
@@ -150,6 +155,7 @@ async function acquireServerLock(plane: Plane, db: number, owner: LockOwner, ttl
   try {
     const reply = await connection.call(['SET', LOCK_KEY, value, 'NX', 'PX', ttlMs])
     if (reply instanceof RespError) throw new CutoverRefusedError(`cannot take the cutover lock (${where}): ${reply.message}`)
+    if (reply === 'OK') await checkCanRenew(connection, where, value, ttlMs)
     if (reply === null) {
       const [held, pttl] = await connection.pipeline([
         ['GET', LOCK_KEY],
@@ -173,6 +179,7 @@ async function acquireServerLock(plane: Plane, db: number, owner: LockOwner, ttl
     async renew() {
       // A failed call throws (keptAlive decides); an error reply is an answer: not renewed.
       const reply = await connection.call(['EVAL', RENEW_SCRIPT, 1, LOCK_KEY, value, ttlMs])
+      if (isNoPerm(reply)) throw new PermissionError(`cannot renew the cutover lock (${where}): ${reply.message}`)
       return reply === 1
     },
     async release() {
@@ -180,6 +187,18 @@ async function acquireServerLock(plane: Plane, db: number, owner: LockOwner, ttl
       await connection.close()
     },
   }
+}
+
+/**
+ * Renewing and releasing the lock are scripts (check-and-set on the owner): a user without
+ * EVAL could take the lock but would lose it at its first renewal, in the middle of a switch.
+ * Found out now, with nothing changed: the key just set is deleted and the run stops.
+ */
+async function checkCanRenew(connection: NodeConnection, where: string, value: string, ttlMs: number): Promise<void> {
+  const reply = await connection.call(['EVAL', RENEW_SCRIPT, 1, LOCK_KEY, value, ttlMs])
+  if (!isNoPerm(reply)) return
+  await connection.call(['DEL', LOCK_KEY]).catch(() => undefined)
+  throw new PermissionError(`cannot keep the cutover lock (${where}): renewing it runs a script and ${reply.message.replace(/^NOPERM /, '')} (NOPERM); grant +eval`)
 }
 
 function parseOwner(held: unknown): LockOwner | undefined {

@@ -12,16 +12,24 @@
 // sent in one exec() is never interleaved with someone else's commands).
 import {connect as netConnect, isIP, type Socket} from 'node:net'
 import {connect as tlsConnect} from 'node:tls'
-import {ConnectionError, DbNotAvailableError, RespError, clusterDatabasesRemedy} from './errors.js'
+import {ConnectionError, DbNotAvailableError, PermissionError, RespError, clusterDatabasesRemedy} from './errors.js'
 import {type Arg, CommandEncoder, type Reply, ReplyReader, encodeCommand} from './resp.js'
+import {describeTlsError} from './tls-errors.js'
 import {formatAddress} from './url.js'
 
-export interface ConnectionOptions {
+/** What a TLS connection presents and trusts (PEM contents, read once by connect.ts). */
+export interface TlsMaterial {
+  /** The CA(s) to trust instead of the system's: a private CA or a self-signed server cert. */
+  tlsCa?: string | Buffer
+  /** Client certificate (chain) and its private key, for servers that require mutual TLS. */
+  tlsCert?: string | Buffer
+  tlsKey?: string | Buffer
+}
+
+export interface ConnectionOptions extends TlsMaterial {
   host: string
   port: number
   tls?: boolean
-  /** Extra CA certificates (PEM) to trust for TLS, e.g. a private CA or a self-signed server cert. */
-  tlsCa?: string | Buffer
   username?: string
   password?: string
   /** db to SELECT in the handshake; undefined = don't select (discovery connections). */
@@ -205,11 +213,18 @@ export class NodeConnection {
   }
 
   private connectSocket(): Promise<void> {
-    const {host, port, tls, tlsCa} = this.options
+    const {host, port, tls, tlsCa, tlsCert, tlsKey} = this.options
     const timeoutMs = this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS
     return new Promise<void>((resolve, reject) => {
+      // rejectUnauthorized stays at its default (true): the server certificate is always verified.
       const socket: Socket = tls
-        ? tlsConnect({host, port, servername: isIP(host) ? undefined : host, ...(tlsCa === undefined ? {} : {ca: tlsCa})})
+        ? tlsConnect({
+            host,
+            port,
+            servername: isIP(host) ? undefined : host,
+            ...(tlsCa === undefined ? {} : {ca: tlsCa}),
+            ...(tlsCert === undefined ? {} : {cert: tlsCert, key: tlsKey}),
+          })
         : netConnect({host, port})
       let settled = false
       const timer = setTimeout(() => {
@@ -227,13 +242,16 @@ export class NodeConnection {
         resolve()
       })
       socket.on('error', (error: NodeJS.ErrnoException) => {
-        const reason = describeSocketError(error)
+        // A TLS failure is about the connection, even when it comes after 'secureConnect' (with
+        // TLS 1.3 the server checks the client certificate after the handshake completes).
+        const tlsReason = tls ? describeTlsError(error, {hasCa: tlsCa !== undefined, hasCert: tlsCert !== undefined}) : undefined
+        const reason = tlsReason ?? describeSocketError(error)
         if (!settled) {
           settled = true
           clearTimeout(timer)
           reject(new ConnectionError(`cannot connect to ${this.address}: ${reason}`))
         }
-        this.fail(new ConnectionError(`lost connection to ${this.address}: ${reason}`))
+        this.fail(new ConnectionError(`${tlsReason ? 'cannot connect to' : 'lost connection to'} ${this.address}: ${reason}`))
       })
       socket.on('close', () => {
         this.fail(new ConnectionError(`lost connection to ${this.address}: closed by the server`))
@@ -273,6 +291,11 @@ export class NodeConnection {
   private selectError(db: number, reply: RespError): Error {
     if (reply.code === 'NOAUTH' || reply.code === 'WRONGPASS') {
       return new ConnectionError(`${this.address} requires a password (${reply.code}): put it in the URL or set FLIP_PASSWORD`)
+    }
+    if (reply.code === 'NOPERM') {
+      // The db exists but this user's ACL (Valkey 9.1 `db=`) does not list it.
+      const user = this.options.username ?? 'default'
+      return new PermissionError(`user ${user} may not use database ${db} on ${this.address} (${reply.message}): add ${db} to the user's db= list (ACL SETUSER ${user} db=…)`)
     }
     if (this.options.clusterMode) {
       return new DbNotAvailableError(`database ${db} is not available on cluster node ${this.address} (${reply.message})`, db, clusterDatabasesRemedy(db))

@@ -18,6 +18,34 @@ export class UsageError extends PlaneError {
   }
 }
 
+/**
+ * The server refused this user a command, a key or a database (ACL: NOPERM). Exit 3, like a
+ * wrong password or a missing db: the target cannot be used as given and the fix is on the
+ * server (the user's ACL rules), not in the data; retrying cannot help. Raised before a change
+ * wherever flip can find out first (SELECT in every handshake, the lock's script at lock time).
+ */
+export class PermissionError extends PlaneError {
+  constructor(message: string) {
+    super(message, EXIT.unreachable)
+    this.name = 'PermissionError'
+  }
+}
+
+/** Whether a reply is an ACL refusal. */
+export function isNoPerm(reply: unknown): reply is RespError {
+  return reply instanceof RespError && reply.code === 'NOPERM'
+}
+
+/**
+ * The ACL rule that would allow what a NOPERM reply refused: "+move" for a command (Valkey
+ * names it: "… no permissions to run the 'move' command"), or undefined when it is a key or a
+ * database (the caller knows which one).
+ */
+export function missingRule(reply: RespError): string | undefined {
+  const command = /permissions to run the '([^']+)' command/.exec(reply.message)
+  return command ? `+${command[1].toLowerCase()}` : undefined
+}
+
 /** Server unreachable, connection lost, wrong password, NOAUTH, cluster not serving a slot: exit 3. */
 export class ConnectionError extends PlaneError {
   constructor(message: string) {
@@ -62,7 +90,8 @@ export class CommandError extends PlaneError {
   readonly key?: Buffer
 
   constructor(message: string, reply: string, key?: Buffer) {
-    super(message, EXIT.checkFailed)
+    // NOPERM: the user's ACL, not the data, is what failed (exit 3 as PermissionError).
+    super(message, reply.startsWith('NOPERM') ? EXIT.unreachable : EXIT.checkFailed)
     this.name = 'CommandError'
     this.reply = reply
     this.key = key

@@ -6,6 +6,7 @@
 //   plane.primaries                                    // [{id, host, port, slots: [[first, last], …]}]
 //   plane.identity()                                   // {mode, nodes: [{id, address, slots}]}: no secrets
 //   await plane.databases()                            // CONFIG GET cluster-databases / databases, if allowed
+//   await plane.databaseCount()                        // the same, or the reply that refused it
 //   plane.nodeForSlot(slot), plane.nodeForKey(key)     // routing (CRC16 + hash tags, src/util/keyslot.ts)
 //   await plane.writeRecords(records)                  // write and wait for every acknowledgement
 //   const w = plane.writer(); await w.write(batch) …; await w.finish()   // streaming, windowed (stage)
@@ -103,14 +104,23 @@ export class Plane {
 
   /** How many dbs the server offers (CONFIG GET cluster-databases in a cluster, databases standalone); undefined when CONFIG is refused. */
   async databases(): Promise<number | undefined> {
+    const found = await this.databaseCount()
+    return 'count' in found ? found.count : undefined
+  }
+
+  /**
+   * The db count, or why the server would not say: `refused` is the reply (NOPERM when this
+   * user lacks CONFIG GET, ERR on servers that rename or disable CONFIG).
+   */
+  async databaseCount(): Promise<{count: number} | {refused: string}> {
     const setting = this.mode === 'cluster' ? 'cluster-databases' : 'databases'
     const reply = await this.router
       .primaryConnection(0)
       .then((connection) => connection.call(['CONFIG', 'GET', setting]))
-      .catch(() => null)
-    if (!Array.isArray(reply) || reply.length < 2) return undefined
-    const value = Number(String(reply[1]))
-    return Number.isSafeInteger(value) ? value : undefined
+      .catch((error: Error) => new RespError(`ERR ${error.message}`))
+    if (reply instanceof RespError) return {refused: reply.message}
+    const value = Array.isArray(reply) && reply.length >= 2 ? Number(String(reply[1])) : NaN
+    return Number.isSafeInteger(value) ? {count: value} : {refused: `CONFIG GET ${setting} returned no number`}
   }
 
   nodeForSlot(slot: number): PrimaryInfo {

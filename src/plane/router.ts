@@ -6,7 +6,7 @@
 // key slot; MOVED refreshes the topology (asking the node named in the reply first), ASK sends
 // ASKING + the command to the named node, TRYAGAIN/CLUSTERDOWN/LOADING wait and retry
 // (errors.ts retryKind decides which is which).
-import {NodeConnection, type ConnectionOptions} from './connection.js'
+import {NodeConnection, type ConnectionOptions, type TlsMaterial} from './connection.js'
 import {ConnectionError, DbNotAvailableError, engineDatabasesRemedy, isRetryable, retryKind} from './errors.js'
 import type {KeyedExecutor} from './read-values.js'
 import {type Arg, CommandEncoder, type Reply} from './resp.js'
@@ -17,7 +17,7 @@ import type {WriteRouter} from './writer.js'
 /** Attempts per command on MOVED/ASK/TRYAGAIN before giving up with the server's error. */
 const MAX_REDIRECTS = 8
 
-export type RouterTarget = ParsedUrl & {tlsCa?: string | Buffer}
+export type RouterTarget = ParsedUrl & TlsMaterial
 
 export class Router implements WriteRouter, KeyedExecutor {
   mode: PlaneMode = 'standalone'
@@ -79,8 +79,8 @@ export class Router implements WriteRouter, KeyedExecutor {
 
   /** How to open a connection to host:port bound to `db` (undefined: no SELECT), with this target's credentials and TLS. */
   connectionOptions(host: string, port: number, db: number | undefined, clusterMode = this.mode === 'cluster'): ConnectionOptions {
-    const {tls, tlsCa, username, password} = this.target
-    return {host, port, tls, tlsCa, username, password, db, clusterMode, connectTimeoutMs: this.connectTimeoutMs}
+    const {tls, tlsCa, tlsCert, tlsKey, username, password} = this.target
+    return {host, port, tls, tlsCa, tlsCert, tlsKey, username, password, db, clusterMode, connectTimeoutMs: this.connectTimeoutMs}
   }
 
   async close(): Promise<void> {

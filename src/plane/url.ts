@@ -28,6 +28,13 @@ export interface ServerTarget {
   env?: NodeJS.ProcessEnv
 }
 
+/** Paths of the TLS files: the private CA, and the client certificate and key for mutual TLS. */
+export interface TlsFiles {
+  ca?: string
+  cert?: string
+  key?: string
+}
+
 /** A target URL taken apart. */
 export interface ParsedUrl {
   tls: boolean

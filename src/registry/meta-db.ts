@@ -3,7 +3,7 @@
 // a CI runner and a laptop with the same role dbs all find the same one without configuration.
 // A server that will not say how many dbs it has (CONFIG refused) has no default: then only an
 // explicit --meta-db turns the metadata db on, and flip works from the state directory alone.
-import {chooseLockDb} from '../cutover/lock.js'
+import {highestFreeDb} from '../cutover/lock.js'
 import type {Plane} from '../plane/index.js'
 import type {ServerTarget} from '../plane/url.js'
 import {openPlane} from '../ops/target.js'
@@ -47,26 +47,48 @@ export function checkMetaDb(metaDb: number | undefined, dbs: {live: number; shad
  */
 export async function openMetaStore(target: ServerTarget, probe: Plane | undefined, dbsInUse: number[], settings: MetaSettings): Promise<MetaStore | undefined> {
   if (settings.db !== undefined) return new MetaStore(await openPlane(target, settings.db))
-  const plane = probe ?? (await openPlane(target, 0))
+  const plane = probe ?? (await openPlane(target, dbsInUse[0] ?? 0))
   try {
-    const db = await chooseLockDb(plane, dbsInUse)
+    const found = await plane.databaseCount()
+    if ('refused' in found) {
+      // One line for what flip does without it (the lock takes the same default, lock.ts).
+      warn(
+        settings,
+        `the server refused CONFIG GET (${found.refused}), so flip cannot find the highest free db: it keeps no manifests or plans on the server and a cutover locks with a file in the state dir; pass --meta-db and --lock-db, or grant +config|get`,
+      )
+      return undefined
+    }
+    const db = highestFreeDb(found.count, dbsInUse)
     return db === undefined ? undefined : new MetaStore(await openPlane(target, db))
   } finally {
     if (!probe) await plane.close()
   }
 }
 
+/** The log of the run these settings belong to, so openMetaStore's warnings land in its result too. */
+const logs = new WeakMap<MetaSettings, MetaLog>()
+
+function warn(settings: MetaSettings, message: string): void {
+  const log = logs.get(settings)
+  if (log) log.warn(message)
+  else settings.onNote?.(`warning: ${message}`)
+}
+
 /** Collects the notes and warnings of one command run. */
 export class MetaLog {
   readonly warnings: string[] = []
 
-  constructor(private readonly settings: MetaSettings | undefined) {}
+  constructor(private readonly settings: MetaSettings | undefined) {
+    if (settings) logs.set(settings, this)
+  }
 
   note(message: string): void {
     this.settings?.onNote?.(message)
   }
 
+  /** Each warning once: a run may ask for the same fallback twice (e.g. the metadata db on each phase). */
   warn(message: string): void {
+    if (this.warnings.includes(message)) return
     this.warnings.push(message)
     this.settings?.onNote?.(`warning: ${message}`)
   }
