@@ -8,7 +8,7 @@
 //   stage          SET HSET SADD ZADD RPUSH EXPIRE PEXPIRE, DBSIZE, FLUSHDB (--replace)
 //   verify, status SCAN TYPE GET HGETALL SMEMBERS ZRANGE LRANGE PTTL EXISTS DBSIZE
 //   cutover, move  MULTI MOVE EXEC per slot; atomic: EVAL (a script that SELECTs, SCANs and
-//                  MOVEs) and TIME; swapdb (standalone): SWAPDB
+//                  MOVEs) and TIME; swapdb (standalone): SWAPDB; then WAIT for the replicas
 //   lock, metadata SET GET PTTL DEL, and EVAL of scripts calling GET SET DEL PEXPIRE HGET HSET
 //                  HDEL HEXISTS HLEN ZADD ZCARD ZRANGE ZRANGEBYSCORE ZREM ZSCORE TIME
 // Keys: every key of the role dbs (a dataset's keys are whatever it holds, and the atomic script
@@ -29,6 +29,8 @@ export const LEAST_PRIVILEGE_COMMANDS = [
   '+rpush', '+lrange', '+expire', '+pexpire', '+pttl', '+flushdb',
   // switching
   '+move', '+multi', '+exec', '+eval', '+swapdb',
+  // waiting for each primary's replicas after its switch
+  '+wait',
   // called from flip's scripts (lock, metadata db)
   '+hget', '+hdel', '+hexists', '+hlen', '+zcard', '+zrangebyscore', '+zrem', '+zscore',
 ]

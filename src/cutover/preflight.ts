@@ -15,6 +15,7 @@ import type {LoadedManifest} from '../dataset/manifest.js'
 import {CutoverRefusedError, CutoverUsageError} from './errors.js'
 import {degradedShard} from '../plane/health.js'
 import {acquireLock, type KeptLock} from './lock.js'
+import {checkSwitchPermissions} from './permissions.js'
 import {checkGuards, type GuardReport, type GuardSettings} from './guards.js'
 import type {ServerTarget} from '../plane/index.js'
 import {hostname} from 'node:os'
@@ -119,6 +120,8 @@ export async function preflight(input: PreflightInput): Promise<Preflight> {
   // The reads below can take minutes: stop them when asked to, or when the lock is lost.
   const stop = input.signal ? AbortSignal.any([input.signal, lock.lost]) : lock.lost
   try {
+    // A user without a command the switch needs is refused here, before any plan exists.
+    await abortable(checkSwitchPermissions(session.live, session.dbs, strategy), stop)
     const guards = input.guards && (await abortable(checkGuards({...input.guards, dbs: session.dbs, mode, signal: stop, onProgress: progress}), stop))
     let archive: DbSummary = {keys: 0, checksum: '0'.repeat(32)}
     let archiveDiscard: ArchiveDiscard | undefined

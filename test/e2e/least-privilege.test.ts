@@ -164,6 +164,10 @@ for (const target of targets) {
       expect((noMove as Error).message).toMatch(/^the move strategy needs \+move, which this user lacks \(NOPERM .*'move'.*\): grant them with ACL SETUSER on every primary; nothing was changed$/)
       expect(((await probe('flip-noeval', 'atomic')) as Error).message).toMatch(/^the atomic strategy needs \+eval, /)
       expect(await probe('flip-noeval', 'move')).toBeUndefined()
+      // Through the CLI: pre-flight asks right after taking the lock, so no plan is written.
+      expectRefused(await as('flip-nomove', project, ['cutover', '--yes', '--lock-db', String(META_DB), '--meta-db', String(META_DB)]), /^Error: the move strategy needs \+move, which this user lacks /)
+      const plansAfter = existsSync(plansDir) ? readdirSync(plansDir).filter((file) => file.endsWith('.json')) : []
+      expect(plansAfter.filter((file) => readFileSync(join(plansDir, file), 'utf8').includes(manifestId))).toEqual([])
       expect(await liveSummary(server.url)).toEqual(before)
     }, 180_000)
 
