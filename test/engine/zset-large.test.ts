@@ -1,6 +1,7 @@
 // Large sorted sets (> 10k members) on the bundled engine give the same replies as redis-server:
-// one seeded sequence of ZADD (all flags), ZINCRBY, ZREM and every range form (by rank, score and
-// lex, REV, LIMIT, WITHSCORES), ZCOUNT and ZRANK runs on both and every reply is compared.
+// one seeded sequence of ZADD (all flags), ZINCRBY, ZREM, ZREMRANGEBY{RANK,SCORE,LEX} and every
+// range form (by rank, score and lex, REV, LIMIT, WITHSCORES), ZCOUNT, ZLEXCOUNT and ZRANK runs on
+// both and every reply is compared.
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startTestEngine, type TestEngine} from '../support/engine.js'
 import {hasRedisServer, startRedisServer, type RedisServer} from '../support/redis-server.js'
@@ -77,7 +78,21 @@ function randomCommand(rand: () => number): string[] {
   if (r < 0.8) return [rand() < 0.5 ? 'ZRANK' : 'ZREVRANK', k, member(rand)]
   if (r < 0.84) return ['ZSCORE', k, member(rand)]
   if (r < 0.86) return ['ZCARD', k]
-  if (r < 0.9) return ['ZREM', '{z}lex', `w${Math.floor(rand() * MEMBERS)}`]
+  if (r < 0.88) return ['ZREM', '{z}lex', `w${Math.floor(rand() * MEMBERS)}`]
+  if (r < 0.885) {
+    const start = Math.floor(rand() * (MEMBERS + 40)) - MEMBERS / 2
+    return ['ZREMRANGEBYRANK', k, String(start), String(start + Math.floor(rand() * 40) - 5)]
+  }
+  if (r < 0.89) {
+    const n = Math.floor(rand() * 2000) - 1000
+    return ['ZREMRANGEBYSCORE', k, rand() < 0.5 ? `(${n}` : String(n), String(n + Math.floor(rand() * 3))]
+  }
+  if (r < 0.895) return ['ZREMRANGEBYLEX', '{z}lex', lexBound(rand), lexBound(rand)]
+  if (r < 0.9) return ['ZLEXCOUNT', '{z}lex', lexBound(rand), lexBound(rand)]
+  if (r < 0.91) {
+    const limit = rand() < 0.7 ? ['LIMIT', String(Math.floor(rand() * 100)), String(Math.floor(rand() * 60) - 1)] : []
+    return [rand() < 0.5 ? 'ZRANGEBYLEX' : 'ZREVRANGEBYLEX', '{z}lex', lexBound(rand), lexBound(rand), ...limit]
+  }
   const limit = rand() < 0.7 ? ['LIMIT', String(Math.floor(rand() * 100)), String(Math.floor(rand() * 60) - 1)] : []
   const rev = rand() < 0.5
   const [a, b] = [lexBound(rand), lexBound(rand)]
@@ -134,7 +149,7 @@ describe.skipIf(!hasRedisServer())('large sorted sets: the engine answers as red
   })
 
   it('agrees on LIMIT edges, ties by member and moves across the whole order', async () => {
-    const commands: string[][] = [['DEL', '{z}t']]
+    const commands: string[][] = [['DEL', '{z}t', '{z}str']]
     for (let from = 0; from < 12_000; from += 1000) {
       commands.push(['ZADD', '{z}t', ...Array.from({length: 1000}, (_, i) => [String((from + i) % 7), `t${String(from + i).padStart(5, '0')}`]).flat()])
     }
@@ -158,7 +173,24 @@ describe.skipIf(!hasRedisServer())('large sorted sets: the engine answers as red
       ['ZRANGE', '{z}t', '5999', '6003', 'REV'],
       ['ZREM', '{z}t', ...Array.from({length: 3000}, (_, i) => `t${String(i * 4).padStart(5, '0')}`)],
       ['ZCARD', '{z}t'],
+      ['ZREMRANGEBYSCORE', '{z}t', '(1', '2'],
+      ['ZREMRANGEBYSCORE', '{z}t', '5', '(5'],
+      ['ZREMRANGEBYRANK', '{z}t', '-1000', '-501'],
+      ['ZREMRANGEBYRANK', '{z}t', '10', '5'],
+      ['ZREMRANGEBYRANK', '{z}t', '0', '0'],
+      ['ZREMRANGEBYSCORE', '{z}t', 'x', '1'],
+      ['ZREMRANGEBYRANK', '{z}t', '1.5', '1'],
+      ['ZREMRANGEBYLEX', '{z}t', 'a', '[b'],
+      ['ZLEXCOUNT', '{z}t', '-', '+'],
+      ['ZRANGEBYLEX', '{z}t', '-', '+', 'WITHSCORES'],
+      ['ZREMRANGEBYSCORE', '{z}missing', '-inf', '+inf'],
+      ['SET', '{z}str', 'x'],
+      ['ZREMRANGEBYRANK', '{z}str', '0', '-1'],
+      ['ZREMRANGEBYRANK', '{z}str', 'x', '-1'],
+      ['ZCARD', '{z}t'],
       ['ZRANGE', '{z}t', '0', '-1', 'WITHSCORES'],
+      ['ZREMRANGEBYRANK', '{z}t', '0', '-1'],
+      ['EXISTS', '{z}t'],
     )
     await both(commands)
   })

@@ -295,7 +295,7 @@ const zrange: Handler = (c, argv) => {
   return problem ?? zrangeGeneric(c, argv[1], req)
 }
 
-function legacyRange(by: 'rank' | 'score', reverse: boolean): Handler {
+function legacyRange(by: RangeRequest['by'], reverse: boolean): Handler {
   return (c, argv) => {
     const req = newRequest(by, reverse, argv)
     if (by === 'rank') {
@@ -320,6 +320,51 @@ const zcount: Handler = (c, argv) => {
   return to - from
 }
 
+const zlexcount: Handler = (c, argv) => {
+  const min = parseLexBound(argv[2])
+  const max = parseLexBound(argv[3])
+  if (min === null || max === null) return new ErrorReply('ERR min or max not valid string range item')
+  const zset = lookupZSet(c.db, argv[1])
+  if (isError(zset)) return zset
+  if (zset === undefined) return 0
+  const [from, to] = lexRanks(zset, min, max)
+  return to - from
+}
+
+/** ZREMRANGEBYRANK / BYSCORE / BYLEX (Valkey's zremrangeGenericCommand): the range is parsed before the key is looked up. */
+function removeRange(by: RangeRequest['by']): Handler {
+  return (c, argv) => {
+    let ranks: (zset: ZSet) => [number, number] | null
+    if (by === 'rank') {
+      const start = parseInteger(argv[2])
+      const stop = parseInteger(argv[3])
+      if (start === null || stop === null) return NOT_INTEGER
+      ranks = (zset) => {
+        const range = clampRange(start, stop, zset.size)
+        return range === null ? null : [range[0], range[1] + 1]
+      }
+    } else if (by === 'score') {
+      const min = parseScoreBound(argv[2])
+      const max = parseScoreBound(argv[3])
+      if (min === null || max === null) return new ErrorReply('ERR min or max is not a float')
+      ranks = (zset) => scoreRanks(zset, min, max)
+    } else {
+      const min = parseLexBound(argv[2])
+      const max = parseLexBound(argv[3])
+      if (min === null || max === null) return new ErrorReply('ERR min or max not valid string range item')
+      ranks = (zset) => lexRanks(zset, min, max)
+    }
+    const zset = lookupZSet(c.db, argv[1])
+    if (isError(zset)) return zset
+    if (zset === undefined) return 0
+    const range = ranks(zset)
+    if (range === null) return 0
+    const removed = zset.removeRange(range[0], range[1]).length
+    dropIfEmpty(c.db, argv[1], zset)
+    return removed
+  }
+}
+
 const zscan: Handler = (c, argv) => {
   const zset = lookupZSet(c.db, argv[1])
   if (isError(zset)) return zset
@@ -340,5 +385,11 @@ export const zsetHandlers: Record<string, Handler> = {
   zrevrange: legacyRange('rank', true),
   zrangebyscore: legacyRange('score', false),
   zrevrangebyscore: legacyRange('score', true),
+  zrangebylex: legacyRange('lex', false),
+  zrevrangebylex: legacyRange('lex', true),
+  zlexcount,
+  zremrangebyrank: removeRange('rank'),
+  zremrangebyscore: removeRange('score'),
+  zremrangebylex: removeRange('lex'),
   zscan,
 }

@@ -37,13 +37,14 @@ describe('ZSet order', () => {
       if (i % 15_000 === 14_999) {
         const expected = model(naive)
         expect(zset.size).toBe(expected.length)
-        expect(zset.entries()).toEqual(expected)
+        // Strings: vitest's deep equality is slow on 16k-entry arrays.
+        expect(JSON.stringify(zset.entries())).toBe(JSON.stringify(expected))
         for (let k = 0; k < 100; k++) {
           const rank = Math.floor(rand() * expected.length)
           expect(zset.rank(expected[rank].member)).toBe(rank)
           expect(zset.at(rank)).toEqual(expected[rank])
           const end = Math.min(expected.length, rank + Math.floor(rand() * 700))
-          expect(zset.range(rank, end)).toEqual(expected.slice(rank, end))
+          expect(JSON.stringify(zset.range(rank, end))).toBe(JSON.stringify(expected.slice(rank, end)))
           const min = Math.floor(rand() * 60)
           expect(zset.countWhile((e) => e.score < min)).toBe(expected.filter((e) => e.score < min).length)
         }
@@ -54,7 +55,7 @@ describe('ZSet order', () => {
     const copy = zset.clone()
     copy.set('m1', -1e9)
     copy.delete('m2')
-    expect(zset.entries()).toEqual(model(naive))
+    expect(JSON.stringify(zset.entries())).toBe(JSON.stringify(model(naive)))
   })
 
   it('removes rank ranges and empties fully', () => {
