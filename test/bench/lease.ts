@@ -1,15 +1,26 @@
 // npm run bench:lease — how fast `flip db lease` picks a db (issue 12).
 //
-//   npx tsx test/bench/lease.ts [--seconds 5] [--clients 20] [--valkey valkey://host:port]
+//   npx tsx test/bench/lease.ts [--seconds 5] [--warmup 3] [--clients 20] [--valkey valkey://host:port]
 //
 // 1. Leases per second from 20 parallel clients (each: one registry session, lease then release
 //    in a loop, every lease flushing its db on every primary) on the bundled engine (cluster of 3),
 //    on a standalone redis-server, and on --valkey URL when given (its registry keys and the dbs
-//    it leases get flushed: use a scratch server).
+//    it leases get flushed: use a scratch server). Measured after --warmup seconds of the same,
+//    shown on their own row: a node that just started runs cold code, and its first few hundred
+//    leases cost several times the CPU of the later ones.
 // 2. The time of one lease on a 10,000,000-db engine with 100,000 leases held (the registry filled
 //    directly, in pipelined batches), next to the same on a 1,000-db engine with none held: the
-//    choice costs O(log n), so both should be alike.
+//    choice costs O(log n), so both should be alike. Both on a fresh engine after 100 untimed
+//    pairs, with the CPU ms per lease + release of the busiest node: on a loaded machine
+//    the wall-clock medians swing run to run, the CPU figures much less.
 // Goal: >= 500 leases/s; lease time independent of the dbs configured and the leases held.
+//
+// Leases per second measure the CPU share the server gets as much as the server: on a busy
+// machine they swing several-fold between runs. So each throughput row also gives the server's
+// own CPU time per lease (+ release), read from /proc (Linux): for the engine, of its busiest
+// node (the one holding the registry); and the leases/s that makes one full core.
+import {readFileSync} from 'node:fs'
+import {Valkey} from 'iovalkey'
 import {startEngine} from '../../src/engine/index.js'
 import {connectPlane} from '../../src/plane/index.js'
 import {hashToken} from '../../src/registry/db-registry.js'
@@ -20,14 +31,49 @@ import {startRedisServer} from '../support/redis-server.js'
 const args = process.argv.slice(2)
 const option = (name: string, fallback?: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback)
 const seconds = Number(option('--seconds', '5'))
+const warmup = Number(option('--warmup', '3'))
 const clients = Number(option('--clients', '20'))
 const roles = {live: 0, shadow: 1, archive: 2}
 
-async function throughput(url: string): Promise<{leases: number; perSecond: number}> {
-  const sessions = await Promise.all(Array.from({length: clients}, () => DbSession.open({url}, {roles})))
+/** CPU seconds (user + system) a process has used so far; undefined off Linux. */
+function cpuSeconds(pid: number): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return undefined
+  }
+}
+
+async function redisPid(port: number): Promise<number> {
+  const client = new Valkey({port, host: '127.0.0.1', lazyConnect: true})
+  client.on('error', () => {})
+  try {
+    await client.connect()
+    return Number(/process_id:(\d+)/.exec(await client.info('server'))![1])
+  } finally {
+    client.disconnect()
+  }
+}
+
+interface Rate {
+  leases: number
+  perSecond: number
+  /** CPU ms per lease of the busiest server process. */
+  cpuMsPerLease?: number
+}
+
+interface Throughput extends Rate {
+  /** The first --warmup seconds after the server started (JIT warm-up; under tsx also transpiling). */
+  cold: Rate
+}
+
+/** Every session leases then releases in a loop for `forSeconds`. */
+async function leaseLoop(sessions: DbSession[], forSeconds: number, pids: number[]): Promise<Rate> {
+  const cpuBefore = pids.map(cpuSeconds)
   let leases = 0
-  const deadline = Date.now() + seconds * 1000
   const started = Date.now()
+  const deadline = started + forSeconds * 1000
   await Promise.all(
     sessions.map(async (session) => {
       while (Date.now() < deadline) {
@@ -38,12 +84,37 @@ async function throughput(url: string): Promise<{leases: number; perSecond: numb
     }),
   )
   const elapsed = (Date.now() - started) / 1000
-  await Promise.all(sessions.map((s) => s.close()))
-  return {leases, perSecond: leases / elapsed}
+  const busiest = Math.max(...pids.map((pid, i) => (cpuSeconds(pid) ?? NaN) - (cpuBefore[i] ?? NaN)))
+  return {leases, perSecond: leases / elapsed, cpuMsPerLease: Number.isFinite(busiest) ? (busiest * 1000) / leases : undefined}
 }
 
-/** Median ms of `n` lease+release pairs' lease part on a fresh registry holding `held` leases. */
-async function leaseTime(url: string, held: number, databases: number, n = 20): Promise<number> {
+async function throughput(url: string, pids: number[] = []): Promise<Throughput> {
+  const sessions = await Promise.all(Array.from({length: clients}, () => DbSession.open({url}, {roles})))
+  try {
+    const cold = await leaseLoop(sessions, warmup, pids)
+    return {...(await leaseLoop(sessions, seconds, pids)), cold}
+  } finally {
+    await Promise.all(sessions.map((s) => s.close()))
+  }
+}
+
+function describeRate(r: Rate, forSeconds: number): string {
+  const cpu = r.cpuMsPerLease === undefined ? '' : `; ${r.cpuMsPerLease.toFixed(2)} CPU ms/lease = ${(1000 / r.cpuMsPerLease).toFixed(0)} leases/s per core`
+  return `${r.perSecond.toFixed(0)} leases/s (${r.leases} in ${forSeconds}s, ${clients} clients)${cpu}`
+}
+
+function throughputRows(what: string, t: Throughput): string[][] {
+  return [
+    [what, describeRate(t, seconds)],
+    [`  its first ${warmup}s after start (not counted above)`, describeRate(t.cold, warmup)],
+  ]
+}
+
+/**
+ * Median ms of `n` lease+release pairs' lease part on a fresh registry holding `held` leases, after
+ * `warm` untimed pairs (so a just-started engine is not compared cold against a warm one).
+ */
+async function leaseTime(url: string, pids: number[], held: number, databases: number, n = 50, warm = 100): Promise<{median: number; cpuMs?: number}> {
   const session = await DbSession.open({url}, {roles})
   const meta = await connectPlane({url, db: session.registry.db})
   const slot = keySlot('{flip}')
@@ -59,25 +130,45 @@ async function leaseTime(url: string, held: number, databases: number, n = 20): 
     ])
   }
   if (held > 0) await meta.execute([{argv: ['HSET', '{flip}:db:cursors', `0-${databases - 1}`, held + 3], slot}])
+  for (let i = 0; i < warm; i++) {
+    const lease = await leaseDb(session, {ttlMs: 60_000})
+    await releaseLease(session, {db: lease.db, token: lease.token})
+  }
   const times: number[] = []
+  const cpuBefore = pids.map(cpuSeconds)
   for (let i = 0; i < n; i++) {
     const start = process.hrtime.bigint()
     const lease = await leaseDb(session, {ttlMs: 60_000})
     times.push(Number(process.hrtime.bigint() - start) / 1e6)
     await releaseLease(session, {db: lease.db, token: lease.token})
   }
+  const busiest = Math.max(...pids.map((pid, i) => (cpuSeconds(pid) ?? NaN) - (cpuBefore[i] ?? NaN)))
   await meta.close()
   await session.close()
-  return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]
+  return {median: times.sort((a, b) => a - b)[Math.floor(times.length / 2)], cpuMs: Number.isFinite(busiest) ? (busiest * 1000) / n : undefined}
+}
+
+function describeLease(t: {median: number; cpuMs?: number}): string {
+  return `${t.median.toFixed(2)} ms median${t.cpuMs === undefined ? '' : `, ${t.cpuMs.toFixed(2)} CPU ms per lease + release (busiest node)`}`
 }
 
 const rows: string[][] = []
+let smallLease: {median: number; cpuMs?: number} = {median: NaN}
 {
   const engine = await startEngine({mode: 'cluster', nodes: 3, databases: 1000})
   try {
-    const t = await throughput(engine.seedUrl)
-    rows.push(['engine, cluster of 3, 1,000 dbs', `${t.perSecond.toFixed(0)} leases/s (${t.leases} in ${seconds}s, ${clients} clients)`])
-    rows.push(['engine, 1,000 dbs, 0 held: one lease', `${(await leaseTime(engine.seedUrl, 0, 1000)).toFixed(2)} ms median`])
+    const t = await throughput(engine.seedUrl, engine.nodes.map((n) => n.pid))
+    rows.push(...throughputRows('engine, cluster of 3, 1,000 dbs', t))
+  } finally {
+    await engine.stop()
+  }
+}
+{
+  // A fresh engine, as the 10M-db one below: the same warm-up before both timings.
+  const engine = await startEngine({mode: 'cluster', nodes: 3, databases: 1000})
+  try {
+    smallLease = await leaseTime(engine.seedUrl, engine.nodes.map((n) => n.pid), 0, 1000)
+    rows.push(['engine, 1,000 dbs, 0 held: one lease', describeLease(smallLease)])
   } finally {
     await engine.stop()
   }
@@ -85,8 +176,8 @@ const rows: string[][] = []
 {
   const redis = await startRedisServer(['--databases', '1000'])
   try {
-    const t = await throughput(redis.url)
-    rows.push(['redis-server 7 standalone, 1,000 dbs', `${t.perSecond.toFixed(0)} leases/s (${t.leases} in ${seconds}s, ${clients} clients)`])
+    const t = await throughput(redis.url, [await redisPid(redis.port)])
+    rows.push(...throughputRows('redis-server 7 standalone, 1,000 dbs', t))
   } finally {
     await redis.stop()
   }
@@ -94,12 +185,14 @@ const rows: string[][] = []
 const valkey = option('--valkey')
 if (valkey) {
   const t = await throughput(valkey)
-  rows.push([`Valkey at --valkey`, `${t.perSecond.toFixed(0)} leases/s (${t.leases} in ${seconds}s, ${clients} clients)`])
+  rows.push(...throughputRows('Valkey at --valkey', t))
 }
 {
   const engine = await startEngine({mode: 'cluster', nodes: 3, databases: 10_000_000})
   try {
-    rows.push(['engine, 10,000,000 dbs, 100,000 held: one lease', `${(await leaseTime(engine.seedUrl, 100_000, 10_000_000)).toFixed(2)} ms median`])
+    const bigLease = await leaseTime(engine.seedUrl, engine.nodes.map((n) => n.pid), 100_000, 10_000_000)
+    const cpuRatio = bigLease.cpuMs !== undefined && smallLease.cpuMs !== undefined ? `, CPU ${(bigLease.cpuMs / smallLease.cpuMs).toFixed(1)}x` : ''
+    rows.push(['engine, 10,000,000 dbs, 100,000 held: one lease', `${describeLease(bigLease)}; ${(bigLease.median / smallLease.median).toFixed(1)}x the 1,000-db case${cpuRatio}`])
   } finally {
     await engine.stop()
   }

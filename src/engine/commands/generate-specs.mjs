@@ -13,6 +13,7 @@ incrbyfloat getrange setrange
 hset hsetnx hmset hget hmget hgetall hdel hlen hexists hkeys hvals hincrby hincrbyfloat hstrlen hscan
 sadd srem smembers sismember smismember scard sscan
 zadd zrem zscore zmscore zcard zcount zrange zrangebyscore zrevrangebyscore zrevrange zrank zrevrank zincrby zscan
+zrangebylex zrevrangebylex zlexcount zremrangebyrank zremrangebyscore zremrangebylex
 lpush rpush lpop rpop lrange llen lindex
 del unlink exists type expire pexpire expireat pexpireat ttl pttl expiretime pexpiretime persist touch rename renamenx
 scan keys randomkey dbsize select move copy swapdb flushdb flushall

@@ -194,7 +194,7 @@ interface RangeRequest {
 
 /** Shared core of ZRANGE and its older variants (Valkey's zrangeGenericCommand). */
 function zrangeGeneric(c: Client, key: string, req: RangeRequest): Reply {
-  let selected: ZEntry[] = []
+  let selected: ZEntry[]
   if (req.by === 'rank') {
     const start = parseInteger(req.start)
     const stop = parseInteger(req.stop)
@@ -202,13 +202,11 @@ function zrangeGeneric(c: Client, key: string, req: RangeRequest): Reply {
     const found = lookupZSet(c.db, key)
     if (isError(found)) return found
     if (found === undefined) return []
-    const entries = found.entries()
-    const range = clampRange(start, stop, entries.length)
+    const n = found.size
+    const range = clampRange(start, stop, n)
     if (range === null) return []
-    if (req.reverse) {
-      const n = entries.length
-      for (let i = range[0]; i <= range[1]; i++) selected.push(entries[n - 1 - i])
-    } else selected = entries.slice(range[0], range[1] + 1)
+    if (req.reverse) selected = found.range(n - 1 - range[1], n - range[0]).reverse()
+    else selected = found.range(range[0], range[1] + 1)
   } else if (req.by === 'score') {
     const min = parseScoreBound(req.reverse ? req.stop : req.start)
     const max = parseScoreBound(req.reverse ? req.start : req.stop)
@@ -216,9 +214,7 @@ function zrangeGeneric(c: Client, key: string, req: RangeRequest): Reply {
     const found = lookupZSet(c.db, key)
     if (isError(found)) return found
     if (found === undefined) return []
-    const entries = found.entries()
-    const inRange = entries.filter((e) => aboveMin(e.score, min) && belowMax(e.score, max))
-    selected = limit(req.reverse ? inRange.reverse() : inRange, req.offset, req.count)
+    selected = limitedRange(found, scoreRanks(found, min, max), req)
   } else {
     const min = parseLexBound(req.reverse ? req.stop : req.start)
     const max = parseLexBound(req.reverse ? req.start : req.stop)
@@ -226,15 +222,33 @@ function zrangeGeneric(c: Client, key: string, req: RangeRequest): Reply {
     const found = lookupZSet(c.db, key)
     if (isError(found)) return found
     if (found === undefined) return []
-    const inRange = found.entries().filter((e) => lexAboveMin(e.member, min) && lexBelowMax(e.member, max))
-    selected = limit(req.reverse ? inRange.reverse() : inRange, req.offset, req.count)
+    selected = limitedRange(found, lexRanks(found, min, max), req)
   }
   return withScoresReply(c, selected, req.withScores)
 }
 
-function limit(entries: ZEntry[], offset: number, count: number): ZEntry[] {
-  if (offset < 0) return []
-  return count < 0 ? entries.slice(offset) : entries.slice(offset, offset + count)
+/** Ranks [from, to) of the entries with scores within [min, max], by binary search. */
+function scoreRanks(zset: ZSet, min: ScoreBound, max: ScoreBound): [number, number] {
+  const from = zset.countWhile((e) => !aboveMin(e.score, min))
+  const to = zset.countWhile((e) => belowMax(e.score, max))
+  return [from, Math.max(from, to)]
+}
+
+/** The same for members within a lex range (meaningful when all scores are equal, as in Valkey). */
+function lexRanks(zset: ZSet, min: LexBound, max: LexBound): [number, number] {
+  const from = zset.countWhile((e) => !lexAboveMin(e.member, min))
+  const to = zset.countWhile((e) => lexBelowMax(e.member, max))
+  return [from, Math.max(from, to)]
+}
+
+/** The part of ranks [from, to) that LIMIT offset count selects, walking backwards for REV. */
+function limitedRange(zset: ZSet, [from, to]: [number, number], req: RangeRequest): ZEntry[] {
+  if (req.offset < 0) return []
+  const available = Math.max(0, to - from - req.offset)
+  const take = req.count < 0 ? available : Math.min(req.count, available)
+  if (take === 0) return []
+  if (req.reverse) return zset.range(to - req.offset - take, to - req.offset).reverse()
+  return zset.range(from + req.offset, from + req.offset + take)
 }
 
 function withScoresReply(c: Client, entries: ZEntry[], withScores: boolean): Reply {
@@ -281,7 +295,7 @@ const zrange: Handler = (c, argv) => {
   return problem ?? zrangeGeneric(c, argv[1], req)
 }
 
-function legacyRange(by: 'rank' | 'score', reverse: boolean): Handler {
+function legacyRange(by: RangeRequest['by'], reverse: boolean): Handler {
   return (c, argv) => {
     const req = newRequest(by, reverse, argv)
     if (by === 'rank') {
@@ -302,9 +316,53 @@ const zcount: Handler = (c, argv) => {
   const zset = lookupZSet(c.db, argv[1])
   if (isError(zset)) return zset
   if (zset === undefined) return 0
-  let n = 0
-  for (const score of zset.scores.values()) if (aboveMin(score, min) && belowMax(score, max)) n++
-  return n
+  const [from, to] = scoreRanks(zset, min, max)
+  return to - from
+}
+
+const zlexcount: Handler = (c, argv) => {
+  const min = parseLexBound(argv[2])
+  const max = parseLexBound(argv[3])
+  if (min === null || max === null) return new ErrorReply('ERR min or max not valid string range item')
+  const zset = lookupZSet(c.db, argv[1])
+  if (isError(zset)) return zset
+  if (zset === undefined) return 0
+  const [from, to] = lexRanks(zset, min, max)
+  return to - from
+}
+
+/** ZREMRANGEBYRANK / BYSCORE / BYLEX (Valkey's zremrangeGenericCommand): the range is parsed before the key is looked up. */
+function removeRange(by: RangeRequest['by']): Handler {
+  return (c, argv) => {
+    let ranks: (zset: ZSet) => [number, number] | null
+    if (by === 'rank') {
+      const start = parseInteger(argv[2])
+      const stop = parseInteger(argv[3])
+      if (start === null || stop === null) return NOT_INTEGER
+      ranks = (zset) => {
+        const range = clampRange(start, stop, zset.size)
+        return range === null ? null : [range[0], range[1] + 1]
+      }
+    } else if (by === 'score') {
+      const min = parseScoreBound(argv[2])
+      const max = parseScoreBound(argv[3])
+      if (min === null || max === null) return new ErrorReply('ERR min or max is not a float')
+      ranks = (zset) => scoreRanks(zset, min, max)
+    } else {
+      const min = parseLexBound(argv[2])
+      const max = parseLexBound(argv[3])
+      if (min === null || max === null) return new ErrorReply('ERR min or max not valid string range item')
+      ranks = (zset) => lexRanks(zset, min, max)
+    }
+    const zset = lookupZSet(c.db, argv[1])
+    if (isError(zset)) return zset
+    if (zset === undefined) return 0
+    const range = ranks(zset)
+    if (range === null) return 0
+    const removed = zset.removeRange(range[0], range[1]).length
+    dropIfEmpty(c.db, argv[1], zset)
+    return removed
+  }
 }
 
 const zscan: Handler = (c, argv) => {
@@ -327,5 +385,11 @@ export const zsetHandlers: Record<string, Handler> = {
   zrevrange: legacyRange('rank', true),
   zrangebyscore: legacyRange('score', false),
   zrevrangebyscore: legacyRange('score', true),
+  zrangebylex: legacyRange('lex', false),
+  zrevrangebylex: legacyRange('lex', true),
+  zlexcount,
+  zremrangebyrank: removeRange('rank'),
+  zremrangebyscore: removeRange('score'),
+  zremrangebylex: removeRange('lex'),
   zscan,
 }
