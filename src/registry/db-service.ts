@@ -13,7 +13,7 @@ import {RespError} from '../plane/index.js'
 import {EXIT, FlipError} from '../util/exit-codes.js'
 import {DbRegistry, hashToken, type Lease, type LeaseRecord, type Reaped} from './db-registry.js'
 import {checkInRange, checkName} from './db-names.js'
-import {checkMetaDb} from './meta-db.js'
+import {checkMetaDb, chooseMetaDb} from './meta-db.js'
 import {checkDbAcl, createDbUser, deleteDbUser, newPassword} from './db-users.js'
 
 export interface RoleDbs {
@@ -27,16 +27,12 @@ export interface RoleDbs {
 const RELEASE_GRACE_MS = 60_000
 
 /**
- * The metadata db: --meta-db (FLIP_META_DB, metaDb) when given, else the highest db the server
- * offers that no role uses (the cutover lock's default, the rule of meta-db.ts openMetaStore; an explicit one
- * is checked by its checkMetaDb). The one place this is decided for `flip db`.
+ * The metadata db of `flip db` (chooseMetaDb's rule, shared with every other command), which
+ * must exist: the registry has nowhere else to live.
  */
 export async function metaDbOf(plane: Plane, metaDb: number | undefined, roles: RoleDbs): Promise<number> {
-  if (metaDb !== undefined) {
-    checkMetaDb(metaDb, roles)
-    return metaDb
-  }
-  const db = await chooseLockDb(plane, [roles.live, roles.shadow, roles.archive])
+  checkMetaDb(metaDb, roles)
+  const db = await chooseMetaDb(plane, metaDb, [roles.live, roles.shadow, roles.archive])
   if (db === undefined) throw new FlipError('the server does not say how many dbs it has (CONFIG refused): pass --meta-db to choose the metadata db', EXIT.usage)
   return db
 }
@@ -50,7 +46,14 @@ export class DbSession {
     readonly databases: number | undefined,
     /** Dbs never leased: live, shadow, archive, the lock db and the metadata db. */
     readonly roleDbs: number[],
+    /** Where the cutover lock goes (undefined when CONFIG is refused and no --lock-db). */
+    readonly lockDb: number | undefined,
   ) {}
+
+  /** The metadata db the registry lives in. */
+  get metaDb(): number {
+    return this.registry.db
+  }
 
   static async open(target: ServerTarget, options: {metaDb?: number; roles: RoleDbs}): Promise<DbSession> {
     const probe = await connectPlane({...target, db: 0})
@@ -62,7 +65,7 @@ export class DbSession {
       const lockDb = await chooseLockDb(probe, [options.roles.live, options.roles.shadow, options.roles.archive], options.roles.lockDb)
       plane = metaDb === 0 ? probe : await connectPlane({...target, db: metaDb})
       const roleDbs = [...new Set([options.roles.live, options.roles.shadow, options.roles.archive, metaDb, ...(lockDb === undefined ? [] : [lockDb])])]
-      return new DbSession(plane, new DbRegistry(plane), databases, roleDbs)
+      return new DbSession(plane, new DbRegistry(plane), databases, roleDbs, lockDb)
     } finally {
       if (plane !== probe) await probe.close()
     }

@@ -42,6 +42,17 @@ export function checkMetaDb(metaDb: number | undefined, dbs: {live: number; shad
 }
 
 /**
+ * THE rule for which db is the metadata db (every command that reads or writes it asks here):
+ * `metaDb` (--meta-db, FLIP_META_DB, metaDb) when given, else the highest db the server offers
+ * that is not in `dbsInUse` (the lock's default db). Undefined when none was given and the
+ * server will not say how many dbs it has. An explicit one is checked by checkMetaDb.
+ */
+export async function chooseMetaDb(plane: Plane, metaDb: number | undefined, dbsInUse: number[]): Promise<number | undefined> {
+  if (metaDb !== undefined) return metaDb
+  return chooseLockDb(plane, dbsInUse)
+}
+
+/**
  * The metadata store on `target`, or undefined when there is none (no --meta-db and the server
  * does not say how many dbs it has). `probe`: any plane already open on the target (else one on db 0).
  */
@@ -49,7 +60,7 @@ export async function openMetaStore(target: ServerTarget, probe: Plane | undefin
   if (settings.db !== undefined) return new MetaStore(await openPlane(target, settings.db))
   const plane = probe ?? (await openPlane(target, 0))
   try {
-    const db = await chooseLockDb(plane, dbsInUse)
+    const db = await chooseMetaDb(plane, undefined, dbsInUse)
     return db === undefined ? undefined : new MetaStore(await openPlane(target, db))
   } finally {
     if (!probe) await plane.close()
