@@ -1,6 +1,6 @@
 // The `flip db` operations: lease, renew, release, gc, name, unname, users. Each opens the
 // registry in the metadata db, changes it by one script, and does the per-node work around it
-// (FLUSHDB on every primary, ACL users on every primary). Prints nothing.
+// (FLUSHDB on every primary, ACL users on every primary and reachable replica). Prints nothing.
 //
 // Who holds a lease: whoever has its token. `lease` makes a random token, prints it (and
 // FLIP_LEASE_TOKEN under --env) and stores only its sha256. Labels are not proof: they are shown
@@ -89,6 +89,8 @@ export interface LeaseResult {
   user?: {name: string; password: string}
   /** Expired leases this call released first. */
   reaped: number[]
+  /** Replicas that did not get (or lose) a user: ACL is per node. For stderr and --json. */
+  warnings: string[]
 }
 
 export async function leaseDb(session: DbSession, options: {ttlMs: number; label?: string; from?: number; to?: number; user?: boolean}): Promise<LeaseResult> {
@@ -107,7 +109,7 @@ export async function leaseDb(session: DbSession, options: {ttlMs: number; label
   const userName = options.user ? `flip-lease-${randomBytes(6).toString('hex')}` : undefined
   if (userName) record.user = userName
   const outcome = await session.registry.lease({from, to, ttlMs: options.ttlMs, record, tokenHash: hashToken(token), roles: session.roleDbs})
-  await dropUsers(session, outcome.reaped)
+  const warnings = await dropUsers(session, outcome.reaped)
   if (!outcome.ok) {
     const earliest = outcome.earliestExpiry === undefined ? '' : `; the earliest expires at ${new Date(outcome.earliestExpiry).toISOString()}`
     throw new FlipError(`no free db in ${from}-${to}: ${outcome.leased} leased${earliest} (role and named dbs are never leased)`, EXIT.checkFailed)
@@ -118,10 +120,10 @@ export async function leaseDb(session: DbSession, options: {ttlMs: number; label
     let user: LeaseResult['user']
     if (userName) {
       const password = newPassword()
-      await createDbUser(session.plane, userName, password, outcome.db)
+      warnings.push(...(await createDbUser(session.plane, userName, password, outcome.db)))
       user = {name: userName, password}
     }
-    return {db: outcome.db, expiresAt: new Date(outcome.expiresAt).toISOString(), label: options.label, token, user, reaped: outcome.reaped.map((r) => r.db)}
+    return {db: outcome.db, expiresAt: new Date(outcome.expiresAt).toISOString(), label: options.label, token, user, reaped: outcome.reaped.map((r) => r.db), warnings}
   } catch (error) {
     await releaseLease(session, {db: outcome.db, token}).catch(() => undefined)
     throw error
@@ -135,14 +137,14 @@ export async function renewLease(session: DbSession, options: {db: number; token
 }
 
 /** Flushes the db on every primary, deletes its user, frees it. */
-export async function releaseLease(session: DbSession, options: {db: number; token?: string; force?: boolean}): Promise<{db: number; user?: string}> {
+export async function releaseLease(session: DbSession, options: {db: number; token?: string; force?: boolean}): Promise<{db: number; user?: string; warnings: string[]}> {
   const claim = randomBytes(24).toString('hex')
   const claimed = await session.registry.claim(options.db, holderHash(options), hashToken(claim), RELEASE_GRACE_MS)
   if (!claimed.ok) throw notHeld(options.db, claimed.why, 'release')
   await flushEveryPrimary(session.plane, options.db)
-  if (claimed.record?.user) await deleteDbUser(session.plane, claimed.record.user)
+  const warnings = claimed.record?.user ? await deleteDbUser(session.plane, claimed.record.user) : []
   await session.registry.free(options.db, hashToken(claim))
-  return {db: options.db, user: claimed.record?.user}
+  return {db: options.db, user: claimed.record?.user, warnings}
 }
 
 /** The db leased under `label`: exactly one live lease must carry it. */
@@ -157,12 +159,12 @@ export async function listLeases(session: DbSession): Promise<Array<Lease & {exp
   return session.registry.leases()
 }
 
-/** Releases every expired lease and empties its db. */
-export async function collectGarbage(session: DbSession): Promise<number[]> {
+/** Releases every expired lease, deletes its user and empties its db. */
+export async function collectGarbage(session: DbSession): Promise<{released: number[]; warnings: string[]}> {
   const reaped = await session.registry.reap()
-  await dropUsers(session, reaped)
+  const warnings = await dropUsers(session, reaped)
   for (const entry of reaped) await flushEveryPrimary(session.plane, entry.db)
-  return reaped.map((entry) => entry.db)
+  return {released: reaped.map((entry) => entry.db), warnings}
 }
 
 export async function nameDb(session: DbSession, name: string, db: number): Promise<void> {
@@ -183,12 +185,12 @@ export async function unnameDb(session: DbSession, name: string): Promise<number
 }
 
 /** A user allowed only `db` (a named db's, typically), with a new password. */
-export async function makeDbUser(session: DbSession, db: number, name: string): Promise<{name: string; password: string; db: number}> {
+export async function makeDbUser(session: DbSession, db: number, name: string): Promise<{name: string; password: string; db: number; warnings: string[]}> {
   session.checkDb(db)
   await checkDbAcl(session.plane)
   const password = newPassword()
-  await createDbUser(session.plane, name, password, db)
-  return {name, password, db}
+  const warnings = await createDbUser(session.plane, name, password, db)
+  return {name, password, db, warnings}
 }
 
 export async function knownNames(session: DbSession): Promise<string> {
@@ -207,8 +209,15 @@ function notHeld(db: number, why: 'none' | 'notyours', what: string): FlipError 
   return new FlipError(`cannot ${what} db ${db}: the lease is not yours (give its token with FLIP_LEASE_TOKEN or --token, or use --force)`, EXIT.checkFailed)
 }
 
-async function dropUsers(session: DbSession, reaped: Reaped[]): Promise<void> {
-  for (const entry of reaped) if (entry.record?.user) await deleteDbUser(session.plane, entry.record.user).catch(() => undefined)
+/** Deletes the users of reaped leases; a failure there must not cost the caller its lease. */
+async function dropUsers(session: DbSession, reaped: Reaped[]): Promise<string[]> {
+  const warnings: string[] = []
+  for (const entry of reaped) {
+    if (!entry.record?.user) continue
+    const user = entry.record.user
+    warnings.push(...(await deleteDbUser(session.plane, user).catch((error: unknown) => [`could not delete ACL user ${user} of expired db ${entry.db}: ${error instanceof Error ? error.message : String(error)}`])))
+  }
+  return warnings
 }
 
 /**
