@@ -2,7 +2,7 @@ import {fstatSync} from 'node:fs'
 import {Flags} from '@oclif/core'
 import {DbCommand, timeLeft, ttlFlag, ttlOf} from '../../cli/db-command.js'
 import {color} from '../../cli/output.js'
-import {leaseEnv} from '../../cli/lease-env.js'
+import {githubMasks, leaseEnv} from '../../cli/lease-env.js'
 import {leaseDb, type LeaseResult} from '../../registry/db-service.js'
 import {EXIT, FlipError} from '../../util/exit-codes.js'
 
@@ -42,7 +42,9 @@ a replica it cannot reach is a warning); its password is printed once, never sto
       for (const warning of result.warnings) this.warnLine(warning)
       if (flags.env) {
         const intoFile = fstatSync(1).isFile()
-        for (const line of leaseEnv(await this.targetUrl(flags), result, process.env, {exported: !intoFile})) this.log(line)
+        const lines = leaseEnv(await this.targetUrl(flags), result, process.env, {exported: !intoFile})
+        for (const mask of githubMasks(lines, process.env)) process.stderr.write(`${mask}\n`)
+        for (const line of lines) this.log(line)
       } else {
         this.log(`${color.green('✓')} leased db ${result.db} until ${result.expiresAt} (${timeLeft(result.expiresAt)})${result.label ? ` as "${result.label}"` : ''}`)
         this.log(`  token ${result.token}  (FLIP_LEASE_TOKEN: renew and release ask for it)`)
