@@ -4,8 +4,9 @@
 //
 // 1. Leases per second from 20 parallel clients (each: one registry session, lease then release
 //    in a loop, every lease flushing its db on every primary) on the bundled engine (cluster of 3),
-//    on a standalone redis-server, and on --valkey URL when given (its registry keys and the dbs
-//    it leases get flushed: use a scratch server).
+//    on a standalone redis-server, and on --valkey URL when given (its lease registry and the dbs
+//    it leases get emptied: use a scratch server), where one lease is also timed with none and
+//    with nearly every db held.
 // 2. The time of one lease on a 10,000,000-db engine with 100,000 leases held (the registry filled
 //    directly, in pipelined batches), next to the same on a 1,000-db engine with none held: the
 //    choice costs O(log n), so both should be alike.
@@ -71,6 +72,38 @@ async function leaseTime(url: string, held: number, databases: number, n = 20): 
   return times.sort((a, b) => a - b)[Math.floor(times.length / 2)]
 }
 
+/**
+ * --valkey URL (a Valkey 9 cluster or standalone server; a scratch one: the dbs it leases are
+ * emptied and its lease registry is cleared): the throughput row, then one lease with none held
+ * and with nearly every db held, as on the engine.
+ */
+async function valkeyRows(url: string): Promise<string[][]> {
+  const probe = await DbSession.open({url}, {roles})
+  const databases = probe.databases
+  const meta = await connectPlane({url, db: probe.registry.db})
+  await probe.close()
+  if (databases === undefined) throw new Error('--valkey: the server does not say how many dbs it has (CONFIG GET refused)')
+  const slot = keySlot('{flip}')
+  // Leases only (names stay): leaseTime fills the registry directly and leaves its fake leases.
+  const clear = () => meta.execute([{argv: ['DEL', ...['leases', 'tokens', 'expiry', 'free', 'cursors'].map((k) => `{flip}:db:${k}`)], slot}])
+  const count = (n: number) => n.toLocaleString('en-US')
+  const out: string[][] = []
+  try {
+    await clear()
+    const t = await throughput(url)
+    out.push([`Valkey at --valkey (${meta.mode}, ${meta.primaries.length} primar${meta.primaries.length === 1 ? 'y' : 'ies'}), ${count(databases)} dbs`, `${t.perSecond.toFixed(0)} leases/s (${t.leases} in ${seconds}s, ${clients} clients)`])
+    await clear()
+    out.push([`Valkey, ${count(databases)} dbs, 0 held: one lease`, `${(await leaseTime(url, 0, databases)).toFixed(2)} ms median`])
+    const held = Math.min(100_000, databases - 100)
+    await clear()
+    out.push([`Valkey, ${count(databases)} dbs, ${count(held)} held: one lease`, `${(await leaseTime(url, held, databases)).toFixed(2)} ms median`])
+  } finally {
+    await clear()
+    await meta.close()
+  }
+  return out
+}
+
 const rows: string[][] = []
 {
   const engine = await startEngine({mode: 'cluster', nodes: 3, databases: 1000})
@@ -92,10 +125,7 @@ const rows: string[][] = []
   }
 }
 const valkey = option('--valkey')
-if (valkey) {
-  const t = await throughput(valkey)
-  rows.push([`Valkey at --valkey`, `${t.perSecond.toFixed(0)} leases/s (${t.leases} in ${seconds}s, ${clients} clients)`])
-}
+if (valkey) rows.push(...(await valkeyRows(valkey)))
 {
   const engine = await startEngine({mode: 'cluster', nodes: 3, databases: 10_000_000})
   try {
