@@ -159,12 +159,12 @@ export async function listLeases(session: DbSession): Promise<Array<Lease & {exp
   return session.registry.leases()
 }
 
-/** Releases every expired lease, deletes its user and empties its db. */
-export async function collectGarbage(session: DbSession): Promise<{released: number[]; warnings: string[]}> {
+/** Releases every expired lease, deletes its user and empties its db; replicas it could not reach go to `warnings`. */
+export async function collectGarbage(session: DbSession, warnings: string[] = []): Promise<number[]> {
   const reaped = await session.registry.reap()
-  const warnings = await dropUsers(session, reaped)
+  warnings.push(...(await dropUsers(session, reaped)))
   for (const entry of reaped) await flushEveryPrimary(session.plane, entry.db)
-  return {released: reaped.map((entry) => entry.db), warnings}
+  return reaped.map((entry) => entry.db)
 }
 
 export async function nameDb(session: DbSession, name: string, db: number): Promise<void> {

@@ -19,18 +19,16 @@ describe('flip status shows the metadata db with role meta', () => {
     await engine?.stop()
   })
 
-  it('the default metadata db (the highest free one) is labelled meta, in the table and in --json', async () => {
-    // A name puts keys in the metadata db, the way it looked before: a non-empty db 15.
-    expect((await flip(dir, ['db', 'name', 'prices-live', '6'], env())).code).toBe(0)
+  it('the default metadata db (the highest free one) is labelled meta, even while empty', async () => {
     const human = await flip(dir, ['status'], env())
     expect(human.code, human.stderr).toBe(0)
     expect(human.stdout).toMatch(/^db 15 \(meta\): \d+ keys/m)
-    const json = JSON.parse((await flip(dir, ['status', '--json'], env())).stdout)
-    expect(json.dbs.find((db: {db: number}) => db.db === 15)).toMatchObject({role: 'meta'})
   })
 
-  it('--meta-db moves the label; a --lock-db apart from it is labelled lock', async () => {
-    const json = JSON.parse((await flip(dir, ['status', '--json', '--meta-db', '9', '--lock-db', '8'], env())).stdout)
+  it('--meta-db moves the label (also in --json); a --lock-db apart from it is labelled lock', async () => {
+    const ran = await flip(dir, ['status', '--json', '--meta-db', '9', '--lock-db', '8'], env())
+    expect(ran.code, ran.stderr).toBe(0)
+    const json = JSON.parse(ran.stdout)
     const role = (n: number) => json.dbs.find((db: {db: number}) => db.db === n)?.role
     expect(role(9)).toBe('meta')
     expect(role(8)).toBe('lock')

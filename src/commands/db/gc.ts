@@ -11,7 +11,8 @@ export default class Gc extends DbCommand {
     const {flags} = await this.parse(Gc)
     const session = await this.openRegistry(flags)
     try {
-      const {released, warnings} = await collectGarbage(session)
+      const warnings: string[] = []
+      const released = await collectGarbage(session, warnings)
       for (const warning of warnings) this.warnLine(warning)
       this.log(released.length === 0 ? 'no expired leases' : `${color.green('✓')} released ${released.length} expired lease(s): db ${released.join(', ')}`)
       return {released, warnings}
