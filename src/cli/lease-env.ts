@@ -12,6 +12,7 @@
 //                      talking as the caller (VALKEY_URL now names a db and, with --user, a user
 //                      that cannot reach the metadata db)
 //   FLIP_DB_USER, FLIP_DB_PASSWORD   with --user
+// Under GitHub Actions, githubMasks() hides the secret values in the job's log.
 import {formatAddress} from '../plane/index.js'
 import {parseTargetUrl} from '../plane/url.js'
 import type {LeaseResult} from '../registry/db-service.js'
@@ -29,6 +30,22 @@ export function leaseEnv(url: string, lease: LeaseResult, env: NodeJS.ProcessEnv
   }
   if (lease.user) lines.push(`FLIP_DB_USER=${lease.user.name}`, `FLIP_DB_PASSWORD=${lease.user.password}`)
   return options.exported ? lines.map((line) => `export ${line}`) : lines
+}
+
+/**
+ * Under GitHub Actions (GITHUB_ACTIONS=true), `::add-mask::` lines for stderr, so the secrets the
+ * --env lines carry (the token, the user's password, a URL with credentials) show as *** in the
+ * log: the runner lists a step's environment, $GITHUB_ENV's included, at the top of later steps.
+ * The runner reads workflow commands from stderr as from stdout, and stdout is $GITHUB_ENV here.
+ */
+export function githubMasks(lines: string[], env: NodeJS.ProcessEnv): string[] {
+  if (env.GITHUB_ACTIONS !== 'true') return []
+  const secret = /^(?:export )?(?:FLIP_LEASE_TOKEN|FLIP_DB_PASSWORD|(?:VALKEY|FLIP)_URL)=(.+)$/
+  return lines.flatMap((line) => {
+    const value = secret.exec(line)?.[1]
+    if (value === undefined || (/_URL=/.test(line) && !/\/\/[^/]*@/.test(value))) return []
+    return [`::add-mask::${value}`]
+  })
 }
 
 /** Percent-encoding that also escapes the characters a shell would act on (encodeURIComponent leaves !'()*). */

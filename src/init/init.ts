@@ -1,7 +1,8 @@
 // flip init, as a function: writes flip.config.json and, from templates/init/, the files that
 // run `flip cutover` on a schedule — a crontab line (with flock), a systemd oneshot service +
 // timer, a Kubernetes CronJob, a GitHub Actions workflow and a GitLab CI file — filled with the
-// cron expression and time zone (validated by cron-parser). The files run flip through npx
+// cron expression and time zone (validated by cron-parser); with ci-lease, a GitHub Actions matrix
+// job and a GitLab parallel: job that lease a db per CI job (no schedule). The files run flip through npx
 // pinned to this package's name and version, so a fresh host or runner needs only Node.js.
 // Nothing is written when any target file exists, unless force: the error names the file.
 import {existsSync, readFileSync} from 'node:fs'
@@ -13,8 +14,12 @@ import {DEFAULT_GUARDS} from '../cutover/guards.js'
 import {cronToOnCalendar} from './calendar.js'
 import {InitError} from './errors.js'
 
-export const SCHEDULERS = ['cron', 'systemd', 'k8s', 'github', 'gitlab'] as const
+const SCHEDULERS = ['cron', 'systemd', 'k8s', 'github', 'gitlab'] as const
 export type Scheduler = (typeof SCHEDULERS)[number]
+/** What --with takes besides schedulers: files that need no schedule. */
+const EXTRAS = ['ci-lease'] as const
+type Extra = (typeof EXTRAS)[number]
+export const WITH_CHOICES = [...SCHEDULERS, ...EXTRAS]
 
 /** 00:01 every day: the moment after midnight a sale starts. */
 export const DEFAULT_CRON = '1 0 * * *'
@@ -81,13 +86,21 @@ const OUTPUTS: Record<Scheduler, Array<{path: string; what: string; template: st
   gitlab: [{path: 'ci/flip.gitlab-ci.yml', what: 'GitLab CI file (include it from .gitlab-ci.yml)', template: 'gitlab-ci.yml'}],
 }
 
+// CI jobs that lease a db each (flip db lease --user), run the tests and always release it.
+const EXTRA_OUTPUTS: Record<Extra, Array<{path: string; what: string; template: string}>> = {
+  'ci-lease': [
+    {path: '.github/workflows/flip-db-lease.yml', what: 'GitHub Actions matrix job: a leased db per job', template: 'github-db-lease.yml'},
+    {path: 'ci/flip-db-lease.gitlab-ci.yml', what: 'GitLab parallel: job, a leased db per job (include it from .gitlab-ci.yml)', template: 'gitlab-db-lease.yml'},
+  ],
+}
+
 export function defaultTemplatesDir(): string {
   return fileURLToPath(new URL('../../templates/init/', import.meta.url))
 }
 
 export async function init(options: InitOptions = {}): Promise<InitResult> {
   const dir = resolve(options.dir ?? '.')
-  const schedulers = parseSchedulers(options.with ?? [])
+  const {schedulers, extras} = parseWith(options.with ?? [])
   const tz = options.tz ? validateTimeZone(options.tz) : localTimeZone()
   const notAfter = options.notAfter ?? '5m'
   parseDuration(notAfter, '--not-after duration')
@@ -146,6 +159,17 @@ export async function init(options: InitOptions = {}): Promise<InitResult> {
     }
   }
 
+  if (extras.length > 0) {
+    const launcher = ownPackage()
+    const values = {PACKAGE: launcher.name, VERSION: launcher.version, GITLAB_LEASE_PATH: EXTRA_OUTPUTS['ci-lease'][1].path}
+    const templatesDir = options.templatesDir ?? defaultTemplatesDir()
+    for (const extra of extras) {
+      for (const output of EXTRA_OUTPUTS[extra]) {
+        outputs.push({path: output.path, what: output.what, content: fill(readFileSync(join(templatesDir, output.template), 'utf8'), values, output.template)})
+      }
+    }
+  }
+
   // Check every target before writing any: a refused init leaves nothing half-written.
   const existing = outputs.filter((output) => existsSync(join(dir, output.path)))
   if (existing.length > 0 && !options.force) {
@@ -175,12 +199,12 @@ export function triggerCron(cron: string, leadMinutes: number): string {
   return `${minuteOfDay % 60} ${Math.floor(minuteOfDay / 60)} * * *`
 }
 
-function parseSchedulers(list: string[]): Scheduler[] {
+function parseWith(list: string[]): {schedulers: Scheduler[]; extras: Extra[]} {
   const names = list.flatMap((item) => item.split(',')).map((item) => item.trim().toLowerCase()).filter(Boolean)
   for (const name of names) {
-    if (!(SCHEDULERS as readonly string[]).includes(name)) throw new InitError(`unknown --with "${name}" (choose from ${SCHEDULERS.join(', ')})`)
+    if (!(WITH_CHOICES as readonly string[]).includes(name)) throw new InitError(`unknown --with "${name}" (choose from ${SCHEDULERS.join(', ')}) for a schedule, or ${EXTRAS.join(', ')} for CI jobs that lease a db each`)
   }
-  return SCHEDULERS.filter((scheduler) => names.includes(scheduler))
+  return {schedulers: SCHEDULERS.filter((scheduler) => names.includes(scheduler)), extras: EXTRAS.filter((extra) => names.includes(extra))}
 }
 
 /** Replaces {{NAME}} placeholders (upper case, no spaces, so GitHub's ${{ … }} stays as is). */

@@ -10,7 +10,7 @@ import {describeTarget, openPlane} from './target.js'
 export interface StatusOptions {
   target: ServerTarget
   stateDir: string
-  /** Dbs to report even when empty, with their role (e.g. live 0, shadow 1). */
+  /** Dbs to report even when empty, with their role (live, shadow, archive, meta: the metadata db, lock: a lock db apart from it). */
   dbs: Array<{db: number; role?: string}>
 }
 

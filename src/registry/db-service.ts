@@ -1,6 +1,6 @@
 // The `flip db` operations: lease, renew, release, gc, name, unname, users. Each opens the
 // registry in the metadata db, changes it by one script, and does the per-node work around it
-// (FLUSHDB on every primary, ACL users on every primary). Prints nothing.
+// (FLUSHDB on every primary, ACL users on every primary and reachable replica). Prints nothing.
 //
 // Who holds a lease: whoever has its token. `lease` makes a random token, prints it (and
 // FLIP_LEASE_TOKEN under --env) and stores only its sha256. Labels are not proof: they are shown
@@ -13,7 +13,7 @@ import {RespError} from '../plane/index.js'
 import {EXIT, FlipError} from '../util/exit-codes.js'
 import {DbRegistry, hashToken, type Lease, type LeaseRecord, type Reaped} from './db-registry.js'
 import {checkInRange, checkName} from './db-names.js'
-import {checkMetaDb} from './meta-db.js'
+import {checkMetaDb, chooseMetaDb} from './meta-db.js'
 import {checkDbAcl, createDbUser, deleteDbUser, newPassword} from './db-users.js'
 
 export interface RoleDbs {
@@ -27,16 +27,12 @@ export interface RoleDbs {
 const RELEASE_GRACE_MS = 60_000
 
 /**
- * The metadata db: --meta-db (FLIP_META_DB, metaDb) when given, else the highest db the server
- * offers that no role uses (the cutover lock's default, the rule of meta-db.ts openMetaStore; an explicit one
- * is checked by its checkMetaDb). The one place this is decided for `flip db`.
+ * The metadata db of `flip db` (chooseMetaDb's rule, shared with every other command), which
+ * must exist: the registry has nowhere else to live.
  */
 export async function metaDbOf(plane: Plane, metaDb: number | undefined, roles: RoleDbs): Promise<number> {
-  if (metaDb !== undefined) {
-    checkMetaDb(metaDb, roles)
-    return metaDb
-  }
-  const db = await chooseLockDb(plane, [roles.live, roles.shadow, roles.archive])
+  checkMetaDb(metaDb, roles)
+  const db = await chooseMetaDb(plane, metaDb, [roles.live, roles.shadow, roles.archive])
   if (db === undefined) throw new FlipError('the server does not say how many dbs it has (CONFIG refused): pass --meta-db to choose the metadata db', EXIT.usage)
   return db
 }
@@ -50,7 +46,14 @@ export class DbSession {
     readonly databases: number | undefined,
     /** Dbs never leased: live, shadow, archive, the lock db and the metadata db. */
     readonly roleDbs: number[],
+    /** Where the cutover lock goes (undefined when CONFIG is refused and no --lock-db). */
+    readonly lockDb: number | undefined,
   ) {}
+
+  /** The metadata db the registry lives in. */
+  get metaDb(): number {
+    return this.registry.db
+  }
 
   static async open(target: ServerTarget, options: {metaDb?: number; roles: RoleDbs}): Promise<DbSession> {
     const probe = await connectPlane({...target, db: 0})
@@ -62,7 +65,7 @@ export class DbSession {
       const lockDb = await chooseLockDb(probe, [options.roles.live, options.roles.shadow, options.roles.archive], options.roles.lockDb)
       plane = metaDb === 0 ? probe : await connectPlane({...target, db: metaDb})
       const roleDbs = [...new Set([options.roles.live, options.roles.shadow, options.roles.archive, metaDb, ...(lockDb === undefined ? [] : [lockDb])])]
-      return new DbSession(plane, new DbRegistry(plane), databases, roleDbs)
+      return new DbSession(plane, new DbRegistry(plane), databases, roleDbs, lockDb)
     } finally {
       if (plane !== probe) await probe.close()
     }
@@ -86,6 +89,8 @@ export interface LeaseResult {
   user?: {name: string; password: string}
   /** Expired leases this call released first. */
   reaped: number[]
+  /** Replicas that did not get (or lose) a user: ACL is per node. For stderr and --json. */
+  warnings: string[]
 }
 
 export async function leaseDb(session: DbSession, options: {ttlMs: number; label?: string; from?: number; to?: number; user?: boolean}): Promise<LeaseResult> {
@@ -104,7 +109,7 @@ export async function leaseDb(session: DbSession, options: {ttlMs: number; label
   const userName = options.user ? `flip-lease-${randomBytes(6).toString('hex')}` : undefined
   if (userName) record.user = userName
   const outcome = await session.registry.lease({from, to, ttlMs: options.ttlMs, record, tokenHash: hashToken(token), roles: session.roleDbs})
-  await dropUsers(session, outcome.reaped)
+  const warnings = await dropUsers(session, outcome.reaped)
   if (!outcome.ok) {
     const earliest = outcome.earliestExpiry === undefined ? '' : `; the earliest expires at ${new Date(outcome.earliestExpiry).toISOString()}`
     throw new FlipError(`no free db in ${from}-${to}: ${outcome.leased} leased${earliest} (role and named dbs are never leased)`, EXIT.checkFailed)
@@ -115,10 +120,10 @@ export async function leaseDb(session: DbSession, options: {ttlMs: number; label
     let user: LeaseResult['user']
     if (userName) {
       const password = newPassword()
-      await createDbUser(session.plane, userName, password, outcome.db)
+      warnings.push(...(await createDbUser(session.plane, userName, password, outcome.db)))
       user = {name: userName, password}
     }
-    return {db: outcome.db, expiresAt: new Date(outcome.expiresAt).toISOString(), label: options.label, token, user, reaped: outcome.reaped.map((r) => r.db)}
+    return {db: outcome.db, expiresAt: new Date(outcome.expiresAt).toISOString(), label: options.label, token, user, reaped: outcome.reaped.map((r) => r.db), warnings}
   } catch (error) {
     await releaseLease(session, {db: outcome.db, token}).catch(() => undefined)
     throw error
@@ -132,14 +137,14 @@ export async function renewLease(session: DbSession, options: {db: number; token
 }
 
 /** Flushes the db on every primary, deletes its user, frees it. */
-export async function releaseLease(session: DbSession, options: {db: number; token?: string; force?: boolean}): Promise<{db: number; user?: string}> {
+export async function releaseLease(session: DbSession, options: {db: number; token?: string; force?: boolean}): Promise<{db: number; user?: string; warnings: string[]}> {
   const claim = randomBytes(24).toString('hex')
   const claimed = await session.registry.claim(options.db, holderHash(options), hashToken(claim), RELEASE_GRACE_MS)
   if (!claimed.ok) throw notHeld(options.db, claimed.why, 'release')
   await flushEveryPrimary(session.plane, options.db)
-  if (claimed.record?.user) await deleteDbUser(session.plane, claimed.record.user)
+  const warnings = claimed.record?.user ? await deleteDbUser(session.plane, claimed.record.user) : []
   await session.registry.free(options.db, hashToken(claim))
-  return {db: options.db, user: claimed.record?.user}
+  return {db: options.db, user: claimed.record?.user, warnings}
 }
 
 /** The db leased under `label`: exactly one live lease must carry it. */
@@ -154,10 +159,10 @@ export async function listLeases(session: DbSession): Promise<Array<Lease & {exp
   return session.registry.leases()
 }
 
-/** Releases every expired lease and empties its db. */
-export async function collectGarbage(session: DbSession): Promise<number[]> {
+/** Releases every expired lease, deletes its user and empties its db; replicas it could not reach go to `warnings`. */
+export async function collectGarbage(session: DbSession, warnings: string[] = []): Promise<number[]> {
   const reaped = await session.registry.reap()
-  await dropUsers(session, reaped)
+  warnings.push(...(await dropUsers(session, reaped)))
   for (const entry of reaped) await flushEveryPrimary(session.plane, entry.db)
   return reaped.map((entry) => entry.db)
 }
@@ -180,12 +185,12 @@ export async function unnameDb(session: DbSession, name: string): Promise<number
 }
 
 /** A user allowed only `db` (a named db's, typically), with a new password. */
-export async function makeDbUser(session: DbSession, db: number, name: string): Promise<{name: string; password: string; db: number}> {
+export async function makeDbUser(session: DbSession, db: number, name: string): Promise<{name: string; password: string; db: number; warnings: string[]}> {
   session.checkDb(db)
   await checkDbAcl(session.plane)
   const password = newPassword()
-  await createDbUser(session.plane, name, password, db)
-  return {name, password, db}
+  const warnings = await createDbUser(session.plane, name, password, db)
+  return {name, password, db, warnings}
 }
 
 export async function knownNames(session: DbSession): Promise<string> {
@@ -204,8 +209,15 @@ function notHeld(db: number, why: 'none' | 'notyours', what: string): FlipError 
   return new FlipError(`cannot ${what} db ${db}: the lease is not yours (give its token with FLIP_LEASE_TOKEN or --token, or use --force)`, EXIT.checkFailed)
 }
 
-async function dropUsers(session: DbSession, reaped: Reaped[]): Promise<void> {
-  for (const entry of reaped) if (entry.record?.user) await deleteDbUser(session.plane, entry.record.user).catch(() => undefined)
+/** Deletes the users of reaped leases; a failure there must not cost the caller its lease. */
+async function dropUsers(session: DbSession, reaped: Reaped[]): Promise<string[]> {
+  const warnings: string[] = []
+  for (const entry of reaped) {
+    if (!entry.record?.user) continue
+    const user = entry.record.user
+    warnings.push(...(await deleteDbUser(session.plane, user).catch((error: unknown) => [`could not delete ACL user ${user} of expired db ${entry.db}: ${error instanceof Error ? error.message : String(error)}`])))
+  }
+  return warnings
 }
 
 /**

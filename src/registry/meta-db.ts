@@ -3,7 +3,7 @@
 // a CI runner and a laptop with the same role dbs all find the same one without configuration.
 // A server that will not say how many dbs it has (CONFIG refused) has no default: then only an
 // explicit --meta-db turns the metadata db on, and flip works from the state directory alone.
-import {highestFreeDb} from '../cutover/lock.js'
+import {chooseLockDb, highestFreeDb} from '../cutover/lock.js'
 import type {Plane} from '../plane/index.js'
 import type {ServerTarget} from '../plane/url.js'
 import {openPlane} from '../ops/target.js'
@@ -39,6 +39,17 @@ export function checkMetaDb(metaDb: number | undefined, dbs: {live: number; shad
       EXIT.usage,
     )
   }
+}
+
+/**
+ * THE rule for which db is the metadata db (every command that reads or writes it asks here):
+ * `metaDb` (--meta-db, FLIP_META_DB, metaDb) when given, else the highest db the server offers
+ * that is not in `dbsInUse` (the lock's default db). Undefined when none was given and the
+ * server will not say how many dbs it has. An explicit one is checked by checkMetaDb.
+ */
+export async function chooseMetaDb(plane: Plane, metaDb: number | undefined, dbsInUse: number[]): Promise<number | undefined> {
+  if (metaDb !== undefined) return metaDb
+  return chooseLockDb(plane, dbsInUse)
 }
 
 /**

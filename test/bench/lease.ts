@@ -4,10 +4,11 @@
 //
 // 1. Leases per second from 20 parallel clients (each: one registry session, lease then release
 //    in a loop, every lease flushing its db on every primary) on the bundled engine (cluster of 3),
-//    on a standalone redis-server, and on --valkey URL when given (its registry keys and the dbs
-//    it leases get flushed: use a scratch server). Measured after --warmup seconds of the same,
-//    shown on their own row: a node that just started runs cold code, and its first few hundred
-//    leases cost several times the CPU of the later ones.
+//    on a standalone redis-server, and on --valkey URL when given (its lease registry and the dbs
+//    it leases get emptied: use a scratch server), where one lease is also timed with none and
+//    with nearly every db held. Measured after --warmup seconds of the same, shown on their own
+//    row: a node that just started runs cold code, and its first few hundred leases cost several
+//    times the CPU of the later ones.
 // 2. The time of one lease on a 10,000,000-db engine with 100,000 leases held (the registry filled
 //    directly, in pipelined batches), next to the same on a 1,000-db engine with none held: the
 //    choice costs O(log n), so both should be alike. Both on a fresh engine after 100 untimed
@@ -152,6 +153,38 @@ function describeLease(t: {median: number; cpuMs?: number}): string {
   return `${t.median.toFixed(2)} ms median${t.cpuMs === undefined ? '' : `, ${t.cpuMs.toFixed(2)} CPU ms per lease + release (busiest node)`}`
 }
 
+/**
+ * --valkey URL (a Valkey 9 cluster or standalone server; a scratch one: the dbs it leases are
+ * emptied and its lease registry is cleared): the throughput row, then one lease with none held
+ * and with nearly every db held, as on the engine.
+ */
+async function valkeyRows(url: string): Promise<string[][]> {
+  const probe = await DbSession.open({url}, {roles})
+  const databases = probe.databases
+  const meta = await connectPlane({url, db: probe.registry.db})
+  await probe.close()
+  if (databases === undefined) throw new Error('--valkey: the server does not say how many dbs it has (CONFIG GET refused)')
+  const slot = keySlot('{flip}')
+  // Leases only (names stay): leaseTime fills the registry directly and leaves its fake leases.
+  const clear = () => meta.execute([{argv: ['DEL', ...['leases', 'tokens', 'expiry', 'free', 'cursors'].map((k) => `{flip}:db:${k}`)], slot}])
+  const count = (n: number) => n.toLocaleString('en-US')
+  const out: string[][] = []
+  try {
+    await clear()
+    const t = await throughput(url)
+    out.push(...throughputRows(`Valkey at --valkey (${meta.mode}, ${meta.primaries.length} primar${meta.primaries.length === 1 ? 'y' : 'ies'}), ${count(databases)} dbs`, t))
+    await clear()
+    out.push([`Valkey, ${count(databases)} dbs, 0 held: one lease`, describeLease(await leaseTime(url, [], 0, databases))])
+    const held = Math.min(100_000, databases - 100)
+    await clear()
+    out.push([`Valkey, ${count(databases)} dbs, ${count(held)} held: one lease`, describeLease(await leaseTime(url, [], held, databases))])
+  } finally {
+    await clear()
+    await meta.close()
+  }
+  return out
+}
+
 const rows: string[][] = []
 let smallLease: {median: number; cpuMs?: number} = {median: NaN}
 {
@@ -183,10 +216,7 @@ let smallLease: {median: number; cpuMs?: number} = {median: NaN}
   }
 }
 const valkey = option('--valkey')
-if (valkey) {
-  const t = await throughput(valkey)
-  rows.push(...throughputRows('Valkey at --valkey', t))
-}
+if (valkey) rows.push(...(await valkeyRows(valkey)))
 {
   const engine = await startEngine({mode: 'cluster', nodes: 3, databases: 10_000_000})
   try {

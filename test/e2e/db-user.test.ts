@@ -133,3 +133,72 @@ describe.skipIf(!hasRedisServer())('flip db lease --user on redis-server 7 (no d
     expect(flip(['db', 'leases']).stdout).toMatch(/no leases/)
   })
 })
+
+/** Can `user` log in on 127.0.0.1:port? (A replica answers AUTH itself: ACL is per node.) */
+async function logsIn(port: number, user: {name: string; password: string}): Promise<boolean> {
+  return NodeConnection.open({host: '127.0.0.1', port, username: user.name, password: user.password}).then(
+    async (connection) => {
+      await connection.close()
+      return true
+    },
+    () => false,
+  )
+}
+
+// Issue 12: ACL is per node, replicas included. A lease user made on the primaries only cannot log
+// in on a replica (where a read-from-replica client or a failover sends it); release and gc must
+// delete it there too; a replica that cannot be reached is a warning, never a failure.
+describe.skipIf(!valkeyServer)(`flip db lease --user on a Valkey 9.1 cluster with replicas${valkeyServer ? '' : ' (skipped: FLIP_TEST_VALKEY_SERVER is not set)'}`, () => {
+  let cluster: Awaited<ReturnType<typeof startValkeyCluster>>
+  let dir: string
+  const flip = runner(() => dir, () => cluster.url)
+
+  beforeAll(async () => {
+    cluster = await startValkeyCluster(valkeyServer!, 3, {replicas: 1})
+    dir = mkdtempSync(join(tmpdir(), 'flip-db-user-replicas-'))
+  }, 120_000)
+  afterAll(async () => {
+    await cluster?.stop()
+    if (dir) rmSync(dir, {recursive: true, force: true})
+  })
+
+  it('lease --user makes the user on every replica too; release deletes it there', async () => {
+    const leased = flip(['db', 'lease', '--user', '--json', '--ttl', '10m'])
+    expect(leased.code, leased.stderr).toBe(0)
+    const lease = JSON.parse(leased.stdout)
+    expect(lease.warnings).toEqual([])
+    expect(cluster.replicaPorts).toHaveLength(3)
+    for (const port of cluster.replicaPorts) expect(await logsIn(port, lease.user), `replica ${port}`).toBe(true)
+    const released = flip(['db', 'release', String(lease.db), '--token', lease.token, '--json'])
+    expect(released.code, released.stderr).toBe(0)
+    expect(JSON.parse(released.stdout).warnings).toEqual([])
+    for (const port of cluster.replicaPorts) expect(await logsIn(port, lease.user), `replica ${port}`).toBe(false)
+  })
+
+  it('gc deletes an expired lease\'s user on the replicas', async () => {
+    const lease = JSON.parse(flip(['db', 'lease', '--user', '--json', '--ttl', '1s']).stdout)
+    for (const port of cluster.replicaPorts) expect(await logsIn(port, lease.user)).toBe(true)
+    // Expiry is the server's clock: wait until the registry says it is past.
+    for (let i = 0; i < 100 && !/expired/.test(flip(['db', 'leases']).stdout); i++) await new Promise((r) => setTimeout(r, 200))
+    const gc = JSON.parse(flip(['db', 'gc', '--json']).stdout)
+    expect(gc.released).toContain(lease.db)
+    for (const port of cluster.replicaPorts) expect(await logsIn(port, lease.user), `replica ${port}`).toBe(false)
+  })
+
+  it('an unreachable replica is a warning on stderr and in --json, not a failure', async () => {
+    await cluster.killReplica(0)
+    const down = `127.0.0.1:${cluster.replicaPorts[0]}`
+    const leased = flip(['db', 'lease', '--user', '--json', '--ttl', '10m'])
+    expect(leased.code, leased.stderr).toBe(0)
+    const lease = JSON.parse(leased.stdout)
+    expect(lease.warnings).toHaveLength(1)
+    expect(lease.warnings[0]).toContain(`replica ${down}`)
+    expect(lease.warnings[0]).toMatch(/unreachable.*was not created there/)
+    expect(lease.warnings[0]).not.toContain(lease.user.password)
+    expect(leased.stderr).toContain(`replica ${down}`)
+    for (const port of cluster.replicaPorts.slice(1)) expect(await logsIn(port, lease.user)).toBe(true)
+    const released = flip(['db', 'release', String(lease.db), '--token', lease.token])
+    expect(released.code, released.stderr).toBe(0)
+    expect(released.stderr).toMatch(new RegExp(`replica ${down.replaceAll('.', '\\.')} .*unreachable.*may remain there`))
+  })
+})

@@ -7,13 +7,15 @@ export default class Gc extends DbCommand {
 
   static examples = [{description: 'From a cron job', command: '<%= config.bin %> <%= command.id %>'}]
 
-  async run(): Promise<{released: number[]}> {
+  async run(): Promise<{released: number[]; warnings: string[]}> {
     const {flags} = await this.parse(Gc)
     const session = await this.openRegistry(flags)
     try {
-      const released = await collectGarbage(session)
+      const warnings: string[] = []
+      const released = await collectGarbage(session, warnings)
+      for (const warning of warnings) this.warnLine(warning)
       this.log(released.length === 0 ? 'no expired leases' : `${color.green('✓')} released ${released.length} expired lease(s): db ${released.join(', ')}`)
-      return {released}
+      return {released, warnings}
     } finally {
       await session.close()
     }

@@ -2,7 +2,7 @@ import {fstatSync} from 'node:fs'
 import {Flags} from '@oclif/core'
 import {DbCommand, timeLeft, ttlFlag, ttlOf} from '../../cli/db-command.js'
 import {color} from '../../cli/output.js'
-import {leaseEnv} from '../../cli/lease-env.js'
+import {githubMasks, leaseEnv} from '../../cli/lease-env.js'
 import {leaseDb, type LeaseResult} from '../../registry/db-service.js'
 import {EXIT, FlipError} from '../../util/exit-codes.js'
 
@@ -12,8 +12,8 @@ export default class Lease extends DbCommand {
   static description = `Picks the lowest db that is not leased, not named and not a role db (live, shadow, archive, \
 lock, metadata), empties it on every primary, and records the lease in the metadata db. Expired leases are \
 released first. The token printed (FLIP_LEASE_TOKEN) is what renew and release ask for. With --user, an ACL \
-user allowed only that db is made on every primary (Valkey 9.1 database ACL); its password is printed once, \
-never stored.`
+user allowed only that db is made on every primary and every replica flip can reach (Valkey 9.1 database ACL; \
+a replica it cannot reach is a warning); its password is printed once, never stored.`
 
   static examples = [
     {description: 'A db for 30 minutes', command: '<%= config.bin %> <%= command.id %>'},
@@ -39,9 +39,12 @@ never stored.`
     try {
       const result = await leaseDb(session, {ttlMs, label: flags.label, from: flags.from, to: flags.to, user: flags.user})
       if (result.reaped.length > 0) this.warnLine(`released ${result.reaped.length} expired lease(s) first: db ${result.reaped.join(', ')}`)
+      for (const warning of result.warnings) this.warnLine(warning)
       if (flags.env) {
         const intoFile = fstatSync(1).isFile()
-        for (const line of leaseEnv(await this.targetUrl(flags), result, process.env, {exported: !intoFile})) this.log(line)
+        const lines = leaseEnv(await this.targetUrl(flags), result, process.env, {exported: !intoFile})
+        for (const mask of githubMasks(lines, process.env)) process.stderr.write(`${mask}\n`)
+        for (const line of lines) this.log(line)
       } else {
         this.log(`${color.green('✓')} leased db ${result.db} until ${result.expiresAt} (${timeLeft(result.expiresAt)})${result.label ? ` as "${result.label}"` : ''}`)
         this.log(`  token ${result.token}  (FLIP_LEASE_TOKEN: renew and release ask for it)`)

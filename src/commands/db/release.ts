@@ -24,13 +24,14 @@ set by \`eval "$(flip db lease --env)"\`, or --token). Labels are not proof (any
     force: Flags.boolean({summary: 'Release a lease that is not yours (no token).'}),
   }
 
-  async run(): Promise<{db: number; user?: string}> {
+  async run(): Promise<{db: number; user?: string; warnings: string[]}> {
     const {args, flags} = await this.parse(Release)
     if (args.db === undefined && flags.label === undefined) throw new FlipError('give the leased db or --label', EXIT.usage)
     const session = await this.openRegistry(flags)
     try {
       const db = args.db ?? (await dbOfLabel(session, flags.label!))
       const result = await releaseLease(session, {db, token: flags.token, force: flags.force})
+      for (const warning of result.warnings) this.warnLine(warning)
       this.log(`${color.green('✓')} released db ${db} (emptied${result.user ? `, user ${result.user} deleted` : ''})`)
       return result
     } finally {

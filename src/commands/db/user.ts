@@ -7,7 +7,7 @@ import {knownNames, makeDbUser} from '../../registry/db-service.js'
 import {EXIT, FlipError} from '../../util/exit-codes.js'
 
 export default class User extends DbCommand {
-  static summary = 'Make (or reset, or with --delete remove) an ACL user allowed only one database, on every primary.'
+  static summary = 'Make (or reset, or with --delete remove) an ACL user allowed only one database, on every primary and reachable replica.'
 
   static description = `For a named db (a leased one gets its user from \`flip db lease --user\`). Needs database-level \
 ACL (Valkey 9.1, or the bundled engine). The password (32 random bytes, hex) is printed once and stored nowhere; running \
@@ -25,7 +25,7 @@ the command again gives the user a new one.`
     delete: Flags.boolean({summary: 'Delete the user instead.'}),
   }
 
-  async run(): Promise<{name: string; db: number; password?: string}> {
+  async run(): Promise<{name: string; db: number; password?: string; warnings: string[]}> {
     const {args, flags} = await this.parse(User)
     const session = await this.openRegistry(flags)
     try {
@@ -37,11 +37,13 @@ the command again gives the user a new one.`
       const name = flags.name ?? `flip-db-${args.db.toLowerCase()}`
       if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw new FlipError(`invalid user name "${name}": letters, digits, ".", "_" and "-" only`, EXIT.usage)
       if (flags.delete) {
-        await deleteDbUser(session.plane, name)
+        const warnings = await deleteDbUser(session.plane, name)
+        for (const warning of warnings) this.warnLine(warning)
         this.log(`${color.green('✓')} user ${name} deleted`)
-        return {name, db}
+        return {name, db, warnings}
       }
       const user = await makeDbUser(session, db, name)
+      for (const warning of user.warnings) this.warnLine(warning)
       this.log(`${color.green('✓')} user ${user.name} may use db ${db} only`)
       this.log(`  password ${user.password}  (shown once, never stored)`)
       return user
