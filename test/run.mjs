@@ -13,8 +13,11 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const results = join(root, '.vitest-results.json')
 const bin = (name) => join(root, 'node_modules', '.bin', name)
 
+// The same build as `npm run build`: tsc, then oclif's manifest, so each `flip` a test runs loads
+// only its own command instead of every command module (a third of its start-up time).
 const build = spawnSync(bin('tsc'), ['-p', 'tsconfig.json'], {cwd: root, stdio: 'inherit'})
-if (build.status !== 0) {
+const manifest = build.status === 0 ? spawnSync(bin('oclif'), ['manifest'], {cwd: root, stdio: ['ignore', 'ignore', 'inherit']}) : build
+if (build.status !== 0 || manifest.status !== 0) {
   console.log('build failed')
   console.log('0 passed, 1 failed, 0 skipped')
   process.exit(1)
@@ -25,7 +28,7 @@ const runDir = createRunDir()
 const run = spawnSync(
   bin('vitest'),
   ['run', '--config', 'test/vitest.config.ts', '--reporter=default', '--reporter=json', `--outputFile.json=${results}`, ...process.argv.slice(2)],
-  {cwd: root, stdio: 'inherit', env: runEnv(runDir)},
+  {cwd: root, stdio: 'inherit', env: {...runEnv(runDir), FLIP_TEST_BUILT: '1'}},
 )
 const leftovers = findLeftovers(runDir)
 cleanUpRun(runDir, leftovers)
