@@ -64,7 +64,7 @@ export async function deleteDbUser(plane: Plane, user: string): Promise<string[]
 
 /** One ACL command on every replica, in parallel, each on a connection of its own; one warning per replica it did not reach. */
 async function onReplicas(plane: Plane, argv: string[], warning: (replica: string, why: string) => string, hide: (message: string) => string = (m) => m): Promise<string[]> {
-  const replicas = await replicasOf(plane)
+  const replicas = replicasOf(plane)
   const warnings = await Promise.all(
     replicas.map(async (replica) => {
       const where = `${formatAddress(replica)} (replica of ${replica.primary})`
