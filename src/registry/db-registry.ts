@@ -333,19 +333,39 @@ export class DbRegistry {
     return Number(text)
   }
 
+  /**
+   * EVALSHA first: every lease, renew and release runs a script of a few KB, and sending its
+   * digest spares the server parsing and hashing the body each time. EVAL when the server does
+   * not have it yet (NOSCRIPT) or the user may not run EVALSHA (NOPERM).
+   */
   private async script(source: string, args: Array<string | number>): Promise<unknown> {
-    return this.call(['EVAL', source, ALL_KEYS.length, ...ALL_KEYS, ...args])
+    const rest = [ALL_KEYS.length, ...ALL_KEYS, ...args]
+    const [reply] = await this.plane.execute([{argv: ['EVALSHA', sha1Of(source), ...rest], slot: SLOT}])
+    if (reply instanceof RespError && /^(NOSCRIPT|NOPERM)/.test(reply.message)) return this.call(['EVAL', source, ...rest])
+    return this.replyOf(reply, 'EVALSHA')
   }
 
   private async call(argv: Array<string | number>): Promise<unknown> {
     const [reply] = await this.plane.execute([{argv, slot: SLOT}])
+    return this.replyOf(reply, String(argv[0]))
+  }
+
+  private replyOf(reply: unknown, command: string): unknown {
     if (reply instanceof RespError) {
       const damaged = /FLIPTAMPERED (\S+) (.*?)(?: script:.*)?$/.exec(reply.message)
       if (damaged) throw tampered(damaged[1], this.db, damaged[2])
-      throw new FlipError(`the metadata db ${this.db} refused ${String(argv[0])} on ${KEY.leases.split(':')[0]}: ${reply.message}`, EXIT.checkFailed)
+      throw new FlipError(`the metadata db ${this.db} refused ${command} on ${KEY.leases.split(':')[0]}: ${reply.message}`, EXIT.checkFailed)
     }
     return reply
   }
+}
+
+const digests = new Map<string, string>()
+
+function sha1Of(source: string): string {
+  let digest = digests.get(source)
+  if (digest === undefined) digests.set(source, (digest = createHash('sha1').update(source).digest('hex')))
+  return digest
 }
 
 function tampered(key: string, db: number, why: string): FlipError {
