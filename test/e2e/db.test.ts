@@ -7,10 +7,12 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {DbSession, releaseLease} from '../../src/registry/db-service.js'
+import {startValkeyCluster} from '../engine/support/valkey-cluster.js'
 import {startTestEngine} from '../support/engine.js'
 import {hasRedisServer, startRedisServer} from '../support/redis-server.js'
 
 const runJs = new URL('../../bin/run.js', import.meta.url).pathname
+const valkeyServer = process.env.FLIP_TEST_VALKEY_SERVER
 
 interface Server {
   url: string
@@ -26,7 +28,13 @@ const servers: Array<{name: string; skip?: string; start(): Promise<Server>}> = 
     },
   },
   {name: 'redis-server standalone', skip: hasRedisServer() ? undefined : 'no redis-server', start: () => startRedisServer(['--databases', '64'])},
+  {
+    name: 'a Valkey 9.1 cluster (FLIP_TEST_VALKEY_SERVER)',
+    skip: valkeyServer ? undefined : 'set FLIP_TEST_VALKEY_SERVER',
+    start: () => startValkeyCluster(valkeyServer!, 3, {databases: 64}),
+  },
 ]
+if (!valkeyServer) console.warn('test/e2e/db.test.ts: the Valkey 9.1 cluster part is skipped (set FLIP_TEST_VALKEY_SERVER to a valkey-server 9.1 binary)')
 
 for (const kind of servers) {
   describe.skipIf(kind.skip !== undefined)(`flip db on ${kind.name}`, () => {

@@ -20,9 +20,10 @@ export interface ScratchCluster {
 
 /**
  * `options.replicas`: replicas per primary (default 0: primaries only, as before), each attached
- * with CLUSTER REPLICATE and waited for until its primary reports it online.
+ * with CLUSTER REPLICATE and waited for until its primary reports it online. `options.databases`:
+ * cluster-databases (default 16).
  */
-export async function startValkeyCluster(binary: string, primaries = 3, options: {replicas?: number} = {}): Promise<ScratchCluster> {
+export async function startValkeyCluster(binary: string, primaries = 3, options: {replicas?: number; databases?: number} = {}): Promise<ScratchCluster> {
   const replicasPer = options.replicas ?? 0
   const total = primaries * (1 + replicasPer)
   const dir = mkdtempSync(join(tmpdir(), 'flip-valkey-'))
@@ -44,7 +45,7 @@ export async function startValkeyCluster(binary: string, primaries = 3, options:
     for (let i = 0; i < total; i++) {
       // Fresh client and bus ports (the default bus port, port + 10000, may be taken or beyond 65535).
       const server = await spawnServer(binary, 2, ([port, busPort]) => [
-        '--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-databases', '16',
+        '--port', String(port), '--cluster-port', String(busPort), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-databases', String(options.databases ?? 16),
         '--save', '', '--appendonly', 'no', '--dir', dir, '--cluster-config-file', `${join(dir, String(port))}.conf`,
       ])
       children.push(server.child)
