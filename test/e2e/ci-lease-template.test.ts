@@ -6,38 +6,22 @@
 // test) are replaced by a probe that records the environment the tests would get. `npx` is a shim
 // that accepts exactly the pinned `--yes --package=NAME@VERSION flip` and runs this checkout.
 import {spawnSync} from 'node:child_process'
-import {chmodSync, readFileSync, writeFileSync} from 'node:fs'
+import {readFileSync, writeFileSync} from 'node:fs'
 import {delimiter, join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {connectPlane} from '../../src/plane/index.js'
 import {NodeConnection} from '../../src/plane/connection.js'
 import {DbSession, listLeases} from '../../src/registry/db-service.js'
 import {keySlot} from '../../src/util/keyslot.js'
-import {cliEnv, flip, run, runJs, type Run} from '../support/cli-run.js'
+import {cliEnv, flip, run, type Run, npxShim, pkg} from '../support/cli-run.js'
 import {startTestEngine, type TestEngine} from '../support/engine.js'
 import {tempDir} from '../support/temp.js'
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {name: string; version: string}
 const pinned = `npx --yes --package=${pkg.name}@${pkg.version} flip `
 const GITHUB = '.github/workflows/flip-db-lease.yml'
 const GITLAB = 'ci/flip-db-lease.gitlab-ci.yml'
 const hasPyYaml = spawnSync('python3', ['-c', 'import yaml']).status === 0
 
-/** A directory holding an `npx` that serves exactly the pinned package from this checkout. */
-function npxShim(): string {
-  const dir = tempDir('flip-npx-')
-  const script = `#!/bin/sh
-if [ "$1" != "--yes" ] || [ "$2" != "--package=${pkg.name}@${pkg.version}" ] || [ "$3" != "flip" ]; then
-  echo "npx shim: not the pinned launcher: $*" >&2
-  exit 97
-fi
-shift 3
-exec "${process.execPath}" "${runJs}" "$@"
-`
-  writeFileSync(join(dir, 'npx'), script)
-  chmodSync(join(dir, 'npx'), 0o755)
-  return dir
-}
 
 /** KEY=value lines (a $GITHUB_ENV file, `env` output) as an object. */
 function envFile(text: string): Record<string, string> {

@@ -9,14 +9,13 @@
 // registry: an `npx` on PATH that accepts exactly the pinned `--yes --package=NAME@VERSION flip`
 // of this package.json and runs this checkout's bin/run.js instead of downloading.
 import {spawnSync} from 'node:child_process'
-import {chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdirSync, readFileSync, writeFileSync} from 'node:fs'
 import {delimiter, join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {catalog, cliEnv, flip, liveSummary, run, runJs, shellWords, withAt, type Run} from '../support/cli-run.js'
+import {catalog, cliEnv, flip, liveSummary, run, shellWords, withAt, type Run, npxShim, pkg} from '../support/cli-run.js'
 import {startTestEngine, type TestEngine} from '../support/engine.js'
 import {tempDir} from '../support/temp.js'
 
-const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {name: string; version: string}
 const hasFlock = spawnSync('flock', ['--version']).status === 0
 
 /** One command line of a generated file: a shell line (sh -c) or an argv (systemd, Kubernetes). */
@@ -96,21 +95,6 @@ const TEMPLATES: Template[] = [
   },
 ]
 
-/** A directory holding an `npx` that serves exactly the pinned package from this checkout. */
-function npxShim(): string {
-  const dir = tempDir('flip-npx-')
-  const script = `#!/bin/sh
-if [ "$1" != "--yes" ] || [ "$2" != "--package=${pkg.name}@${pkg.version}" ] || [ "$3" != "flip" ]; then
-  echo "npx shim: not the pinned launcher: $*" >&2
-  exit 97
-fi
-shift 3
-exec "${process.execPath}" "${runJs}" "$@"
-`
-  writeFileSync(join(dir, 'npx'), script)
-  chmodSync(join(dir, 'npx'), 0o755)
-  return dir
-}
 
 /** The command with its schedule moved to `at`: the shell line's `--cron '…'`, or the argv's `--cron EXPR`. */
 function scheduledAt(command: Command, at: Date): Command {

@@ -3,13 +3,35 @@
 // the runner, shell word splitting, the schedule replaced by --at, a catalog per night, and the
 // live db's key count and checksum.
 import {execFile} from 'node:child_process'
+import {chmodSync, readFileSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
 import {promisify} from 'node:util'
 import {expect} from 'vitest'
 import {summary} from '../../src/cutover/state.js'
 import {scanDb} from '../../src/ops/db-checksum.js'
 import {connectPlane} from '../../src/plane/plane.js'
+import {tempDir} from './temp.js'
 
 export const runJs = new URL('../../bin/run.js', import.meta.url).pathname
+
+/** This checkout's package name and version: what the files `flip init` writes pin. */
+export const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {name: string; version: string}
+
+/** A directory holding an `npx` that serves exactly the pinned package from this checkout. */
+export function npxShim(): string {
+  const dir = tempDir('flip-npx-')
+  const script = `#!/bin/sh
+if [ "$1" != "--yes" ] || [ "$2" != "--package=${pkg.name}@${pkg.version}" ] || [ "$3" != "flip" ]; then
+  echo "npx shim: not the pinned launcher: $*" >&2
+  exit 97
+fi
+shift 3
+exec "${process.execPath}" "${runJs}" "$@"
+`
+  writeFileSync(join(dir, 'npx'), script)
+  chmodSync(join(dir, 'npx'), 0o755)
+  return dir
+}
 
 export interface Run {
   code: number

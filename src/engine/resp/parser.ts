@@ -131,13 +131,18 @@ export class RequestParser {
   private checkQueryBuffer(sink: ParserSink): void {
     const limit = this.authRequired ? Math.min(UNAUTHENTICATED_QUERY_BUFFER_LIMIT, this.limits.queryBufferLimit) : this.limits.queryBufferLimit
     if (this.bufferedBytes <= limit) return
+    this.stop()
+    sink.queryBufferLimit?.()
+  }
+
+  /** After a protocol error or a limit: the connection is closing, so nothing more is read or kept. */
+  private stop(): void {
     this.failed = true
     this.pending = null
     this.gathered = null
     this.gatheredLength = 0
     this.args = null
     this.argsBytes = 0
-    sink.queryBufferLimit?.()
   }
 
   /** Parses as many commands as `buf` holds; returns the offset of the first unconsumed byte. */
@@ -234,12 +239,7 @@ export class RequestParser {
   }
 
   private fail(sink: ParserSink, message: string): number {
-    this.failed = true
-    this.pending = null
-    this.gathered = null
-    this.gatheredLength = 0
-    this.args = null
-    this.argsBytes = 0
+    this.stop()
     sink.protocolError(message)
     return Number.MAX_SAFE_INTEGER
   }
