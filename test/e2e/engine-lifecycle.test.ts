@@ -5,6 +5,7 @@ import {createServer, type AddressInfo, type Server} from 'node:net'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {EngineSandbox, redisCli} from '../engine/persist/cli.js'
+import {alive} from '../support/process.js'
 
 describe('flip engine start / status / stop', () => {
   const sandbox = new EngineSandbox()
@@ -104,11 +105,3 @@ describe('flip engine start refuses clearly', () => {
   })
 })
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}

@@ -6,6 +6,7 @@ import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 import {EngineSandbox, hooksWired, redisCli} from '../engine/persist/cli.js'
 import {until} from '../support/wait.js'
+import {alive} from '../support/process.js'
 
 const NOT_WIRED = 'engine persistence/limit hooks are not wired yet (see .git/info/engine-hooks.md): skipped'
 
@@ -173,16 +174,3 @@ describe('--db-maxmemory', () => {
   })
 })
 
-/** Whether pid still runs (a zombie waiting to be reaped does not). */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-  } catch {
-    return false
-  }
-  try {
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
-  } catch {
-    return true // no /proc: signal 0 said it exists
-  }
-}

@@ -12,6 +12,7 @@ import {startTestEngine, type TestEngine} from '../support/engine.js'
 import {tempDir} from '../support/temp.js'
 import {until} from '../support/wait.js'
 import {findValkey9, startReplicatedCluster, type ReplicatedCluster} from '../support/valkey-replicated.js'
+import {seededRandom} from '../support/random.js'
 
 function writeCatalog(dir: string, name: string, count: number): string {
   writeFileSync(join(dir, name), Array.from({length: count}, (_, i) => JSON.stringify({key: `item:${i}`, value: `v${i}`})).join('\n') + '\n')
@@ -47,16 +48,6 @@ async function stageKilled(dir: string, env: NodeJS.ProcessEnv, file: string, af
   return {killed: child.signalCode === 'SIGKILL'}
 }
 
-/** A small seeded generator (mulberry32): the same kill moments on every run. */
-function seeded(seed: number): () => number {
-  let a = seed
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 describe('flip stage killed with kill -9 at random moments (bundled engine)', () => {
   let engine: TestEngine
@@ -73,7 +64,7 @@ describe('flip stage killed with kill -9 at random moments (bundled engine)', ()
 
   it('leaves the manifest incomplete, the cutover refuses the shadow, and stage --replace starts clean', async () => {
     const file = writeCatalog(dir, 'big.ndjson', 20_000)
-    const random = seeded(13)
+    const random = seededRandom(13)
     let killedMidway = 0
     for (let run = 0; run < 2; run++) {
       const {killed} = await stageKilled(dir, env, file, Math.floor(random() * 200))

@@ -6,16 +6,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {startTestEngine, type TestEngine} from '../support/engine.js'
 import {hasRedisServer, startRedisServer, type RedisServer} from '../support/redis-server.js'
 import {RespClient, type Wire} from './support/resp-client.js'
+import {seededRandom} from '../support/random.js'
 
-/** mulberry32: the same sequence on every run, so a mismatch replays. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const MEMBERS = 16_000
 
@@ -127,7 +119,7 @@ describe.skipIf(!hasRedisServer())('large sorted sets: the engine answers as red
   }
 
   it('fills 16k members with ties, then agrees on 4,000 random updates and ranges', async () => {
-    const rand = prng(7)
+    const rand = seededRandom(7)
     const fill: string[][] = []
     for (let from = 0; from < MEMBERS; from += 500) {
       const big = ['ZADD', '{z}big']

@@ -6,18 +6,11 @@
 import {readFileSync} from 'node:fs'
 import {createConnection} from 'node:net'
 import {RespClient} from '../engine/support/resp-client.js'
+import {seededRandom} from '../support/random.js'
+import {alive} from '../support/process.js'
 
-/** mulberry32: small, fast, seedable. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+/** The fuzzer's and the crash run's generator (seeded, replays). */
+export const rng = seededRandom
 
 type Rand = () => number
 const int = (r: Rand, n: number) => Math.floor(r() * n)
@@ -218,14 +211,6 @@ function rssOf(pid: number): number {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 const INTERNAL = Buffer.from('internal error')
 

@@ -2,16 +2,8 @@
 // large sets: every query is checked against a plain sorted array after random operations.
 import {describe, expect, it} from 'vitest'
 import {ZSet, type ZEntry} from '../../../src/engine/keyspace/values.js'
+import {seededRandom} from '../../support/random.js'
 
-/** A small deterministic PRNG (mulberry32), so a failure replays. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function model(scores: Map<string, number>): ZEntry[] {
   return [...scores].map(([member, score]) => ({member, score})).sort((a, b) => (a.score !== b.score ? a.score - b.score : a.member < b.member ? -1 : a.member > b.member ? 1 : 0))
@@ -19,7 +11,7 @@ function model(scores: Map<string, number>): ZEntry[] {
 
 describe('ZSet order', () => {
   it('matches a sorted array after 60k random adds, moves and deletes (ties broken by member)', () => {
-    const rand = prng(12)
+    const rand = seededRandom(12)
     const zset = new ZSet()
     const naive = new Map<string, number>()
     for (let i = 0; i < 60_000; i++) {
